@@ -1,0 +1,96 @@
+# LeadBot: `make dev` runs the product locally, `make test` runs every check. Both install first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# python3.12 (pyenv's 3.12.1 where pyenv is in use), else python3 if it is 3.11 or newer.
+PYTHON ?= $(shell PYENV_VERSION=3.12.1 python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null \
+	|| python3 -c 'import sys; assert sys.version_info >= (3, 11); print(sys.executable)' 2>/dev/null)
+VENV := .venv
+BIN := $(VENV)/bin
+TOOLS := .tools
+DDB_SIMULATOR := amplify-dynamodb-simulator@2.9.30
+ENV ?= dev
+TENANT ?= demo
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+# sam build looks for python3.12 on PATH; the venv has it.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help install dev dev-telegram test test-fast lint typecheck unit integration e2e cfn \
+	bench build deploy admin-code clean
+
+help:
+	@echo "make dev          run LeadBot locally on http://127.0.0.1:8080 (PORT=…)"
+	@echo "make test         lint, types, unit + integration (moto, DynamoDB Local) + e2e, cfn-lint, sam validate"
+	@echo "make test-fast    lint, types, unit and moto tests only"
+	@echo "make bench        cold start, requests per message, latency, concurrency figures"
+	@echo "make admin-code   one-time /set_admin code for TENANT=$(TENANT) on the local stack"
+	@echo "make build        sam build"
+	@echo "make deploy       sam deploy --config-env ENV (dev|prod)"
+	@echo "make dev-telegram long-poll the real Bot API (TELEGRAM_BOT_TOKEN) into the local handler"
+
+install: $(VENV)/.installed $(TOOLS)/.installed
+
+$(VENV)/.installed: requirements-dev.txt
+	@test -n "$(PYTHON)" || { echo "need python3.12 or python3 >= 3.11"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	# The layer package and the repo (local/, bench/) importable from the venv, as on Lambda.
+	printf '%s\n' "$(CURDIR)/layers/shared" "$(CURDIR)" \
+		> "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/leadbot-dev.pth"
+	touch $@
+
+$(TOOLS)/.installed:
+	@command -v java >/dev/null || { echo "DynamoDB Local needs java (17+)"; exit 1; }
+	@command -v npm >/dev/null || { echo "DynamoDB Local is installed with npm"; exit 1; }
+	npm install --prefix $(TOOLS) --no-audit --no-fund --omit=dev --loglevel=error $(DDB_SIMULATOR)
+	test -f $(TOOLS)/node_modules/amplify-dynamodb-simulator/emulator/DynamoDBLocal.jar
+	touch $@
+
+dev: install
+	$(BIN)/python -m local
+
+dev-telegram: install
+	@test -n "$$TELEGRAM_BOT_TOKEN" || { echo "set TELEGRAM_BOT_TOKEN"; exit 1; }
+	$(BIN)/python -m local --poll-telegram
+
+admin-code: install
+	$(BIN)/python -m local admin-code --tenant $(TENANT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/python -m pytest tests/unit -q
+
+integration: install
+	$(BIN)/python -m pytest tests/integration -q
+
+e2e: install
+	$(BIN)/python -m pytest tests/e2e -q
+
+cfn: install
+	$(BIN)/cfn-lint template.yaml
+	$(BIN)/sam validate --lint --region $(AWS_DEFAULT_REGION)
+
+test: lint typecheck cfn
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+test-fast: lint typecheck
+	$(BIN)/python -m pytest -q -m "not ddblocal and not e2e" tests/unit tests/integration
+
+bench: install
+	$(BIN)/python -m bench
+
+build: install
+	$(BIN)/sam build
+
+deploy: build
+	$(BIN)/sam deploy --config-env $(ENV)
+
+clean:
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,37 @@
+"""POST /telegram/{tenant_id}: Telegram's webhook for one agency's bot (DESIGN.md §5)."""
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from leadbot.services.errors import WebhookRejected
+from leadbot.services.telegram import accept_update, process_update
+
+logger = Logger()
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    tenant_id = (event.get("pathParameters") or {}).get("tenant_id", "")
+    logger.append_keys(tenant_id=tenant_id)
+    try:
+        tenant, update = accept_update(
+            tenant_id, event.get("headers"), event.get("body"), bool(event.get("isBase64Encoded"))
+        )
+        logger.append_keys(update_id=update.update_id)
+        outcome = process_update(tenant, update, context)
+    except WebhookRejected as exc:
+        logger.warning("webhook rejected", extra={"status": exc.status, "reason": str(exc)})
+        return _response(exc.status, {"ok": False, "error": str(exc)})
+    logger.info("update handled", extra=outcome)
+    return _response(200, {"ok": True})
+
+
+def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(body),
+    }

@@ -1,0 +1,1 @@
+"""LeadBot: capture, qualify and follow up property-buyer leads (the shared layer package)."""

@@ -1,0 +1,1 @@
+"""Ops command line: `python -m leadbot.admin <command>`."""

@@ -1,0 +1,89 @@
+"""A small Telegram Bot API client over httpx: sends, retries 429, types 403 as blocked."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from leadbot.channels.telegram.render import render
+from leadbot.domain import ChannelBlocked, ChannelError, Delivery, DeliveryStatus, Outbound
+
+# Inside a webhook, waiting longer than this for a 429 risks Telegram's own timeout.
+MAX_RETRY_WAIT_S = 5.0
+MAX_ATTEMPTS = 3
+
+
+class RateLimited(ChannelError):
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message, code=429, retryable=True)
+        self.retry_after = retry_after
+
+
+class TelegramClient:
+    """One bot's client; `http` is shared so connections stay warm across invocations."""
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        http: httpx.Client,
+        base_url: str = "https://api.telegram.org",
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._url = f"{base_url.rstrip('/')}/bot{token}"
+        self._http = http
+        self._sleep = sleep
+
+    def call(self, method: str, payload: dict[str, Any]) -> Any:
+        """Call a Bot API method; returns its `result` or raises a typed ChannelError."""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                response = self._http.post(f"{self._url}/{method}", json=payload)
+            except httpx.HTTPError as exc:
+                raise ChannelError(f"{method}: {type(exc).__name__}", retryable=True) from exc
+            try:
+                body = response.json()
+            except ValueError:
+                raise ChannelError(
+                    f"{method}: HTTP {response.status_code} without JSON",
+                    code=response.status_code,
+                    retryable=response.status_code >= 500,
+                ) from None
+            if body.get("ok"):
+                return body.get("result")
+            code = int(body.get("error_code") or response.status_code)
+            description = str(body.get("description") or "")
+            if code == 429:
+                retry_after = float((body.get("parameters") or {}).get("retry_after") or 1)
+                if attempt < MAX_ATTEMPTS and retry_after <= MAX_RETRY_WAIT_S:
+                    self._sleep(retry_after)
+                    continue
+                raise RateLimited(f"{method}: {description}", retry_after)
+            if code == 403:
+                raise ChannelBlocked(f"{method}: {description}")
+            raise ChannelError(f"{method}: {description}", code=code, retryable=code >= 500)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def send(self, chat_id: str, outbound: Outbound) -> Delivery:
+        """Send one outbound message (in parts if long); failures become a Delivery, not a crash."""
+        message_id: str | None = None
+        try:
+            for payload in render(chat_id, outbound):
+                result = self.call("sendMessage", payload)
+                message_id = str(result.get("message_id")) if isinstance(result, dict) else None
+        except ChannelBlocked as exc:
+            return Delivery(status=DeliveryStatus.BLOCKED, error=str(exc), error_code=exc.code)
+        except RateLimited as exc:
+            return Delivery(status=DeliveryStatus.RATE_LIMITED, error=str(exc), error_code=429)
+        except ChannelError as exc:
+            return Delivery(status=DeliveryStatus.FAILED, error=str(exc), error_code=exc.code)
+        return Delivery(status=DeliveryStatus.SENT, message_id=message_id)
+
+    def answer_callback(self, callback_id: str) -> None:
+        """Stop the button's spinner; failing to do so is cosmetic, so errors are swallowed."""
+        with contextlib.suppress(ChannelError):
+            self.call("answerCallbackQuery", {"callback_query_id": callback_id})

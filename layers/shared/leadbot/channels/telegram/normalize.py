@@ -1,0 +1,93 @@
+"""Telegram Update → InboundEvent; None for what the bot deliberately ignores."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from leadbot.channels.telegram.models import Message, Update, User
+from leadbot.domain import Channel, EventKind, InboundEvent
+
+# my_chat_member statuses meaning the user blocked the bot (private chats) or let it back.
+_BLOCKED = frozenset({"kicked", "left"})
+_COMMANDS = {
+    "/start": EventKind.START,
+    "/stop": EventKind.STOP,
+    "/language": EventKind.LANGUAGE,
+    "/set_admin": EventKind.SET_ADMIN,
+}
+
+
+def to_inbound(tenant_id: str, update: Update, now: datetime) -> InboundEvent | None:
+    """The channel-neutral event of an update; private chats only."""
+    base = {"tenant_id": tenant_id, "channel": Channel.TELEGRAM, "event_id": str(update.update_id)}
+    if update.message is not None:
+        message = update.message
+        if message.chat.type != "private" or message.from_ is None:
+            return None
+        return InboundEvent(
+            **base, **_sender(message.from_), at=_at(message.date), **_message_fields(message)
+        )
+    if update.callback_query is not None:
+        query = update.callback_query
+        if query.message is not None and query.message.chat.type != "private":
+            return None
+        return InboundEvent(
+            **base,
+            **_sender(query.from_),
+            at=now,
+            kind=EventKind.CHOICE,
+            payload=query.data or "",
+            callback_id=query.id,
+        )
+    if update.my_chat_member is not None:
+        member = update.my_chat_member
+        if member.chat.type != "private":
+            return None
+        blocked = member.new_chat_member.status in _BLOCKED
+        return InboundEvent(
+            **base,
+            **_sender(member.from_),
+            at=_at(member.date),
+            kind=EventKind.BLOCKED if blocked else EventKind.UNBLOCKED,
+        )
+    return None
+
+
+def _sender(user: User) -> dict[str, str | None]:
+    return {
+        "external_id": str(user.id),
+        "name": user.full_name,
+        "username": user.username,
+        "language_hint": user.language_code,
+    }
+
+
+def _at(epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=UTC)
+
+
+def _message_fields(message: Message) -> dict[str, object]:
+    if message.text is not None:
+        text = message.text.strip()
+        if text.startswith("/"):
+            command, _, argument = text.partition(" ")
+            kind = _COMMANDS.get(command.split("@", 1)[0].lower())
+            if kind is not None:
+                return {"kind": kind, "text": text, "payload": argument.strip()[:128]}
+        return {"kind": EventKind.TEXT, "text": text}
+    if message.contact is not None:
+        contact = message.contact
+        # Only the sender's own card counts: anyone can forward someone else's contact.
+        sender_id = message.from_.id if message.from_ is not None else None
+        own = contact.user_id is not None and contact.user_id == sender_id
+        return {
+            "kind": EventKind.CONTACT,
+            "contact_phone": contact.phone_number,
+            "contact_is_own": own,
+        }
+    if message.voice is not None or message.audio is not None:
+        return {"kind": EventKind.VOICE}
+    if message.location is not None:
+        loc = message.location
+        return {"kind": EventKind.LOCATION, "text": f"📍 {loc.latitude:.5f},{loc.longitude:.5f}"}
+    return {"kind": EventKind.UNSUPPORTED, "text": message.caption or ""}

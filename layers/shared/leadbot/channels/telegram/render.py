@@ -1,0 +1,74 @@
+"""Outbound → Telegram sendMessage payloads, within the Bot API's limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from leadbot.domain import Choice, Outbound
+
+MAX_TEXT = 4096
+MAX_CALLBACK_BYTES = 64
+# Two short buttons fit a phone's width side by side; longer labels get a row each.
+_SHORT_LABEL = 18
+
+
+class CallbackDataTooLong(ValueError):
+    """A choice value exceeds Telegram's 64-byte callback_data limit."""
+
+
+def render(chat_id: str, outbound: Outbound) -> list[dict[str, Any]]:
+    """One sendMessage payload per ≤ 4096-char part; the keyboard rides on the last part."""
+    parts = split_text(outbound.text)
+    payloads: list[dict[str, Any]] = [{"chat_id": chat_id, "text": part} for part in parts]
+    markup = _markup(outbound)
+    if markup is not None:
+        payloads[-1]["reply_markup"] = markup
+    return payloads
+
+
+def _markup(outbound: Outbound) -> dict[str, Any] | None:
+    if outbound.request_contact:
+        button = {"text": outbound.request_contact, "request_contact": True}
+        return {"keyboard": [[button]], "resize_keyboard": True, "one_time_keyboard": True}
+    if outbound.choices:
+        return {"inline_keyboard": _rows(outbound.choices)}
+    if outbound.remove_keyboard:
+        return {"remove_keyboard": True}
+    return None
+
+
+def _rows(choices: tuple[Choice, ...]) -> list[list[dict[str, str]]]:
+    rows: list[list[dict[str, str]]] = []
+    for choice in choices:
+        if len(choice.value.encode()) > MAX_CALLBACK_BYTES:
+            raise CallbackDataTooLong(f"callback_data {choice.value!r} is over 64 bytes")
+        button = {"text": choice.label, "callback_data": choice.value}
+        last = rows[-1] if rows else None
+        if (
+            last is not None
+            and len(last) == 1
+            and _short(last[0])
+            and len(choice.label) <= _SHORT_LABEL
+        ):
+            last.append(button)
+        else:
+            rows.append([button])
+    return rows
+
+
+def _short(button: dict[str, str]) -> bool:
+    return len(button["text"]) <= _SHORT_LABEL
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split at paragraph, then line, then word boundaries so no part exceeds `limit`."""
+    parts: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(" "))
+        cut = cut if cut > limit // 2 else limit
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    parts.append(rest)
+    return parts

@@ -1,0 +1,222 @@
+"""The conversation state machine: `step(lead, event, ctx) -> Decision`; pure, channel-neutral."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from leadbot.conversation.questions import QUESTIONS, next_stage
+from leadbot.domain import (
+    Choice,
+    Decision,
+    EventKind,
+    InboundEvent,
+    Language,
+    Lead,
+    LeadStatus,
+    Money,
+    Outbound,
+    PhoneCaptured,
+    Stage,
+    Tenant,
+)
+from leadbot.i18n import t
+from leadbot.parsing import detect_script_language, language_from_code, parse_phone
+from leadbot.parsing.answers import is_stop_word
+
+QR_PREFIX = "qr_"
+LANGUAGE_PREFIX = "lang:"
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """What a step may know besides the lead and the event: the agency and the time."""
+
+    tenant: Tenant
+    now: datetime
+
+
+def step(lead: Lead, event: InboundEvent, ctx: Ctx) -> Decision:
+    """Advance one lead by one inbound event."""
+    if event.kind is EventKind.BLOCKED:
+        return Decision(lead=lead.model_copy(update={"unreachable": True, "updated_at": ctx.now}))
+    if event.kind is EventKind.UNBLOCKED:
+        return Decision(lead=lead.model_copy(update={"unreachable": False, "updated_at": ctx.now}))
+
+    lead = _touch(lead, event, ctx)
+    if event.kind is EventKind.STOP or (event.kind is EventKind.TEXT and is_stop_word(event.text)):
+        lead = lead.model_copy(update={"opted_out": True})
+        return _say(lead, Outbound(text=t("stop.confirm", _lang(lead, ctx)), remove_keyboard=True))
+    if event.kind is EventKind.START:
+        return _start(lead, event, ctx)
+    if lead.opted_out:
+        return _say(lead, Outbound(text=t("stop.opted_out", _lang(lead, ctx))))
+    if event.kind is EventKind.LANGUAGE:
+        return _say(lead, _language_menu(_lang(lead, ctx), ctx))
+    if event.kind is EventKind.CHOICE and event.payload.startswith(LANGUAGE_PREFIX):
+        return _change_language(lead, event.payload.removeprefix(LANGUAGE_PREFIX), ctx)
+    if lead.stage is Stage.LANGUAGE:
+        return _first_contact(lead, event, ctx)
+    if event.kind is EventKind.VOICE:
+        return _reask(lead, ctx, "voice.unsupported")
+    if lead.stage is Stage.CONTACT:
+        return _contact(lead, event, ctx)
+    if lead.stage is Stage.ENGAGEMENT:
+        return _say(lead, Outbound(text=t("engagement.ack", _lang(lead, ctx))))
+    return _answer(lead, event, ctx)
+
+
+def _touch(lead: Lead, event: InboundEvent, ctx: Ctx) -> Lead:
+    """Count the message and remember who sent it."""
+    update: dict[str, object] = {
+        "messages_count": lead.messages_count + 1,
+        "last_inbound_at": ctx.now,
+        "updated_at": ctx.now,
+        "unreachable": False,
+    }
+    if event.kind is EventKind.VOICE:
+        update["voice_count"] = lead.voice_count + 1
+    if event.name and not lead.name:
+        update["name"] = event.name
+    if event.username and event.username != lead.username:
+        update["username"] = event.username
+    return lead.model_copy(update=update)
+
+
+def _lang(lead: Lead, ctx: Ctx) -> Language:
+    return lead.language or ctx.tenant.default_language
+
+
+def _supported(lang: Language | None, ctx: Ctx) -> Language | None:
+    return lang if lang in ctx.tenant.languages else None
+
+
+def _say(lead: Lead, *outbound: Outbound, events: tuple[PhoneCaptured, ...] = ()) -> Decision:
+    return Decision(lead=lead, outbound=outbound, events=events)
+
+
+def _start(lead: Lead, event: InboundEvent, ctx: Ctx) -> Decision:
+    update: dict[str, object] = {"opted_out": False}
+    if event.payload.startswith(QR_PREFIX):
+        update["qr_scans"] = lead.qr_scans + 1
+        update["source"] = lead.source or event.payload.removeprefix(QR_PREFIX)[:64]
+    elif event.payload and not lead.source:
+        update["source"] = event.payload[:64]
+    lead = lead.model_copy(update=update)
+    if lead.stage is Stage.LANGUAGE:
+        return _first_contact(lead, event, ctx)
+    lang = _lang(lead, ctx)
+    if lead.stage is Stage.ENGAGEMENT:
+        return _say(lead, Outbound(text=t("engagement.welcome_back", lang)))
+    return _say(lead, _question(lead, ctx, prefix=t("resume", lang)))
+
+
+def _first_contact(lead: Lead, event: InboundEvent, ctx: Ctx) -> Decision:
+    """Greet in the lead's language: the script of what they typed, else Telegram's language."""
+    typed = detect_script_language(event.text) if event.kind is EventKind.TEXT else None
+    # A non-Latin script is a strong signal; "hi" or "ok" in Latin says less than Telegram's
+    # language_code does.
+    lang = (
+        _supported(typed if typed is not Language.EN else None, ctx)
+        or _supported(language_from_code(event.language_hint), ctx)
+        or _supported(typed, ctx)
+        or ctx.tenant.default_language
+    )
+    lead = lead.model_copy(
+        update={"language": lang, "stage": Stage.GOAL, "status": LeadStatus.QUALIFYING}
+    )
+    welcome = t("welcome", lang, agency=ctx.tenant.name)
+    question = _question(lead, ctx, prefix=welcome)
+    if len(ctx.tenant.languages) > 1:
+        switch = Choice(label=t("language.button", lang), value="lang:menu")
+        question = question.model_copy(update={"choices": (*question.choices, switch)})
+    return _say(lead, question)
+
+
+def _language_menu(lang: Language, ctx: Ctx) -> Outbound:
+    choices = tuple(
+        Choice(label=t(f"language.name.{code.value}", lang), value=f"{LANGUAGE_PREFIX}{code.value}")
+        for code in ctx.tenant.languages
+    )
+    return Outbound(text=t("language.ask", lang), choices=choices)
+
+
+def _change_language(lead: Lead, code: str, ctx: Ctx) -> Decision:
+    chosen = _supported(next((lang for lang in Language if lang.value == code), None), ctx)
+    if chosen is None:
+        return _say(lead, _language_menu(_lang(lead, ctx), ctx))
+    stage = Stage.GOAL if lead.stage is Stage.LANGUAGE else lead.stage
+    lead = lead.model_copy(update={"language": chosen, "stage": stage})
+    changed = t("language.changed", chosen)
+    if lead.stage is Stage.ENGAGEMENT:
+        return _say(lead, Outbound(text=changed))
+    return _say(lead, _question(lead, ctx, prefix=changed))
+
+
+def _question(lead: Lead, ctx: Ctx, prefix: str = "") -> Outbound:
+    """The pending question of the lead's stage, in its language, with its buttons."""
+    lang = _lang(lead, ctx)
+    if lead.stage is Stage.CONTACT:
+        text = t("contact.ask", lang)
+        button = t("contact.button", lang)
+        return Outbound(text=_join(prefix, text), request_contact=button)
+    text = t(f"{lead.stage.value}.ask", lang)
+    return Outbound(text=_join(prefix, text), choices=QUESTIONS[lead.stage].choices(lang))
+
+
+def _reask(lead: Lead, ctx: Ctx, hint_key: str) -> Decision:
+    lead = lead.model_copy(update={"invalid_answers": lead.invalid_answers + 1})
+    return _say(lead, _question(lead, ctx, prefix=t(hint_key, _lang(lead, ctx))))
+
+
+def _answer(lead: Lead, event: InboundEvent, ctx: Ctx) -> Decision:
+    question = QUESTIONS[lead.stage]
+    lang = _lang(lead, ctx)
+    if event.kind is EventKind.LOCATION and lead.stage is Stage.LOCATION:
+        fields: dict[str, object] | None = {"location": event.text}
+    elif event.kind in (EventKind.TEXT, EventKind.CHOICE):
+        payload = event.payload if event.kind is EventKind.CHOICE else ""
+        fields = question.read(event.text, payload, ctx.tenant, lang)
+    else:
+        return _reask(lead, ctx, "unsupported")
+    if fields is None:
+        return _reask(lead, ctx, f"{lead.stage.value}.hint")
+    lead = lead.model_copy(update=fields)
+    lead = lead.model_copy(update={"stage": next_stage(lead.stage, lead)})
+    budget = fields.get("budget")
+    prefix = (
+        t("budget.noted", lang, budget=format_money(budget)) if isinstance(budget, Money) else ""
+    )
+    return _say(lead, _question(lead, ctx, prefix=prefix))
+
+
+def _contact(lead: Lead, event: InboundEvent, ctx: Ctx) -> Decision:
+    lang = _lang(lead, ctx)
+    if event.kind is EventKind.CONTACT and not event.contact_is_own:
+        return _say(lead, _question(lead, ctx, prefix=t("contact.not_own", lang)))
+    raw = event.contact_phone if event.kind is EventKind.CONTACT else event.text
+    phone = parse_phone(raw or "", ctx.tenant.phone_region)
+    if phone is None:
+        return _reask(lead, ctx, "contact.hint")
+    lead = lead.model_copy(
+        update={
+            "phone": phone,
+            "phone_captured_at": ctx.now,
+            "stage": Stage.ENGAGEMENT,
+            "status": LeadStatus.QUALIFIED,
+        }
+    )
+    thanks = t("contact.thanks", lang, name=lead.name or "", phone=phone)
+    return _say(
+        lead,
+        Outbound(text=thanks, remove_keyboard=True),
+        events=(PhoneCaptured(lead_id=lead.lead_id),),
+    )
+
+
+def _join(*parts: str) -> str:
+    return "\n\n".join(part for part in parts if part)
+
+
+def format_money(money: Money) -> str:
+    return f"{money.amount:,.0f} {money.currency}"

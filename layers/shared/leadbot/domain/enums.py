@@ -1,0 +1,91 @@
+"""Named values of the domain, so that no bare strings travel between modules."""
+
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    TELEGRAM = "telegram"
+    WHATSAPP = "whatsapp"
+
+
+class Language(StrEnum):
+    EN = "en"
+    FA = "fa"
+    AR = "ar"
+    RU = "ru"
+
+
+class Stage(StrEnum):
+    """Where a lead stands in the conversation (DESIGN.md §6); see conversation/stages.mmd."""
+
+    LANGUAGE = "language"
+    GOAL = "goal"
+    BUDGET = "budget"
+    PROPERTY_TYPE = "property_type"
+    LOCATION = "location"
+    TIMELINE = "timeline"
+    BEDROOMS = "bedrooms"
+    PAYMENT = "payment"
+    CONTACT = "contact"
+    ENGAGEMENT = "engagement"
+
+
+class LeadStatus(StrEnum):
+    NEW = "new"
+    QUALIFYING = "qualifying"
+    QUALIFIED = "qualified"
+    BROKER_REQUESTED = "broker_requested"
+    VIEWING_SCHEDULED = "viewing_scheduled"
+
+
+class Goal(StrEnum):
+    BUY = "buy"
+    RENT = "rent"
+    INVEST = "invest"
+
+
+class PropertyType(StrEnum):
+    APARTMENT = "apartment"
+    VILLA = "villa"
+    TOWNHOUSE = "townhouse"
+    PENTHOUSE = "penthouse"
+    OFFICE = "office"
+    LAND = "land"
+
+
+class Timeline(StrEnum):
+    NOW = "now"
+    MONTHS_3 = "3m"
+    MONTHS_6 = "6m"
+    LATER = "later"
+
+
+class Bedrooms(StrEnum):
+    STUDIO = "studio"
+    ONE = "1"
+    TWO = "2"
+    THREE = "3"
+    FOUR_PLUS = "4+"
+
+
+class PaymentMethod(StrEnum):
+    CASH = "cash"
+    MORTGAGE = "mortgage"
+    INSTALLMENTS = "installments"
+
+
+class EventKind(StrEnum):
+    """What an inbound event is, whatever channel it came from (DESIGN.md §5)."""
+
+    START = "start"
+    TEXT = "text"
+    CHOICE = "choice"
+    CONTACT = "contact"
+    VOICE = "voice"
+    LOCATION = "location"
+    STOP = "stop"
+    LANGUAGE = "language"
+    SET_ADMIN = "set_admin"
+    BLOCKED = "blocked"
+    UNBLOCKED = "unblocked"
+    UNSUPPORTED = "unsupported"

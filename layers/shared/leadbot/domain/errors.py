@@ -1,0 +1,33 @@
+"""Typed domain errors; callers match on the type, never on the text."""
+
+
+class DomainError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+
+class TenantNotFound(DomainError):
+    pass
+
+
+class LeadNotFound(DomainError):
+    pass
+
+
+class LeadConflict(DomainError):
+    """Another writer changed the lead since it was read (optimistic locking)."""
+
+
+class ChannelError(DomainError):
+    """A channel API refused or failed a call; `retryable` says whether trying later may help."""
+
+    def __init__(self, message: str, *, code: int | None = None, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.retryable = retryable
+
+
+class ChannelBlocked(ChannelError):
+    """The user blocked the bot or cannot be written to (Telegram 403)."""
+
+    def __init__(self, message: str, *, code: int | None = 403) -> None:
+        super().__init__(message, code=code, retryable=False)

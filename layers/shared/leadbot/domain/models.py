@@ -1,0 +1,190 @@
+"""Leads, tenants, inbound events and channel-neutral outbound messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from leadbot.domain.enums import (
+    Bedrooms,
+    Channel,
+    EventKind,
+    Goal,
+    Language,
+    LeadStatus,
+    PaymentMethod,
+    PropertyType,
+    Stage,
+    Timeline,
+)
+
+
+class Money(BaseModel):
+    """An amount in a currency; never a float."""
+
+    model_config = ConfigDict(frozen=True)
+
+    amount: Decimal
+    currency: str
+
+
+class Tenant(BaseModel):
+    """An agency's settings. Secrets live in SSM; only their parameter names are here."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tenant_id: str
+    name: str
+    languages: tuple[Language, ...] = (Language.EN, Language.FA, Language.AR, Language.RU)
+    default_language: Language = Language.EN
+    currency: str = "AED"
+    phone_region: str = "AE"
+    timezone: str = "Asia/Dubai"
+    admin_chats: tuple[str, ...] = ()
+    admin_language: Language = Language.EN
+    dashboard_url: str = ""
+    telegram_bot_token_param: str = ""
+    telegram_secret_param: str = ""
+    active: bool = True
+
+    def lead_url(self, lead_id: str) -> str:
+        return f"{self.dashboard_url.rstrip('/')}/leads/{lead_id}" if self.dashboard_url else ""
+
+
+class Lead(BaseModel):
+    """One prospective buyer or renter of one tenant, as the conversation sees them."""
+
+    tenant_id: str
+    lead_id: str
+    channel: Channel
+    external_id: str
+    name: str = ""
+    username: str = ""
+    language: Language | None = None
+    stage: Stage = Stage.LANGUAGE
+    status: LeadStatus = LeadStatus.NEW
+    goal: Goal | None = None
+    budget: Money | None = None
+    property_type: PropertyType | None = None
+    location: str | None = None
+    timeline: Timeline | None = None
+    bedrooms: Bedrooms | None = None
+    payment_method: PaymentMethod | None = None
+    phone: str | None = None
+    source: str | None = None
+    qr_scans: int = 0
+    catalog_views: int = 0
+    messages_count: int = 0
+    voice_count: int = 0
+    invalid_answers: int = 0
+    opted_out: bool = False
+    unreachable: bool = False
+    created_at: datetime
+    updated_at: datetime
+    last_inbound_at: datetime | None = None
+    phone_captured_at: datetime | None = None
+    version: int | None = None
+
+
+class InboundEvent(BaseModel):
+    """One thing a lead did, normalised from any channel (DESIGN.md §5)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tenant_id: str
+    channel: Channel
+    event_id: str
+    external_id: str
+    kind: EventKind
+    at: datetime
+    text: str = ""
+    payload: str = ""
+    contact_phone: str | None = None
+    contact_is_own: bool = False
+    language_hint: str | None = None
+    name: str = ""
+    username: str = ""
+    callback_id: str = ""
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"{self.tenant_id}#{self.channel}#{self.event_id}"
+
+
+class Choice(BaseModel):
+    """A button: what the lead sees and the value that comes back when pressed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    label: str
+    value: str
+
+
+class Outbound(BaseModel):
+    """A channel-neutral message; channels render it (inline keyboards, reply buttons, lists)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+    request_contact: str | None = Field(default=None, description="label of a share-phone button")
+    remove_keyboard: bool = False
+
+
+class DeliveryStatus(StrEnum):
+    SENT = "sent"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+    RATE_LIMITED = "rate_limited"
+
+
+class Delivery(BaseModel):
+    """What became of one outbound message."""
+
+    model_config = ConfigDict(frozen=True)
+
+    status: DeliveryStatus
+    message_id: str | None = None
+    error: str | None = None
+    error_code: int | None = None
+
+
+class DomainEvent(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class PhoneCaptured(DomainEvent):
+    """The lead left a phone number: the agency's admins must hear of it at once."""
+
+    lead_id: str
+
+
+class Decision(BaseModel):
+    """What one conversation step decided: the lead as it is now, what to say, what happened."""
+
+    lead: Lead
+    outbound: tuple[Outbound, ...] = ()
+    events: tuple[DomainEvent, ...] = ()
+
+
+class TimelineKind(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+    EVENT = "event"
+
+
+class TimelineEntry(BaseModel):
+    """One line of a lead's history: a message either way, or something that happened."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: TimelineKind
+    at: datetime
+    channel: Channel | None = None
+    text: str = ""
+    detail: dict[str, str] = Field(default_factory=dict)
+    status: DeliveryStatus | None = None
+    message_id: str | None = None

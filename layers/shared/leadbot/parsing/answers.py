@@ -1,0 +1,256 @@
+"""Typed answers to choice questions, in any catalog language: synonyms, numbers, stop words."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import TypeVar
+
+from leadbot.domain import Bedrooms, Goal, PaymentMethod, PropertyType, Timeline
+from leadbot.parsing.digits import normalize_digits
+
+E = TypeVar("E", bound=StrEnum)
+
+# Words a lead may type instead of pressing a button; matched as whole words, lower-cased.
+SYNONYMS: Mapping[type[StrEnum], Mapping[StrEnum, tuple[str, ...]]] = {
+    Goal: {
+        Goal.BUY: (
+            "buy",
+            "purchase",
+            "own",
+            "خرید",
+            "بخرم",
+            "شراء",
+            "اشتري",
+            "أشتري",
+            "شراء عقار",
+            "купить",
+            "покупка",
+            "куплю",
+        ),
+        Goal.RENT: (
+            "rent",
+            "lease",
+            "rental",
+            "اجاره",
+            "رهن",
+            "إيجار",
+            "ايجار",
+            "استئجار",
+            "аренда",
+            "арендовать",
+            "снять",
+        ),
+        Goal.INVEST: (
+            "invest",
+            "investment",
+            "investor",
+            "roi",
+            "سرمایه",
+            "سرمایه گذاری",
+            "سرمایه‌گذاری",
+            "استثمار",
+            "للاستثمار",
+            "инвестиции",
+            "инвестировать",
+            "инвестиция",
+        ),
+    },
+    PropertyType: {
+        PropertyType.APARTMENT: (
+            "apartment",
+            "flat",
+            "condo",
+            "آپارتمان",
+            "شقة",
+            "شقه",
+            "квартира",
+            "апартаменты",
+        ),
+        PropertyType.VILLA: ("villa", "house", "ویلا", "خانه", "فيلا", "вилла", "дом"),
+        PropertyType.TOWNHOUSE: (
+            "townhouse",
+            "town house",
+            "تاون هاوس",
+            "تاون‌هاوس",
+            "تاون هاوس",
+            "таунхаус",
+        ),
+        PropertyType.PENTHOUSE: ("penthouse", "پنت هاوس", "پنت‌هاوس", "بنتهاوس", "пентхаус"),
+        PropertyType.OFFICE: ("office", "commercial", "دفتر", "اداری", "مكتب", "تجاري", "офис"),
+        PropertyType.LAND: ("land", "plot", "زمین", "أرض", "ارض", "قطعة أرض", "участок", "земля"),
+    },
+    Timeline: {
+        Timeline.NOW: (
+            "now",
+            "asap",
+            "urgent",
+            "this month",
+            "immediately",
+            "فوری",
+            "همین الان",
+            "الان",
+            "الآن",
+            "فورا",
+            "فوراً",
+            "сейчас",
+            "срочно",
+        ),
+        Timeline.MONTHS_3: (
+            "1-3 months",
+            "1–3 months",
+            "3 months",
+            "soon",
+            "سه ماه",
+            "۳ ماه",
+            "3 أشهر",
+            "ثلاثة أشهر",
+            "3 месяца",
+            "скоро",
+        ),
+        Timeline.MONTHS_6: (
+            "3-6 months",
+            "3–6 months",
+            "6 months",
+            "شش ماه",
+            "6 أشهر",
+            "ستة أشهر",
+            "6 месяцев",
+            "полгода",
+        ),
+        Timeline.LATER: (
+            "later",
+            "just looking",
+            "browsing",
+            "next year",
+            "بعدا",
+            "بعداً",
+            "فعلا نه",
+            "لاحقا",
+            "لاحقاً",
+            "أتصفح",
+            "позже",
+            "просто смотрю",
+        ),
+    },
+    PaymentMethod: {
+        PaymentMethod.CASH: (
+            "cash",
+            "نقد",
+            "نقدی",
+            "كاش",
+            "نقدا",
+            "نقداً",
+            "наличные",
+            "наличными",
+            "кэш",
+        ),
+        PaymentMethod.MORTGAGE: (
+            "mortgage",
+            "loan",
+            "bank",
+            "finance",
+            "وام",
+            "رهن بانکی",
+            "تمويل",
+            "رهن عقاري",
+            "قرض",
+            "ипотека",
+            "кредит",
+        ),
+        PaymentMethod.INSTALLMENTS: (
+            "installments",
+            "installment",
+            "payment plan",
+            "plan",
+            "قسط",
+            "اقساط",
+            "اقساطی",
+            "أقساط",
+            "تقسيط",
+            "خطة دفع",
+            "рассрочка",
+            "план оплаты",
+        ),
+    },
+}
+
+STOP_WORDS = frozenset(
+    {
+        "stop",
+        "unsubscribe",
+        "توقف",
+        "لغو",
+        "لغو عضویت",
+        "إيقاف",
+        "ايقاف",
+        "الغاء",
+        "إلغاء",
+        "стоп",
+        "отписаться",
+        "хватит",
+    }
+)
+
+_BEDROOM_WORDS: Mapping[Bedrooms, tuple[str, ...]] = {
+    Bedrooms.STUDIO: ("studio", "استودیو", "ستوديو", "студия"),
+}
+_NUMBER = re.compile(r"\d+")
+_SPACES = re.compile(r"\s+")
+
+
+def clean(text: str) -> str:
+    """Lower-cased, digits in ASCII, emoji and punctuation at the edges trimmed, spaces folded."""
+    text = normalize_digits(text).casefold().replace("ي", "ی").replace("ك", "ک")
+    text = _SPACES.sub(" ", text).strip()
+    return text.strip(" .!?,;:()[]«»\"'…-–—")
+
+
+def _fold(word: str) -> str:
+    return word.casefold().replace("ي", "ی").replace("ك", "ک")
+
+
+def match_option(
+    text: str, options: Sequence[E], labels: Mapping[E, str] | None = None
+) -> E | None:
+    """The option a typed answer names: its number, its label, or a synonym in any language."""
+    answer = clean(text)
+    if not answer:
+        return None
+    if answer.isdigit():
+        index = int(answer)
+        return options[index - 1] if 1 <= index <= len(options) else None
+    for option in options:
+        if labels and clean(labels[option]) == answer:
+            return option
+    synonyms = SYNONYMS.get(type(options[0]), {})
+    padded = f" {answer} "
+    for option in options:
+        words = (option.value, *synonyms.get(option, ()))
+        if any(f" {_fold(word)} " in padded or _fold(word) == answer for word in words):
+            return option
+    return None
+
+
+def parse_bedrooms(text: str) -> Bedrooms | None:
+    """Bedrooms from '2', '2 bedrooms', '2BHK', '۲ خوابه', 'studio', '5+'."""
+    answer = clean(text)
+    if any(_fold(word) in answer for word in _BEDROOM_WORDS[Bedrooms.STUDIO]):
+        return Bedrooms.STUDIO
+    found = _NUMBER.search(answer)
+    if found is None:
+        return None
+    count = int(found.group())
+    if count == 0:
+        return Bedrooms.STUDIO
+    if count >= 4:
+        return Bedrooms.FOUR_PLUS if count <= 20 else None
+    return Bedrooms(str(count))
+
+
+_FOLDED_STOP_WORDS = frozenset(_fold(word) for word in STOP_WORDS)
+
+
+def is_stop_word(text: str) -> bool:
+    return clean(text) in _FOLDED_STOP_WORDS

@@ -1,0 +1,1 @@
+"""Use cases wiring the pure core to stores and channels: inbound, telegram, admin."""

@@ -1,0 +1,38 @@
+"""The Hot Lead Alert: what an agency admin reads the moment a lead leaves a phone number."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from leadbot.conversation import format_money
+from leadbot.domain import Lead, Outbound, Tenant
+from leadbot.i18n import t
+
+
+def hot_lead_alert(tenant: Tenant, lead: Lead, now: datetime) -> Outbound:
+    lang = tenant.admin_language
+    none = t("alert.none", lang)
+
+    def label(prefix: str, value: str | None) -> str:
+        return t(f"{prefix}.{value}", lang) if value else none
+
+    try:
+        local = now.astimezone(ZoneInfo(tenant.timezone))
+    except ZoneInfoNotFoundError:
+        local = now
+    handle = f" (@{lead.username})" if lead.username else ""
+    text = t(
+        "alert.hot_lead",
+        lang,
+        name=(lead.name or none) + handle,
+        phone=lead.phone or none,
+        goal=label("goal", lead.goal),
+        budget=format_money(lead.budget) if lead.budget else none,
+        area=lead.location or none,
+        language=label("language.name", lead.language),
+        source=lead.source or none,
+        time=local.strftime("%Y-%m-%d %H:%M %Z"),
+        link=tenant.lead_url(lead.lead_id) or lead.lead_id,
+    )
+    return Outbound(text=text)

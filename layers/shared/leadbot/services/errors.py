@@ -1,0 +1,25 @@
+"""Errors a transport answers with an HTTP status (DESIGN.md §9)."""
+
+from leadbot.domain import DomainError
+
+
+class WebhookRejected(DomainError):
+    status = 400
+
+
+class Unauthorized(WebhookRejected):
+    status = 401
+
+
+class BadRequest(WebhookRejected):
+    status = 400
+
+
+class PayloadTooLarge(WebhookRejected):
+    status = 413
+
+
+class RetryLater(WebhookRejected):
+    """The same update is being processed right now; the sender should retry (Telegram does)."""
+
+    status = 503

@@ -1,0 +1,183 @@
+"""One inbound event, any channel: find the lead, step the conversation, persist, reply, alert."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from ulid import ULID
+
+from leadbot.conversation import Ctx, step
+from leadbot.domain import (
+    Decision,
+    Delivery,
+    DeliveryStatus,
+    EventKind,
+    InboundEvent,
+    Lead,
+    LeadConflict,
+    LeadNotFound,
+    LeadStatus,
+    Outbound,
+    PhoneCaptured,
+    Stage,
+    Tenant,
+    TimelineEntry,
+    TimelineKind,
+)
+from leadbot.services.alerts import hot_lead_alert
+from leadbot.services.runtime import Repositories
+
+# Concurrent messages of one lead retry on a version conflict; more than this means a hot loop.
+MAX_CONFLICT_RETRIES = 8
+
+
+class Messenger(Protocol):
+    """A channel's sending side, as the use case needs it."""
+
+    def send(self, chat_id: str, outbound: Outbound) -> Delivery: ...
+
+    def answer_callback(self, callback_id: str) -> None: ...
+
+
+@dataclass
+class InboundResult:
+    lead_id: str | None
+    deliveries: list[Delivery] = field(default_factory=list)
+    alerts_sent: int = 0
+
+
+def handle_event(
+    event: InboundEvent,
+    tenant: Tenant,
+    repos: Repositories,
+    messenger: Messenger,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> InboundResult:
+    """Run one event through the conversation. Not idempotent by itself: callers guard it."""
+    key = repos.identities.key(tenant.tenant_id, event.channel, event.external_id)
+    lead_id = repos.identities.lead_id(key)
+    if lead_id is None and event.kind in (EventKind.BLOCKED, EventKind.UNBLOCKED):
+        return InboundResult(lead_id=None)  # a stranger blocking the bot is not a lead
+    if lead_id is None:
+        lead_id = repos.identities.claim(key, str(ULID()), now())
+
+    lead, decision = _step_and_save(event, tenant, repos, lead_id, now)
+    deliveries = [messenger.send(lead.external_id, outbound) for outbound in decision.outbound]
+    if event.callback_id:
+        messenger.answer_callback(event.callback_id)
+
+    entries = [_inbound_entry(event)]
+    entries += [
+        _outbound_entry(event, o, d, now())
+        for o, d in zip(decision.outbound, deliveries, strict=True)
+    ]
+    alerts = 0
+    for domain_event in decision.events:
+        if isinstance(domain_event, PhoneCaptured):
+            sent = _alert_admins(tenant, lead, messenger, now())
+            alerts += sum(d.status is DeliveryStatus.SENT for d in sent.values())
+            entries += [
+                TimelineEntry(
+                    kind=TimelineKind.EVENT,
+                    at=now(),
+                    text="hot_lead_alert",
+                    detail={"admin_chat": chat, "status": d.status.value},
+                    status=d.status,
+                    message_id=d.message_id,
+                )
+                for chat, d in sent.items()
+            ]
+    if any(d.status is DeliveryStatus.BLOCKED for d in deliveries) and not lead.unreachable:
+        _mark_unreachable(repos, lead, now)
+        entries.append(TimelineEntry(kind=TimelineKind.EVENT, at=now(), text="unreachable"))
+    repos.timeline.append(tenant.tenant_id, lead.lead_id, entries)
+    return InboundResult(lead_id=lead.lead_id, deliveries=deliveries, alerts_sent=alerts)
+
+
+def _step_and_save(
+    event: InboundEvent,
+    tenant: Tenant,
+    repos: Repositories,
+    lead_id: str,
+    now: Callable[[], datetime],
+) -> tuple[Lead, Decision]:
+    """Optimistic locking: step on the lead as read; on a conflict, re-read and step again."""
+    for _ in range(MAX_CONFLICT_RETRIES):
+        try:
+            before: Lead | None = repos.leads.get(tenant.tenant_id, lead_id)
+        except LeadNotFound:
+            before = None  # the identity was just claimed; this event creates the lead
+        current = before or _new_lead(event, lead_id, now())
+        decision = step(current, event, Ctx(tenant=tenant, now=now()))
+        try:
+            saved = repos.leads.save(before, decision.lead)
+        except LeadConflict:
+            continue
+        return saved, decision
+    raise LeadConflict(f"{lead_id}: still conflicting after {MAX_CONFLICT_RETRIES} tries")
+
+
+def _new_lead(event: InboundEvent, lead_id: str, now: datetime) -> Lead:
+    return Lead(
+        tenant_id=event.tenant_id,
+        lead_id=lead_id,
+        channel=event.channel,
+        external_id=event.external_id,
+        stage=Stage.LANGUAGE,
+        status=LeadStatus.NEW,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _mark_unreachable(repos: Repositories, lead: Lead, now: Callable[[], datetime]) -> None:
+    for _ in range(MAX_CONFLICT_RETRIES):
+        try:
+            repos.leads.save(
+                lead, lead.model_copy(update={"unreachable": True, "updated_at": now()})
+            )
+            return
+        except LeadConflict:
+            lead = repos.leads.get(lead.tenant_id, lead.lead_id)
+
+
+def _alert_admins(
+    tenant: Tenant, lead: Lead, messenger: Messenger, now: datetime
+) -> dict[str, Delivery]:
+    alert = hot_lead_alert(tenant, lead, now)
+    return {chat: messenger.send(chat, alert) for chat in tenant.admin_chats}
+
+
+def _inbound_entry(event: InboundEvent) -> TimelineEntry:
+    detail = {"event_id": event.event_id, "kind": event.kind.value}
+    if event.payload:
+        detail["payload"] = event.payload
+    if event.contact_phone:
+        detail["contact_phone"] = event.contact_phone
+    return TimelineEntry(
+        kind=TimelineKind.INBOUND,
+        at=event.at,
+        channel=event.channel,
+        text=event.text,
+        detail=detail,
+    )
+
+
+def _outbound_entry(
+    event: InboundEvent, outbound: Outbound, delivery: Delivery, now: datetime
+) -> TimelineEntry:
+    detail = {"choices": ",".join(c.value for c in outbound.choices)} if outbound.choices else {}
+    if delivery.error:
+        detail["error"] = delivery.error
+    return TimelineEntry(
+        kind=TimelineKind.OUTBOUND,
+        at=now,
+        channel=event.channel,
+        text=outbound.text,
+        detail=detail,
+        status=delivery.status,
+        message_id=delivery.message_id,
+    )

@@ -1,0 +1,95 @@
+"""Clients and repositories built lazily once per warm Lambda, and reset between tests."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from leadbot.config import Settings, settings
+from leadbot.store import (
+    IdentityRepository,
+    LeadRepository,
+    TenantRepository,
+    TimelineRepository,
+    bind,
+)
+
+
+@dataclass(frozen=True)
+class Repositories:
+    tenants: TenantRepository
+    identities: IdentityRepository
+    leads: LeadRepository
+    timeline: TimelineRepository
+
+
+@cache
+def repositories() -> Repositories:
+    s = settings()
+    tables = bind(
+        tenants=s.tenants_table,
+        identities=s.identities_table,
+        leads=s.leads_table,
+        timeline=s.timeline_table,
+        region=s.region,
+        host=s.dynamodb_endpoint,
+    )
+    return Repositories(
+        tenants=TenantRepository(tables, ttl_s=s.tenant_cache_seconds),
+        identities=IdentityRepository(tables),
+        leads=LeadRepository(tables),
+        timeline=TimelineRepository(tables),
+    )
+
+
+@cache
+def http_client() -> httpx.Client:
+    # Telegram answers in well under a second; a slow call must not eat the webhook's budget.
+    return httpx.Client(timeout=httpx.Timeout(5.0, connect=2.0))
+
+
+@cache
+def dynamodb_client() -> Any:
+    import boto3
+
+    s = settings()
+    return boto3.client("dynamodb", region_name=s.region, endpoint_url=s.dynamodb_endpoint)
+
+
+def secret(name: str) -> str:
+    """A secret by its parameter name: SSM SecureString in AWS, a JSON file on the local stack."""
+    return _secret_reader(settings())(name)
+
+
+@cache
+def _secret_reader(s: Settings) -> Callable[[str], str]:
+    if s.secrets_source.startswith("file:"):
+        path = Path(s.secrets_source.removeprefix("file:"))
+
+        def from_file(name: str) -> str:
+            values: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+            return values[name]
+
+        return from_file
+
+    from aws_lambda_powertools.utilities import parameters
+
+    def from_ssm(name: str) -> str:
+        value = parameters.get_parameter(name, decrypt=True, max_age=300)
+        return str(value)
+
+    return from_ssm
+
+
+def reset() -> None:
+    """Forget every cached client and setting (tests change the environment between cases)."""
+    from leadbot.config import settings as cached_settings
+
+    for cached in (cached_settings, repositories, http_client, dynamodb_client, _secret_reader):
+        cached.cache_clear()

@@ -1,0 +1,20 @@
+"""Persistence: pynamodb models and repositories over the DynamoDB tables."""
+
+from leadbot.store.models import Tables, bind
+from leadbot.store.repositories import (
+    ADMIN_STREAM,
+    IdentityRepository,
+    LeadRepository,
+    TenantRepository,
+    TimelineRepository,
+)
+
+__all__ = [
+    "ADMIN_STREAM",
+    "IdentityRepository",
+    "LeadRepository",
+    "Tables",
+    "TenantRepository",
+    "TimelineRepository",
+    "bind",
+]

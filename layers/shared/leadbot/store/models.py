@@ -1,0 +1,136 @@
+"""pynamodb models of the tables; the only place that knows their layouts (DESIGN.md §4).
+
+Table names come from settings at run time, so the classes here are templates that `bind`
+subclasses with a Meta per deployment (no environment is read at import time).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, TypeVar
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.models import Model
+
+M = TypeVar("M", bound=Model)
+
+
+class TenantModel(Model):
+    class Meta:
+        table_name = "Tenants"
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute(default="")
+    languages = ListAttribute(of=UnicodeAttribute, null=True)
+    default_language = UnicodeAttribute(null=True)
+    currency = UnicodeAttribute(null=True)
+    phone_region = UnicodeAttribute(null=True)
+    timezone = UnicodeAttribute(null=True)
+    admin_chats = UnicodeSetAttribute(null=True)
+    admin_language = UnicodeAttribute(null=True)
+    dashboard_url = UnicodeAttribute(null=True)
+    telegram_bot_token_param = UnicodeAttribute(null=True)
+    telegram_secret_param = UnicodeAttribute(null=True)
+    active = BooleanAttribute(default=True)
+
+
+class IdentityModel(Model):
+    """tenant#channel#external_id → lead_id; also tenant#admin_code#<sha256> one-time codes."""
+
+    class Meta:
+        table_name = "Identities"
+
+    pk = UnicodeAttribute(hash_key=True)
+    lead_id = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)  # epoch seconds; DynamoDB TTL
+
+
+class LeadModel(Model):
+    class Meta:
+        table_name = "Leads"
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    lead_id = UnicodeAttribute(range_key=True)
+    channel = UnicodeAttribute()
+    external_id = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    username = UnicodeAttribute(null=True)
+    language = UnicodeAttribute(null=True)
+    stage = UnicodeAttribute()
+    status = UnicodeAttribute()
+    goal = UnicodeAttribute(null=True)
+    # Money as a decimal string plus currency: DynamoDB numbers would come back as float here.
+    budget_amount = UnicodeAttribute(null=True)
+    budget_currency = UnicodeAttribute(null=True)
+    property_type = UnicodeAttribute(null=True)
+    location = UnicodeAttribute(null=True)
+    timeline = UnicodeAttribute(null=True)
+    bedrooms = UnicodeAttribute(null=True)
+    payment_method = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)  # by_phone index key: absent until captured (sparse)
+    source = UnicodeAttribute(null=True)
+    qr_scans = NumberAttribute(default=0)
+    catalog_views = NumberAttribute(default=0)
+    messages_count = NumberAttribute(default=0)
+    voice_count = NumberAttribute(default=0)
+    invalid_answers = NumberAttribute(default=0)
+    opted_out = BooleanAttribute(default=False)
+    unreachable = BooleanAttribute(default=False)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    last_inbound_at = UTCDateTimeAttribute(null=True)
+    phone_captured_at = UTCDateTimeAttribute(null=True)
+    version = VersionAttribute()
+
+
+class TimelineModel(Model):
+    class Meta:
+        table_name = "Timeline"
+
+    pk = UnicodeAttribute(hash_key=True)  # tenant#lead_id
+    sk = UnicodeAttribute(range_key=True)  # iso-time#ulid: sorts by time, unique
+    kind = UnicodeAttribute()
+    channel = UnicodeAttribute(null=True)
+    text = UnicodeAttribute(null=True)
+    detail = UnicodeAttribute(null=True)  # JSON object
+    status = UnicodeAttribute(null=True)
+    message_id = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)
+
+
+@dataclass(frozen=True)
+class Tables:
+    tenants: type[TenantModel]
+    identities: type[IdentityModel]
+    leads: type[LeadModel]
+    timeline: type[TimelineModel]
+
+
+def _bind(model: type[M], table_name: str, region: str, host: str | None) -> type[M]:
+    meta: dict[str, Any] = {"table_name": table_name, "region": region, "max_retry_attempts": 3}
+    if host:
+        meta["host"] = host
+    return type(model.__name__, (model,), {"Meta": type("Meta", (), meta)})
+
+
+@cache
+def bind(
+    *, tenants: str, identities: str, leads: str, timeline: str, region: str, host: str | None
+) -> Tables:
+    """Model classes bound to one deployment's tables (cached: pynamodb keeps a connection each)."""
+    return Tables(
+        tenants=_bind(TenantModel, tenants, region, host),
+        identities=_bind(IdentityModel, identities, region, host),
+        leads=_bind(LeadModel, leads, region, host),
+        timeline=_bind(TimelineModel, timeline, region, host),
+    )

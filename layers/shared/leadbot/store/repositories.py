@@ -1,0 +1,246 @@
+"""Repositories: domain objects in, domain objects out; conditional writes for every race."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+from ulid import ULID
+
+from leadbot.domain import (
+    Channel,
+    Language,
+    Lead,
+    LeadConflict,
+    LeadNotFound,
+    Money,
+    Tenant,
+    TenantNotFound,
+    TimelineEntry,
+)
+from leadbot.store.models import LeadModel, Tables, TenantModel
+
+_CONDITION_FAILED = "ConditionalCheckFailedException"
+ADMIN_STREAM = "_admin"  # Timeline key of a tenant's own events (admin registrations)
+
+
+def _conflict(exc: PutError | UpdateError | DeleteError) -> bool:
+    return exc.cause_response_code == _CONDITION_FAILED
+
+
+class TenantRepository:
+    """Tenants, cached per warm Lambda for `ttl_s` so an ordinary message costs no read."""
+
+    def __init__(self, tables: Tables, ttl_s: float, clock: Callable[[], float] = time.monotonic):
+        self._model = tables.tenants
+        self._ttl = ttl_s
+        self._clock = clock
+        self._cache: dict[str, tuple[float, Tenant]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, tenant_id: str) -> Tenant:
+        with self._lock:
+            hit = self._cache.get(tenant_id)
+        if hit is not None and self._clock() - hit[0] < self._ttl:
+            return hit[1]
+        try:
+            item = self._model.get(tenant_id)
+        except DoesNotExist:
+            raise TenantNotFound(tenant_id) from None
+        tenant = _tenant(item)
+        with self._lock:
+            self._cache[tenant_id] = (self._clock(), tenant)
+        return tenant
+
+    def put(self, tenant: Tenant) -> None:
+        data = tenant.model_dump(mode="json")
+        data["languages"] = list(data["languages"])
+        data["admin_chats"] = set(data["admin_chats"]) or None
+        self._model(**data).save()
+        self.forget(tenant.tenant_id)
+
+    def add_admin_chat(self, tenant_id: str, chat_id: str) -> None:
+        self._model(tenant_id).update(actions=[self._model.admin_chats.add({chat_id})])
+        self.forget(tenant_id)
+
+    def forget(self, tenant_id: str) -> None:
+        with self._lock:
+            self._cache.pop(tenant_id, None)
+
+
+def _tenant(item: TenantModel) -> Tenant:
+    data = {k: v for k, v in item.attribute_values.items() if v is not None}
+    data["admin_chats"] = tuple(sorted(data.get("admin_chats", ())))
+    if "languages" in data:
+        data["languages"] = tuple(Language(code) for code in data["languages"])
+    return Tenant.model_validate(data)
+
+
+class IdentityRepository:
+    """Maps a channel user to a lead; the first writer wins, so two first messages make one lead."""
+
+    def __init__(self, tables: Tables) -> None:
+        self._model = tables.identities
+
+    @staticmethod
+    def key(tenant_id: str, channel: Channel, external_id: str) -> str:
+        return f"{tenant_id}#{channel.value}#{external_id}"
+
+    def lead_id(self, key: str) -> str | None:
+        try:
+            return self._model.get(key).lead_id
+        except DoesNotExist:
+            return None
+
+    def claim(self, key: str, lead_id: str, now: datetime) -> str:
+        """Bind `key` to `lead_id` unless already bound; returns the lead id that holds it."""
+        try:
+            self._model(key, lead_id=lead_id, created_at=now).save(
+                condition=self._model.pk.does_not_exist()
+            )
+            return lead_id
+        except PutError as exc:
+            if not _conflict(exc):
+                raise
+        existing = self._model.get(key, consistent_read=True).lead_id
+        assert existing is not None
+        return existing
+
+    @staticmethod
+    def _admin_code_key(tenant_id: str, code: str) -> str:
+        return f"{tenant_id}#admin_code#{hashlib.sha256(code.encode()).hexdigest()}"
+
+    def put_admin_code(self, tenant_id: str, code: str, now: datetime, ttl: timedelta) -> datetime:
+        expires = now + ttl
+        self._model(
+            self._admin_code_key(tenant_id, code),
+            created_at=now,
+            expires_at=int(expires.timestamp()),
+        ).save(condition=self._model.pk.does_not_exist())
+        return expires
+
+    def consume_admin_code(self, tenant_id: str, code: str, now: datetime) -> bool:
+        """Delete the code if it exists and has not expired: one use, however many race for it."""
+        item = self._model(self._admin_code_key(tenant_id, code))
+        condition = self._model.pk.exists() & (self._model.expires_at > int(now.timestamp()))
+        try:
+            item.delete(condition=condition)
+        except DeleteError as exc:
+            if _conflict(exc):
+                return False
+            raise
+        return True
+
+
+class LeadRepository:
+    def __init__(self, tables: Tables) -> None:
+        self._model = tables.leads
+
+    def get(self, tenant_id: str, lead_id: str) -> Lead:
+        try:
+            return _lead(self._model.get(tenant_id, lead_id, consistent_read=True))
+        except DoesNotExist:
+            raise LeadNotFound(lead_id) from None
+
+    def save(self, before: Lead | None, after: Lead) -> Lead:
+        """Write what changed since `before` if nobody else wrote in between (LeadConflict if so).
+
+        Only changed attributes are written, so fields other writers own (scores, follow-up
+        state) are never overwritten by a stale copy.
+        """
+        if before is None:
+            item = self._model(**{k: v for k, v in _item(after).items() if k != "version"})
+            try:
+                item.save()
+            except PutError as exc:
+                if _conflict(exc):
+                    raise LeadConflict(after.lead_id) from None
+                raise
+            return after.model_copy(update={"version": item.version})
+        old, new = _item(before), _item(after)
+        actions = [
+            getattr(self._model, name).set(value)
+            if value is not None
+            else getattr(self._model, name).remove()
+            for name, value in new.items()
+            if value != old.get(name) and name != "version"
+        ]
+        if not actions:
+            return after
+        item = self._model(after.tenant_id, after.lead_id, version=before.version)
+        try:
+            item.update(actions=actions)
+        except UpdateError as exc:
+            if _conflict(exc):
+                raise LeadConflict(after.lead_id) from None
+            raise
+        return after.model_copy(update={"version": item.version})
+
+
+def _item(lead: Lead) -> dict[str, Any]:
+    data = lead.model_dump(exclude={"budget"})
+    data["budget_amount"] = str(lead.budget.amount) if lead.budget else None
+    data["budget_currency"] = lead.budget.currency if lead.budget else None
+    for key, value in data.items():
+        if hasattr(value, "value"):  # StrEnum → its value; pynamodb stores plain strings
+            data[key] = value.value
+    return data
+
+
+def _lead(item: LeadModel) -> Lead:
+    data = {k: v for k, v in item.attribute_values.items() if v is not None}
+    amount, currency = data.pop("budget_amount", None), data.pop("budget_currency", None)
+    if amount is not None and currency is not None:
+        data["budget"] = Money(amount=Decimal(amount), currency=currency)
+    return Lead.model_validate(data)
+
+
+class TimelineRepository:
+    """Appends entries; one BatchWriteItem for all entries of one inbound message."""
+
+    def __init__(self, tables: Tables) -> None:
+        self._model = tables.timeline
+
+    def append(self, tenant_id: str, lead_id: str, entries: Iterable[TimelineEntry]) -> None:
+        pk = f"{tenant_id}#{lead_id}"
+        with self._model.batch_write() as batch:
+            for entry in entries:
+                batch.save(
+                    self._model(
+                        pk,
+                        f"{entry.at.isoformat()}#{ULID()}",
+                        kind=entry.kind.value,
+                        channel=entry.channel.value if entry.channel else None,
+                        text=entry.text or None,
+                        detail=json.dumps(entry.detail, ensure_ascii=False)
+                        if entry.detail
+                        else None,
+                        status=entry.status.value if entry.status else None,
+                        message_id=entry.message_id,
+                    )
+                )
+
+    def history(self, tenant_id: str, lead_id: str) -> list[TimelineEntry]:
+        entries = []
+        for item in self._model.query(f"{tenant_id}#{lead_id}"):
+            entries.append(
+                TimelineEntry.model_validate(
+                    {
+                        "kind": item.kind,
+                        "at": datetime.fromisoformat(item.sk.rsplit("#", 1)[0]),
+                        "channel": item.channel,
+                        "text": item.text or "",
+                        "detail": json.loads(item.detail) if item.detail else {},
+                        "status": item.status,
+                        "message_id": item.message_id,
+                    }
+                )
+            )
+        return entries

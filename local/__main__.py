@@ -1,0 +1,180 @@
+"""`python -m local`: the whole product on one machine (DESIGN.md §8); Ctrl-C stops it all."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from local.dynamodb_local import DynamoDBLocal, jar_dir
+from local.fake_telegram import FakeTelegram
+from local.gateway import LocalGateway
+from local.template import api_routes, function_environment, load_template, local_table_names
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_PORT = 8080
+
+
+def local_dir() -> Path:
+    return Path(os.environ.get("LEADBOT_LOCAL_DIR") or REPO / ".local").resolve()
+
+
+def function_env(
+    template: dict[str, Any], names: dict[str, str], ddb: str, secrets: Path, api: str
+) -> dict[str, str]:
+    """Every function's environment from template.yaml, with local tables, secrets and APIs."""
+    refs = {**names, "Env": "local", "DashboardUrl": "", "LogLevel": "WARNING"}
+    env: dict[str, str] = {}
+    for function_id in {route.function_id for route in api_routes(template)}:
+        env.update(function_environment(template, function_id, refs))
+    env.update(
+        AWS_ACCESS_KEY_ID="local",
+        AWS_SECRET_ACCESS_KEY="local",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_REGION="us-east-1",
+        DYNAMODB_ENDPOINT=ddb,
+        SECRETS_SOURCE=f"file:{secrets}",
+        TELEGRAM_API_BASE=api,
+    )
+    return env
+
+
+class LocalStack:
+    """DynamoDB Local + tables from template.yaml + seeded demo tenant + gateway + fake Telegram."""
+
+    def __init__(self, *, port: int, data: Path, ddb_port: int | None, telegram_api: str | None):
+        self.data = data
+        self.template = load_template()
+        self.fake = FakeTelegram()
+        self.ddb = DynamoDBLocal(
+            jar_dir=jar_dir(REPO / ".tools"), data_dir=data / "dynamodb", port=ddb_port
+        )
+        self.gateway = LocalGateway(
+            api_routes(self.template), REPO, self.fake, port=port, verbose=False
+        )
+        self.telegram_api = telegram_api or self.gateway.telegram_api_base
+
+    def start(self) -> None:
+        import boto3
+
+        from leadbot.services.runtime import repositories
+        from local.seed import demo_secrets, demo_tenant, seed
+        from local.template import create_tables
+
+        self.data.mkdir(parents=True, exist_ok=True)
+        self.ddb.start()
+        names = local_table_names("leadbot-local", self.template)
+        secrets = self.data / "secrets.json"
+        stored = json.loads(secrets.read_text()) if secrets.exists() else {}
+        values = {**demo_secrets(), **stored}
+        if self.telegram_api != self.gateway.telegram_api_base:
+            # Polling the real Bot API: the demo bot answers with the real bot's token.
+            values[demo_tenant().telegram_bot_token_param] = os.environ["TELEGRAM_BOT_TOKEN"]
+        secrets.write_text(json.dumps(values, indent=2))
+        os.environ.update(
+            function_env(self.template, names, self.ddb.endpoint, secrets, self.telegram_api)
+        )
+        client = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=self.ddb.endpoint)
+        create_tables(client, names, self.template)
+        seed(repositories())
+        self.gateway.start()
+        (self.data / "stack.json").write_text(
+            json.dumps({"url": self.gateway.url, "dynamodb": self.ddb.endpoint, "pid": os.getpid()})
+        )
+
+    def stop(self) -> None:
+        self.gateway.stop()
+        self.ddb.stop()
+        (self.data / "stack.json").unlink(missing_ok=True)
+
+
+def _banner(stack: LocalStack) -> str:
+    from local.seed import DEMO_ADMIN_CHAT, DEMO_TELEGRAM_SECRET, DEMO_TENANT_ID
+
+    url = stack.gateway.url
+    return "\n".join(
+        [
+            "LeadBot local stack is up.",
+            f"  Telegram webhook  POST {url}/telegram/{DEMO_TENANT_ID}",
+            f"                    header X-Telegram-Bot-Api-Secret-Token: {DEMO_TELEGRAM_SECRET}",
+            f"  Bot API outbox    GET  {url}/_local/outbox   (admin chat {DEMO_ADMIN_CHAT})",
+            f"  Health            GET  {url}/_local/health",
+            f"  DynamoDB Local    {stack.ddb.endpoint}   data in {stack.data}",
+            "  Admin code        make admin-code TENANT=demo",
+            "Ctrl-C stops everything.",
+        ]
+    )
+
+
+def serve(args: argparse.Namespace) -> int:
+    port = int(os.environ.get("PORT", DEFAULT_PORT))
+    ddb_port = int(os.environ["DDB_PORT"]) if os.environ.get("DDB_PORT") else None
+    telegram_api = "https://api.telegram.org" if args.poll_telegram else None
+    stack = LocalStack(port=port, data=local_dir(), ddb_port=ddb_port, telegram_api=telegram_api)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    started = time.monotonic()
+    stack.start()
+    try:
+        print(_banner(stack), f"\nReady in {time.monotonic() - started:.1f} s.", flush=True)
+        if args.poll_telegram:
+            from local.telegram_poll import poll_forever
+
+            threading.Thread(
+                target=poll_forever, args=(stack.gateway.url, stopping), daemon=True
+            ).start()
+        while not stopping.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("Stopping…", flush=True)
+        stack.stop()
+    return 0
+
+
+def admin_code(args: argparse.Namespace) -> int:
+    """Issue a /set_admin code against the running local stack's DynamoDB."""
+    stack_file = local_dir() / "stack.json"
+    if not stack_file.exists():
+        print("the local stack is not running: start it with `make dev`", file=sys.stderr)
+        return 1
+    running = json.loads(stack_file.read_text())
+    template = load_template()
+    env = function_env(
+        template,
+        local_table_names("leadbot-local", template),
+        running["dynamodb"],
+        local_dir() / "secrets.json",
+        running["url"] + "/_local/telegram",
+    )
+    os.environ.update(env)
+    from leadbot.admin.__main__ import main
+
+    return main(["issue-admin-code", "--tenant", args.tenant])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
+    parser.add_argument(
+        "--poll-telegram",
+        action="store_true",
+        help="long-poll the real Bot API with TELEGRAM_BOT_TOKEN and feed updates to the webhook",
+    )
+    commands = parser.add_subparsers(dest="command")
+    code = commands.add_parser("admin-code", help="issue a one-time /set_admin code")
+    code.add_argument("--tenant", default="demo")
+    args = parser.parse_args(argv)
+    if args.command == "admin-code":
+        return admin_code(args)
+    return serve(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

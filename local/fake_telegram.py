@@ -1,0 +1,267 @@
+"""An in-memory fake of the Telegram Bot API that records calls and answers in its wire format."""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+BOT_FIRST_NAME = "LeadBot"
+BOT_USERNAME = "LeadBotLocalBot"
+# Used when the token does not start with "<bot id>:" as real tokens do.
+DEFAULT_BOT_ID = 1_000_000_001
+MAX_TEXT_LENGTH = 4096
+MAX_CALLBACK_DATA_BYTES = 64
+
+Response = tuple[int, dict[str, Any]]
+
+
+@dataclass
+class _Fault:
+    chat_id: str | None
+    error_code: int
+    description: str
+    retry_after: int | None
+    remaining: int
+
+
+class _BadRequest(Exception):
+    """Raised by a method implementation to answer 400 with Telegram's description."""
+
+
+def mask_token(token: str) -> str:
+    return token[:6] + "…"
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _chat_key(chat_id: object) -> str | None:
+    if chat_id is None or chat_id == "":
+        return None
+    return str(chat_id).strip()
+
+
+def _chat_object(chat_id: str) -> dict[str, Any]:
+    # Numeric ids come back as integers, "@channel" names as they were sent.
+    try:
+        ident: int | str = int(chat_id)
+    except ValueError:
+        ident = chat_id
+    return {"id": ident, "type": "private"}
+
+
+def _bot_id(token: str) -> int:
+    prefix, sep, _ = token.partition(":")
+    return int(prefix) if sep and prefix.isdigit() else DEFAULT_BOT_ID
+
+
+def _bot_user(token: str) -> dict[str, Any]:
+    return {"id": _bot_id(token), "is_bot": True, "first_name": BOT_FIRST_NAME}
+
+
+def _error(error_code: int, description: str, retry_after: int | None = None) -> Response:
+    body: dict[str, Any] = {"ok": False, "error_code": error_code, "description": description}
+    if retry_after is not None:
+        body["parameters"] = {"retry_after": retry_after}
+    return error_code, body
+
+
+def _parse_markup(raw: object) -> dict[str, Any] | None:
+    """reply_markup arrives as an object (JSON bodies) or as a JSON string (form bodies)."""
+    if raw is None or raw == "":
+        return None
+    markup: object = raw
+    if isinstance(raw, str):
+        try:
+            markup = json.loads(raw)
+        except ValueError:
+            raise _BadRequest(
+                "Bad Request: can't parse reply keyboard markup JSON object"
+            ) from None
+    if not isinstance(markup, dict):
+        raise _BadRequest("Bad Request: can't parse reply keyboard markup JSON object")
+    for row in markup.get("inline_keyboard") or []:
+        for button in row if isinstance(row, list) else []:
+            data = button.get("callback_data") if isinstance(button, dict) else None
+            if data is not None and len(str(data).encode("utf-8")) > MAX_CALLBACK_DATA_BYTES:
+                raise _BadRequest("Bad Request: BUTTON_DATA_INVALID")
+    return markup
+
+
+def _check_text(text: object) -> str:
+    if text is None or str(text).strip() == "":
+        raise _BadRequest("Bad Request: message text is empty")
+    value = str(text)
+    if len(value) > MAX_TEXT_LENGTH:
+        raise _BadRequest("Bad Request: message is too long")
+    return value
+
+
+def _message_id(raw: object) -> int:
+    try:
+        return int(str(raw))
+    except ValueError:
+        raise _BadRequest("Bad Request: message identifier is not specified") from None
+
+
+class FakeTelegram:
+    """Thread-safe, in-memory Bot API: records every call, newest last."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._calls: list[dict[str, Any]] = []
+        self._faults: list[_Fault] = []
+        self._next_message_id: dict[str, int] = {}
+        self._webhooks: dict[str, str] = {}
+
+    # -- test and dashboard controls -------------------------------------------------------
+
+    def fail_next(
+        self,
+        chat_id: str | None,
+        error_code: int,
+        description: str,
+        retry_after: int | None = None,
+        times: int = 1,
+    ) -> None:
+        """Make the next `times` calls for `chat_id` (any chat when None) fail with this error."""
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        if not 400 <= error_code <= 599:
+            raise ValueError("error_code must be an HTTP error status (400-599)")
+        fault = _Fault(_chat_key(chat_id), error_code, description, retry_after, times)
+        with self._lock:
+            self._faults.append(fault)
+
+    def outbox(self) -> list[dict[str, Any]]:
+        """Every recorded call, newest last (deep copies, safe to mutate)."""
+        with self._lock:
+            return copy.deepcopy(self._calls)
+
+    def clear(self) -> None:
+        """Forget recorded calls and pending faults; message ids keep increasing like Telegram's."""
+        with self._lock:
+            self._calls.clear()
+            self._faults.clear()
+
+    # -- the API ---------------------------------------------------------------------------
+
+    def handle(self, token: str, method: str, payload: dict[str, Any]) -> Response:
+        """Answer one Bot API call: (HTTP status, JSON body)."""
+        chat = _chat_key(payload.get("chat_id"))
+        with self._lock:
+            record: dict[str, Any] = {
+                "method": method,
+                "token": mask_token(token),
+                "chat_id": chat,
+                "payload": copy.deepcopy(payload),
+                "at": _now_iso(),
+            }
+            self._calls.append(record)
+            fault = self._take_fault(chat)
+            if fault is not None:
+                status, body = _error(fault.error_code, fault.description, fault.retry_after)
+            else:
+                status, body = self._dispatch(token, method, payload, chat)
+            record["status"] = status
+            return status, copy.deepcopy(body)
+
+    def _take_fault(self, chat: str | None) -> _Fault | None:
+        for fault in self._faults:
+            if fault.chat_id is None or fault.chat_id == chat:
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    self._faults.remove(fault)
+                return fault
+        return None
+
+    def _dispatch(
+        self, token: str, method: str, payload: dict[str, Any], chat: str | None
+    ) -> Response:
+        # Telegram treats method names case-insensitively.
+        name = method.lower()
+        try:
+            if name == "sendmessage":
+                return 200, {"ok": True, "result": self._send_message(token, payload, chat)}
+            if name in ("editmessagetext", "editmessagereplymarkup"):
+                result = self._edit_message(token, name, payload, chat)
+                return 200, {"ok": True, "result": result}
+            if name in ("answercallbackquery", "sendchataction", "deletemessage"):
+                return 200, {"ok": True, "result": True}
+            if name == "setwebhook":
+                self._webhooks[token] = str(payload.get("url") or "")
+                return 200, {"ok": True, "result": True, "description": "Webhook was set"}
+            if name == "deletewebhook":
+                self._webhooks.pop(token, None)
+                return 200, {"ok": True, "result": True, "description": "Webhook was deleted"}
+            if name == "getwebhookinfo":
+                info = {
+                    "url": self._webhooks.get(token, ""),
+                    "has_custom_certificate": False,
+                    "pending_update_count": 0,
+                }
+                return 200, {"ok": True, "result": info}
+            if name == "getme":
+                me = {
+                    **_bot_user(token),
+                    "username": BOT_USERNAME,
+                    "can_join_groups": True,
+                    "can_read_all_group_messages": False,
+                    "supports_inline_queries": False,
+                }
+                return 200, {"ok": True, "result": me}
+            if name == "getupdates":
+                return 200, {"ok": True, "result": []}
+        except _BadRequest as exc:
+            return _error(400, str(exc))
+        return _error(404, "Not Found: method not found")
+
+    def _send_message(
+        self, token: str, payload: dict[str, Any], chat: str | None
+    ) -> dict[str, Any]:
+        if chat is None:
+            raise _BadRequest("Bad Request: chat_id is empty")
+        text = _check_text(payload.get("text"))
+        markup = _parse_markup(payload.get("reply_markup"))
+        message_id = self._next_message_id.get(chat, 0) + 1
+        self._next_message_id[chat] = message_id
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "from": _bot_user(token),
+            "chat": _chat_object(chat),
+            "date": int(time.time()),
+            "text": text,
+        }
+        if markup is not None:
+            message["reply_markup"] = markup
+        return message
+
+    def _edit_message(
+        self, token: str, name: str, payload: dict[str, Any], chat: str | None
+    ) -> dict[str, Any] | bool:
+        text = _check_text(payload.get("text")) if name == "editmessagetext" else None
+        markup = _parse_markup(payload.get("reply_markup"))
+        if payload.get("inline_message_id"):
+            # Inline messages are not the bot's own, so Telegram answers just true.
+            return True
+        if chat is None:
+            raise _BadRequest("Bad Request: chat_id is empty")
+        now = int(time.time())
+        message: dict[str, Any] = {
+            "message_id": _message_id(payload.get("message_id")),
+            "from": _bot_user(token),
+            "chat": _chat_object(chat),
+            "date": now,
+            "edit_date": now,
+        }
+        if text is not None:
+            message["text"] = text
+        if markup is not None:
+            message["reply_markup"] = markup
+        return message

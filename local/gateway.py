@@ -1,0 +1,631 @@
+"""A local API Gateway: HTTP requests become REST (v1) proxy events for in-process handlers."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import importlib.util
+import json
+import re
+import socket
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.parser import BytesParser
+from email.policy import HTTP
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from socketserver import TCPServer
+from types import TracebackType
+from typing import Any, Self, cast
+from urllib.parse import parse_qs, parse_qsl, unquote, urlsplit
+
+from local.fake_telegram import FakeTelegram
+from local.template import Route
+
+MAX_BODY_BYTES = 10 * 1024 * 1024
+ACCOUNT_ID = "000000000000"
+REGION = "us-east-1"
+STAGE = "local"
+LAMBDA_TIMEOUT_S = 30.0
+LAMBDA_MEMORY_MB = 128
+
+LambdaHandler = Callable[[dict[str, Any], Any], Any]
+Headers = list[tuple[str, str]]
+
+_BOT_METHOD = re.compile(r"^/_local/telegram/bot(?P<token>[^/]+)/(?P<method>[A-Za-z0-9_]+)$")
+_BUILTIN_LOCAL = frozenset({"health", "outbox", "telegram"})
+# Lambda computes Content-Length and the connection headers itself; never pass them through.
+_HOP_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
+_DEFAULT_FAULT_DESCRIPTIONS = {
+    400: "Bad Request: chat not found",
+    403: "Forbidden: bot was blocked by the user",
+    429: "Too Many Requests: retry after {retry_after}",
+}
+
+
+class _HttpError(Exception):
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(body)
+        self.status = status
+        self.body = body
+
+
+@dataclass(frozen=True)
+class LambdaContext:
+    """The subset of the Lambda context object handlers use."""
+
+    function_name: str
+    aws_request_id: str
+    deadline: float = field(repr=False)
+    memory_limit_in_mb: int = LAMBDA_MEMORY_MB
+    function_version: str = "$LATEST"
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{self.function_name}"
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    @property
+    def log_stream_name(self) -> str:
+        return f"local/[{self.function_version}]{self.aws_request_id}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+def match_path(template: str, path: str) -> dict[str, str] | None:
+    """Path parameters if `path` fits the API Gateway path template, else None."""
+    wanted = template.split("/")[1:]
+    given = path.split("/")[1:]
+    params: dict[str, str] = {}
+    for i, segment in enumerate(wanted):
+        if segment.startswith("{") and segment.endswith("+}"):
+            rest = "/".join(given[i:])
+            if not rest:
+                return None
+            params[segment[1:-2]] = unquote(rest)
+            return params
+        if i >= len(given):
+            return None
+        if segment.startswith("{") and segment.endswith("}"):
+            if not given[i]:
+                return None
+            params[segment[1:-1]] = unquote(given[i])
+        elif segment != given[i]:
+            return None
+    return params if len(given) == len(wanted) else None
+
+
+def _json_body(data: object) -> bytes:
+    return json.dumps(data, ensure_ascii=False, default=str).encode("utf-8")
+
+
+def _proxy_response(result: object) -> tuple[int, Headers, bytes]:
+    """Map a Lambda proxy result to (status, headers, body) or raise ValueError if malformed."""
+    if not isinstance(result, dict):
+        raise ValueError(f"handler returned {type(result).__name__}, not a dict")
+    status = result.get("statusCode")
+    if isinstance(status, str) and status.isdigit():
+        status = int(status)
+    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+        raise ValueError(f"statusCode {status!r} is not an HTTP status")
+    single = result.get("headers") or {}
+    multi = result.get("multiValueHeaders") or {}
+    if not isinstance(single, dict) or not isinstance(multi, dict):
+        raise ValueError("headers and multiValueHeaders must be objects")
+    # As API Gateway does: a key in multiValueHeaders replaces the same key in headers.
+    headers: Headers = [
+        (str(k), str(v)) for k, v in single.items() if k not in multi and v is not None
+    ]
+    for key, values in multi.items():
+        if not isinstance(values, list):
+            raise ValueError(f"multiValueHeaders[{key!r}] is not a list")
+        headers += [(str(key), str(v)) for v in values]
+    headers = [(k, v) for k, v in headers if k.lower() not in _HOP_HEADERS]
+    if not any(k.lower() == "content-type" for k, _ in headers):
+        headers.append(("Content-Type", "application/json"))
+    raw = result.get("body")
+    if raw is None:
+        body = b""
+    elif not isinstance(raw, str):
+        raise ValueError(f"body is {type(raw).__name__}, not a string")
+    elif result.get("isBase64Encoded"):
+        try:
+            body = base64.b64decode(raw, validate=True)
+        except binascii.Error as exc:
+            raise ValueError(f"isBase64Encoded but body is not base64: {exc}") from None
+    else:
+        body = raw.encode("utf-8")
+    return status, headers, body
+
+
+class _Function:
+    """One loaded handler; calls run concurrently, as Lambda scales out to parallel requests."""
+
+    def __init__(self, name: str, handler: LambdaHandler) -> None:
+        self.name = name
+        self.handler = handler
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], gateway: LocalGateway) -> None:
+        self.gateway = gateway
+        super().__init__(address, _RequestHandler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind resolves the host's FQDN, which can stall on machines without DNS.
+        TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name = str(host)
+        self.server_port = int(port)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client hanging up mid-response is routine for a dev server; anything else is not.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
+class LocalGateway:
+    """API Gateway (REST, Lambda proxy) on 127.0.0.1, plus /_local/* helpers and a fake Bot API."""
+
+    def __init__(
+        self,
+        routes: list[Route],
+        repo_root: Path,
+        fake_telegram: FakeTelegram,
+        extra: Mapping[str, Callable[[], object]] | None = None,
+        *,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        verbose: bool = False,
+    ) -> None:
+        clash = _BUILTIN_LOCAL & set(extra or {})
+        if clash:
+            raise ValueError(f"extra endpoints shadow built-in ones: {sorted(clash)}")
+        self.routes = list(routes)
+        self.repo_root = repo_root
+        self.fake_telegram = fake_telegram
+        self.extra = dict(extra or {})
+        self.verbose = verbose
+        self._functions: dict[str, _Function] = {}
+        self._load_lock = threading.Lock()
+        # Bound now so `url` is known before start() (e.g. to configure the bot's API base).
+        self._server = _Server((host, port), self)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self._server.server_port
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._server.server_name}:{self.port}"
+
+    @property
+    def telegram_api_base(self) -> str:
+        """Base URL for the bot's Telegram client: requests go to <base>/bot<token>/<method>."""
+        return f"{self.url}/_local/telegram"
+
+    def start(self) -> None:
+        """Serve in a background daemon thread."""
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name=f"local-gateway-{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and release the port. Idempotent."""
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._server.server_close()
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- routing ---------------------------------------------------------------------------
+
+    def resolve(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
+        """The route for a request, or _HttpError 404/403 worded like API Gateway."""
+        candidates = [
+            (route, params)
+            for route in self.routes
+            if (params := match_path(route.path, path)) is not None
+        ]
+        # The most literal template wins, as API Gateway prefers /a/b over /a/{x}.
+        candidates.sort(key=lambda item: len(item[1]))
+        for route, params in candidates:
+            if route.method.upper() in (method, "ANY"):
+                return route, params
+        status = 403 if candidates else 404
+        raise _HttpError(status, {"message": "Missing Authentication Token"})
+
+    def function(self, route: Route) -> _Function:
+        """Load `<code_uri>/<module>.py` once per function id and cache its handler."""
+        with self._load_lock:
+            cached = self._functions.get(route.function_id)
+            if cached is None:
+                cached = _Function(route.function_id, load_handler(self.repo_root, route))
+                self._functions[route.function_id] = cached
+            return cached
+
+
+def load_handler(repo_root: Path, route: Route) -> LambdaHandler:
+    """Load a function's handler from its CodeUri the way Lambda does: by file, not by package."""
+    module_path, _, attr = route.handler.rpartition(".")
+    if not module_path:
+        raise ValueError(f"{route.function_id}: handler {route.handler!r} lacks a module")
+    name = "lambda_" + re.sub(r"\W", "_", route.function_id)
+    if name in sys.modules:
+        return cast(LambdaHandler, getattr(sys.modules[name], attr))
+    code_dir = (repo_root / route.code_uri).resolve()
+    source = code_dir / (module_path.replace(".", "/") + ".py")
+    spec = importlib.util.spec_from_file_location(name, source)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"{route.function_id}: cannot load {source}")
+    # Lambda puts the code directory on sys.path, so helper modules beside app.py import.
+    if str(code_dir) not in sys.path:
+        sys.path.append(str(code_dir))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    handler = getattr(module, attr, None)
+    if not callable(handler):
+        raise AttributeError(f"{route.function_id}: {source} has no callable {attr!r}")
+    return cast(LambdaHandler, handler)
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "LeadBotLocalGateway/1"
+
+    @property
+    def gateway(self) -> LocalGateway:
+        return cast(_Server, self.server).gateway
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out as separate writes; with Nagle plus delayed ACKs that costs
+        # ~40 ms per response on loopback.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def do_PUT(self) -> None:
+        self._dispatch()
+
+    def do_PATCH(self) -> None:
+        self._dispatch()
+
+    def do_DELETE(self) -> None:
+        self._dispatch()
+
+    def do_HEAD(self) -> None:
+        self._dispatch()
+
+    def do_OPTIONS(self) -> None:
+        self._dispatch()
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass  # _dispatch logs one line with the timing instead
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.gateway.verbose:
+            super().log_message(format, *args)
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _dispatch(self) -> None:
+        started = time.monotonic()
+        split = urlsplit(self.path)
+        path, query = split.path, split.query
+        try:
+            body = self._read_body()
+            if path == "/_local" or path.startswith("/_local/"):
+                status, headers, payload = self._local(path, query, body)
+            else:
+                status, headers, payload = self._invoke(path, query, body)
+        except _HttpError as exc:
+            status, headers, payload = exc.status, [], _json_body(exc.body)
+            headers.append(("Content-Type", "application/json"))
+            if exc.body.get("message") == "Missing Authentication Token":
+                headers.append(("x-amzn-ErrorType", "MissingAuthenticationTokenException"))
+        except Exception:
+            # A bug in the gateway itself: answer rather than drop the connection.
+            traceback.print_exc(file=sys.stderr)
+            status, headers = 500, [("Content-Type", "application/json")]
+            payload = _json_body({"message": "local gateway error"})
+        self._send(status, headers, payload)
+        if self.gateway.verbose:
+            elapsed = (time.monotonic() - started) * 1000
+            print(
+                f"[gateway] {self.command} {path} -> {status} ({elapsed:.0f} ms)", file=sys.stderr
+            )
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunked()
+        raw = self.headers.get("Content-Length")
+        if raw is None:
+            return b""
+        try:
+            length = int(raw)
+        except ValueError:
+            self.close_connection = True
+            raise _HttpError(400, {"message": "Invalid Content-Length"}) from None
+        if length < 0:
+            self.close_connection = True
+            raise _HttpError(400, {"message": "Invalid Content-Length"})
+        if length > MAX_BODY_BYTES:
+            # The body stays unread, so this connection cannot carry another request.
+            self.close_connection = True
+            raise _HttpError(413, {"message": "Request Too Long"})
+        return self.rfile.read(length)
+
+    def _read_chunked(self) -> bytes:
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            line = self.rfile.readline(1024).split(b";", 1)[0].strip()
+            try:
+                size = int(line, 16)
+            except ValueError:
+                self.close_connection = True
+                raise _HttpError(400, {"message": "Invalid chunked body"}) from None
+            if size == 0:
+                while self.rfile.readline(1024).strip():
+                    pass  # trailers
+                return b"".join(chunks)
+            total += size
+            if total > MAX_BODY_BYTES:
+                self.close_connection = True
+                raise _HttpError(413, {"message": "Request Too Long"})
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline(1024)
+
+    def _send(self, status: int, headers: Headers, body: bytes) -> None:
+        self.send_response(status)
+        for key, value in headers:
+            self.send_header(key, value)
+        if status not in (204, 304) and not 100 <= status < 200:
+            self.send_header("Content-Length", str(len(body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD" and status not in (204, 304):
+            self.wfile.write(body)
+
+    # -- API routes ------------------------------------------------------------------------
+
+    def _invoke(self, path: str, query: str, body: bytes) -> tuple[int, Headers, bytes]:
+        gateway = self.gateway
+        route, params = gateway.resolve(self.command, path)
+        request_id = str(uuid.uuid4())
+        event = self._event(route, path, query, params, body, request_id)
+        try:
+            function = gateway.function(route)
+            context = LambdaContext(
+                function_name=route.function_id,
+                aws_request_id=request_id,
+                deadline=time.monotonic() + LAMBDA_TIMEOUT_S,
+            )
+            result = function.handler(event, context)
+            return _proxy_response(result)
+        except Exception:
+            # Like API Gateway in front of a crashed Lambda: a bare 502, details in the logs.
+            print(
+                f"[gateway] {route.function_id} failed on {self.command} {path}:", file=sys.stderr
+            )
+            traceback.print_exc(file=sys.stderr)
+            raise _HttpError(502, {"message": "Internal server error"}) from None
+
+    def _event(
+        self,
+        route: Route,
+        path: str,
+        query: str,
+        params: dict[str, str],
+        body: bytes,
+        request_id: str,
+    ) -> dict[str, Any]:
+        headers: dict[str, str] = {}
+        multi_headers: dict[str, list[str]] = {}
+        for key, value in self.headers.items():
+            headers[key] = value
+            multi_headers.setdefault(key, []).append(value)
+        multi_query = parse_qs(query, keep_blank_values=True)
+        text: str | None
+        encoded = False
+        if not body:
+            text = None
+        else:
+            try:
+                text = body.decode("utf-8")
+            except UnicodeDecodeError:
+                text, encoded = base64.b64encode(body).decode("ascii"), True
+        now = datetime.now(UTC)
+        return {
+            "resource": route.path,
+            "path": path,
+            "httpMethod": self.command,
+            "headers": headers,
+            "multiValueHeaders": multi_headers,
+            "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
+            "multiValueQueryStringParameters": multi_query or None,
+            "pathParameters": params or None,
+            "stageVariables": None,
+            "requestContext": {
+                "accountId": ACCOUNT_ID,
+                "apiId": "local",
+                "stage": STAGE,
+                "resourceId": "local",
+                "resourcePath": route.path,
+                "httpMethod": self.command,
+                "path": path,
+                "protocol": self.request_version,
+                "requestId": request_id,
+                "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+                "requestTimeEpoch": int(now.timestamp() * 1000),
+                "domainName": headers.get("Host", f"127.0.0.1:{self.gateway.port}"),
+                "identity": {
+                    "sourceIp": self.client_address[0],
+                    "userAgent": self.headers.get("User-Agent"),
+                },
+            },
+            "body": text,
+            "isBase64Encoded": encoded,
+        }
+
+    # -- /_local/* -------------------------------------------------------------------------
+
+    def _local(self, path: str, query: str, body: bytes) -> tuple[int, Headers, bytes]:
+        gateway = self.gateway
+        method = self.command
+        json_type: Headers = [("Content-Type", "application/json")]
+        if (bot := _BOT_METHOD.match(path)) is not None:
+            if method not in ("GET", "POST"):
+                return 405, [*json_type, ("Allow", "GET, POST")], b""
+            return self._bot_api(unquote(bot["token"]), bot["method"], query, body)
+        if path.startswith("/_local/telegram/bot"):
+            return (
+                404,
+                json_type,
+                _json_body({"ok": False, "error_code": 404, "description": "Not Found"}),
+            )
+        name = path.removeprefix("/_local/")
+        allowed = {"health": "GET", "outbox": "GET, DELETE", "telegram/faults": "POST"}
+        allowed.update({extra: "GET" for extra in gateway.extra})
+        if name not in allowed:
+            raise _HttpError(404, {"message": f"no local endpoint {path}"})
+        if method not in allowed[name].split(", "):
+            return 405, [*json_type, ("Allow", allowed[name])], b""
+        if name == "health":
+            routes = [f"{r.method} {r.path}" for r in gateway.routes]
+            return 200, json_type, _json_body({"status": "ok", "routes": routes})
+        if name == "outbox" and method == "GET":
+            return 200, json_type, _json_body(gateway.fake_telegram.outbox())
+        if name == "outbox":
+            gateway.fake_telegram.clear()
+            return 204, [], b""
+        if name == "telegram/faults":
+            self._add_fault(body)
+            return 204, [], b""
+        try:
+            value = gateway.extra[name]()
+        except Exception as exc:
+            traceback.print_exc(file=sys.stderr)
+            raise _HttpError(500, {"message": f"{name} failed: {exc}"}) from None
+        return 200, json_type, _json_body(value)
+
+    def _add_fault(self, body: bytes) -> None:
+        try:
+            spec = json.loads(body or b"{}")
+        except ValueError:
+            raise _HttpError(400, {"message": "body is not JSON"}) from None
+        if not isinstance(spec, dict):
+            raise _HttpError(400, {"message": "body must be a JSON object"})
+        chat_id, code = spec.get("chat_id"), spec.get("error_code")
+        retry_after, times = spec.get("retry_after"), spec.get("times", 1)
+        description = spec.get("description")
+        if not isinstance(code, int) or isinstance(code, bool):
+            raise _HttpError(400, {"message": "error_code must be an integer"})
+        if chat_id is not None and not isinstance(chat_id, str | int):
+            raise _HttpError(400, {"message": "chat_id must be a string, a number or null"})
+        if retry_after is not None and not isinstance(retry_after, int):
+            raise _HttpError(400, {"message": "retry_after must be an integer or null"})
+        if not isinstance(times, int):
+            raise _HttpError(400, {"message": "times must be an integer"})
+        if description is None:
+            template = _DEFAULT_FAULT_DESCRIPTIONS.get(code, "Error {error_code}")
+            description = template.format(error_code=code, retry_after=retry_after)
+        try:
+            self.gateway.fake_telegram.fail_next(
+                None if chat_id is None else str(chat_id),
+                code,
+                str(description),
+                retry_after=retry_after,
+                times=times,
+            )
+        except ValueError as exc:
+            raise _HttpError(400, {"message": str(exc)}) from None
+
+    def _bot_api(
+        self, token: str, method: str, query: str, body: bytes
+    ) -> tuple[int, Headers, bytes]:
+        # Telegram accepts parameters in the query string and in the body, in any of its formats.
+        payload: dict[str, Any] = dict(parse_qsl(query, keep_blank_values=True))
+        content_type = self.headers.get_content_type()
+        if body:
+            try:
+                payload.update(self._parse_bot_body(content_type, body))
+            except ValueError as exc:
+                status, error = 400, {"ok": False, "error_code": 400, "description": str(exc)}
+                return status, [("Content-Type", "application/json")], _json_body(error)
+        status, answer = self.gateway.fake_telegram.handle(token, method, payload)
+        return status, [("Content-Type", "application/json")], _json_body(answer)
+
+    def _parse_bot_body(self, content_type: str, body: bytes) -> dict[str, Any]:
+        if content_type == "application/x-www-form-urlencoded":
+            return dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
+        if content_type == "multipart/form-data":
+            header = self.headers.get("Content-Type", "")
+            message = BytesParser(policy=HTTP).parsebytes(
+                b"Content-Type: " + header.encode("latin-1") + b"\r\n\r\n" + body
+            )
+            fields: dict[str, Any] = {}
+            for part in message.iter_parts():
+                name = part.get_param("name", header="content-disposition")
+                data = part.get_payload(decode=True)
+                if not isinstance(name, str) or not isinstance(data, bytes):
+                    continue
+                filename = part.get_filename()
+                fields[name] = (
+                    f"<file {filename}, {len(data)} bytes>"
+                    if filename
+                    else data.decode("utf-8", errors="replace")
+                )
+            return fields
+        try:
+            data = json.loads(body)
+        except ValueError:
+            if content_type == "application/json":
+                raise ValueError("Bad Request: can't parse JSON body") from None
+            return {}  # Telegram ignores bodies it cannot read
+        if not isinstance(data, dict):
+            raise ValueError("Bad Request: JSON body must be an object")
+        return data

@@ -1,0 +1,58 @@
+"""The local stack (`python -m local`) started once in a fresh folder for the e2e tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from local.dynamodb_local import free_port
+from tests.support import REPO
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of a running local stack; stopped (with DynamoDB Local) at the end."""
+    folder = tmp_path_factory.mktemp("stack")
+    port = free_port()
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "LEADBOT_LOCAL_DIR": str(folder),
+        "PYTHONPATH": os.pathsep.join([str(REPO / "layers/shared"), str(REPO)]),
+    }
+    log = (folder / "stack.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, process, folder / "stack.log")
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the local stack exited early:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/_local/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    pytest.fail(f"the local stack was not ready within 60 s:\n{log.read_text()}")

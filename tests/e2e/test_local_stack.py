@@ -1,0 +1,150 @@
+"""`python -m local` over HTTP: qualifications in four languages end with the admin alert."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from leadbot.domain import Language
+from leadbot.i18n import t
+from local.seed import DEMO_ADMIN_CHAT, DEMO_TELEGRAM_SECRET
+from tests.support import Updates
+
+pytestmark = pytest.mark.e2e
+
+HEADERS = {"X-Telegram-Bot-Api-Secret-Token": DEMO_TELEGRAM_SECRET}
+
+# language_code, the steps (press a button, type, share a contact), the phone as E.164
+JOURNEYS: dict[str, tuple[str, list[tuple[str, str]], str]] = {
+    "en": (
+        "en",
+        [
+            ("type", "/start qr_expo_en"),
+            ("press", "goal:buy"),
+            ("type", "2.5M AED"),
+            ("press", "property_type:apartment"),
+            ("type", "Dubai Marina"),
+            ("press", "timeline:3m"),
+            ("type", "2"),
+            ("press", "payment:mortgage"),
+            ("contact", "971501234567"),
+        ],
+        "+971501234567",
+    ),
+    "fa": (
+        "fa",
+        [
+            ("type", "/start qr_expo_fa"),
+            ("type", "خرید"),
+            ("type", "۳ میلیارد تومان"),
+            ("press", "property_type:villa"),
+            ("type", "جمیرا"),
+            ("type", "۱"),
+            ("type", "۳ خوابه"),
+            ("press", "payment:cash"),
+            ("type", "+98 912 123 4567"),
+        ],
+        "+989121234567",
+    ),
+    "ar": (
+        "ar",
+        [
+            ("type", "/start qr_expo_ar"),
+            ("press", "goal:invest"),
+            ("type", "2.5 مليون درهم"),
+            ("type", "شقة"),
+            ("type", "الخليج التجاري"),
+            ("press", "timeline:now"),
+            ("press", "bedrooms:1"),
+            ("type", "تقسيط"),
+            ("type", "٠٥٠١٢٣٤٥٦٧"),
+        ],
+        "+971501234567",
+    ),
+    "ru": (
+        "ru",
+        [
+            ("type", "/start qr_expo_ru"),
+            ("type", "аренда"),
+            ("type", "15 тыс AED"),
+            ("press", "property_type:apartment"),
+            ("type", "Даунтаун"),
+            ("type", "позже"),
+            ("type", "студия"),
+            ("press", "payment:cash"),
+            ("type", "+7 912 345-67-89"),
+        ],
+        "+79123456789",
+    ),
+}
+
+QUESTIONS = [
+    "goal",
+    "budget",
+    "property_type",
+    "location",
+    "timeline",
+    "bedrooms",
+    "payment",
+    "contact",
+]
+
+
+def _send(url: str, update: dict[str, Any]) -> None:
+    response = httpx.post(f"{url}/telegram/demo", json=update, headers=HEADERS, timeout=10)
+    assert response.status_code == 200, response.text
+
+
+def _outbox(url: str) -> list[dict[str, Any]]:
+    data: list[dict[str, Any]] = httpx.get(f"{url}/_local/outbox", timeout=5).json()
+    return data
+
+
+@pytest.mark.parametrize("language", list(JOURNEYS))
+def test_a_whole_qualification_over_http_ends_with_the_admin_alert(
+    local_stack: str, language: str
+) -> None:
+    code, steps, phone = JOURNEYS[language]
+    chat = 800_000_000 + list(JOURNEYS).index(language)
+    lead = Updates(chat, first_name=f"Lead-{language}", language_code=code)
+    for kind, value in steps:
+        if kind == "press":
+            _send(local_stack, lead.press(value))
+        elif kind == "contact":
+            _send(local_stack, lead.contact(value))
+        else:
+            _send(local_stack, lead.text(value))
+
+    outbox = _outbox(local_stack)
+    to_lead = [c["payload"]["text"] for c in outbox if c.get("chat_id") == str(chat)]
+    assert len(to_lead) == len(steps)
+    # Every answer was understood: each reply asks the next question, none re-asks with a hint.
+    for reply, question in zip(to_lead[:-1], QUESTIONS, strict=True):
+        assert t(f"{question}.ask", Language(language)) in reply
+    name = f"Lead-{language}"
+    assert to_lead[-1] == t("contact.thanks", Language(language), name=name, phone=phone)
+    alerts = [
+        c["payload"]["text"]
+        for c in outbox
+        if c.get("chat_id") == DEMO_ADMIN_CHAT and f"Lead-{language}" in c["payload"]["text"]
+    ]
+    assert len(alerts) == 1
+    assert f"expo_{language}" in alerts[0]
+    assert phone in alerts[0]
+
+
+def test_health_lists_the_template_routes(local_stack: str) -> None:
+    health = httpx.get(f"{local_stack}/_local/health", timeout=5).json()
+    assert "POST /telegram/{tenant_id}" in health["routes"]
+
+
+def test_a_bad_secret_is_refused_over_http(local_stack: str) -> None:
+    response = httpx.post(
+        f"{local_stack}/telegram/demo",
+        json=Updates(800_000_099).text("hi"),
+        headers={"X-Telegram-Bot-Api-Secret-Token": "nope"},
+        timeout=5,
+    )
+    assert response.status_code == 401

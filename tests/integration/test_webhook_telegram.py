@@ -1,0 +1,136 @@
+"""The Telegram webhook end to end in-process: verification, the journey, alerts, idempotency."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from leadbot.domain import Channel, Lead, LeadStatus, Stage
+from local.seed import DEMO_ADMIN_CHAT
+from tests.support import InProcessStack, Updates, event_payload
+
+
+def _lead(stack: InProcessStack, chat_id: int) -> Lead:
+    key = stack.repos.identities.key("demo", Channel.TELEGRAM, str(chat_id))
+    lead_id = stack.repos.identities.lead_id(key)
+    assert lead_id is not None
+    return stack.repos.leads.get("demo", lead_id)
+
+
+def test_a_lead_qualifies_itself_and_the_admin_is_alerted(stack: InProcessStack) -> None:
+    lead = Updates(700_000_101, first_name="Sara")
+    for update in (
+        lead.text("/start qr_expo2026"),
+        lead.press("goal:buy"),
+        lead.text("2.5M AED"),
+        lead.press("property_type:apartment"),
+        lead.text("Dubai Marina"),
+        lead.press("timeline:3m"),
+        lead.text("2 bedrooms"),
+        lead.press("payment:mortgage"),
+        lead.contact("+971 50 123 4567"),
+    ):
+        assert stack.post(update)["statusCode"] == 200
+
+    saved = _lead(stack, 700_000_101)
+    assert saved.status is LeadStatus.QUALIFIED
+    assert saved.stage is Stage.ENGAGEMENT
+    assert saved.phone == "+971501234567"
+    assert saved.budget is not None and saved.budget.amount == Decimal("2500000")
+    assert saved.budget.currency == "AED"
+    assert (saved.source, saved.qr_scans, saved.messages_count) == ("expo2026", 1, 9)
+    assert saved.location == "Dubai Marina"
+
+    alert = stack.last_text(DEMO_ADMIN_CHAT)
+    for expected in ("Sara", "+971501234567", "Buy", "2,500,000 AED", "Dubai Marina", "expo2026"):
+        assert expected in alert
+    assert f"https://dashboard.example.test/leads/{saved.lead_id}" in alert
+    assert "+971501234567" in stack.last_text(700_000_101)
+    history = stack.repos.timeline.history("demo", saved.lead_id)
+    assert [e.text for e in history if e.kind == "event"] == ["hot_lead_alert"]
+    assert all(e.status == "sent" for e in history if e.kind == "outbound")
+
+
+def test_a_redelivered_update_gets_no_second_reply_and_no_double_count(
+    stack: InProcessStack,
+) -> None:
+    lead = Updates(700_000_102)
+    start = lead.text("/start qr_billboard")
+    stack.post(start)
+    replies = len(stack.sent(700_000_102))
+    assert stack.post(start)["statusCode"] == 200
+    assert len(stack.sent(700_000_102)) == replies
+    saved = _lead(stack, 700_000_102)
+    assert (saved.qr_scans, saved.messages_count) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("secret", "status"), [(None, 401), ("wrong", 401), ("demo-telegram-secret", 200)]
+)
+def test_the_secret_token_is_checked(
+    stack: InProcessStack, secret: str | None, status: int
+) -> None:
+    assert stack.post(event_payload("telegram_text"), secret=secret)["statusCode"] == status
+
+
+def test_malformed_and_huge_bodies_are_refused(stack: InProcessStack) -> None:
+    assert stack.post("{not json")["statusCode"] == 400
+    assert stack.post(json.dumps({"message": {}}))["statusCode"] == 400
+    huge = json.dumps({"update_id": 1, "padding": "x" * (1024 * 1024)})
+    assert stack.post(huge)["statusCode"] == 413
+    assert stack.fake.outbox() == []
+
+
+def test_an_unknown_tenant_is_unauthorized(stack: InProcessStack) -> None:
+    stack.tenant_id = "nobody"
+    assert stack.post(event_payload("telegram_text"))["statusCode"] == 401
+
+
+@pytest.mark.parametrize("name", ["telegram_group_message", "telegram_channel_post"])
+def test_other_update_kinds_are_acknowledged_and_ignored(stack: InProcessStack, name: str) -> None:
+    assert stack.post(event_payload(name))["statusCode"] == 200
+    assert stack.fake.outbox() == []
+
+
+def test_a_button_press_is_answered(stack: InProcessStack) -> None:
+    lead = Updates(700_000_103)
+    stack.post(lead.text("/start"))
+    stack.post(lead.press("goal:rent"))
+    methods = [c["method"] for c in stack.fake.outbox()]
+    assert methods[-2:] == ["sendMessage", "answerCallbackQuery"]
+    assert _lead(stack, 700_000_103).goal == "rent"
+
+
+def test_blocking_the_bot_marks_the_lead_unreachable(stack: InProcessStack) -> None:
+    lead = Updates(700_000_104)
+    stack.post(lead.text("/start"))
+    stack.post(lead.blocked())
+    assert _lead(stack, 700_000_104).unreachable is True
+
+
+def test_a_403_on_send_marks_the_lead_unreachable_and_is_recorded(stack: InProcessStack) -> None:
+    lead = Updates(700_000_105)
+    stack.post(lead.text("/start"))
+    stack.fake.fail_next("700000105", 403, "Forbidden: bot was blocked by the user")
+    assert stack.post(lead.press("goal:buy"))["statusCode"] == 200
+    saved = _lead(stack, 700_000_105)
+    assert saved.unreachable is True
+    statuses = [e.status for e in stack.repos.timeline.history("demo", saved.lead_id)]
+    assert "blocked" in statuses
+
+
+def test_someone_elses_contact_is_not_taken_as_the_phone(stack: InProcessStack) -> None:
+    lead = Updates(700_000_106)
+    stack.post(lead.text("/start"))
+    for data in ("goal:buy", "property_type:villa", "timeline:now", "bedrooms:3", "payment:cash"):
+        if data.startswith("property_type"):
+            stack.post(lead.text("3M"))
+        stack.post(lead.press(data))
+        if data.startswith("property_type"):
+            stack.post(lead.text("Palm Jumeirah"))
+    assert _lead(stack, 700_000_106).stage is Stage.CONTACT
+    stack.post(lead.contact("+971 50 765 4321", user_id=12345))
+    assert _lead(stack, 700_000_106).phone is None
+    assert stack.sent(DEMO_ADMIN_CHAT) == []

@@ -1,0 +1,197 @@
+"""Test helpers: real-shaped API Gateway events and Telegram updates, an in-process stack."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from leadbot.services import runtime, telegram
+from leadbot.services.runtime import Repositories
+from local.fake_telegram import FakeTelegram
+from local.gateway import load_handler
+from local.seed import DEMO_TELEGRAM_SECRET
+from local.template import api_routes, load_template
+
+REPO = Path(__file__).resolve().parent.parent
+EVENTS = REPO / "tests" / "events"
+
+
+def event_payload(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text(encoding="utf-8"))
+    return data
+
+
+def apigw_event(
+    tenant_id: str, body: str | bytes, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """An API Gateway REST proxy event for POST /telegram/{tenant_id}."""
+    binary = isinstance(body, bytes)
+    return {
+        "resource": "/telegram/{tenant_id}",
+        "path": f"/telegram/{tenant_id}",
+        "httpMethod": "POST",
+        "headers": headers or {},
+        "multiValueHeaders": {k: [v] for k, v in (headers or {}).items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": {"tenant_id": tenant_id},
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": "/telegram/{tenant_id}",
+            "httpMethod": "POST",
+            "stage": "test",
+            "requestId": f"req-{time.monotonic_ns()}",
+            "identity": {"sourceIp": "149.154.167.220"},
+        },
+        "body": base64.b64encode(body).decode() if binary else body,
+        "isBase64Encoded": binary,
+    }
+
+
+class Updates:
+    """Builds Telegram updates for one private chat, with increasing update ids."""
+
+    _next_id = 500_000_000
+
+    def __init__(self, chat_id: int, first_name: str = "Sara", language_code: str | None = "en"):
+        self.chat_id = chat_id
+        self.user = {"id": chat_id, "is_bot": False, "first_name": first_name}
+        if language_code:
+            self.user["language_code"] = language_code
+
+    @classmethod
+    def new_id(cls) -> int:
+        cls._next_id += 1
+        return cls._next_id
+
+    def _message(self, **fields: Any) -> dict[str, Any]:
+        message = {
+            "message_id": self.new_id() % 100_000,
+            "from": self.user,
+            "chat": {"id": self.chat_id, "type": "private", "first_name": self.user["first_name"]},
+            "date": int(time.time()),
+            **fields,
+        }
+        return {"update_id": self.new_id(), "message": message}
+
+    def text(self, text: str) -> dict[str, Any]:
+        return self._message(text=text)
+
+    def contact(self, phone: str, user_id: int | None = None) -> dict[str, Any]:
+        owner = self.chat_id if user_id is None else user_id
+        contact = {"phone_number": phone, "first_name": "Sara", "user_id": owner}
+        return self._message(contact=contact)
+
+    def voice(self) -> dict[str, Any]:
+        return self._message(voice={"file_id": "AwAC", "file_unique_id": "Ag", "duration": 3})
+
+    def press(self, data: str) -> dict[str, Any]:
+        return {
+            "update_id": self.new_id(),
+            "callback_query": {
+                "id": str(self.new_id()),
+                "from": self.user,
+                "message": {
+                    "message_id": 1,
+                    "chat": {"id": self.chat_id, "type": "private"},
+                    "date": int(time.time()),
+                    "text": "…",
+                },
+                "chat_instance": "1",
+                "data": data,
+            },
+        }
+
+    def blocked(self) -> dict[str, Any]:
+        bot = {"id": 1, "is_bot": True, "first_name": "LeadBot"}
+        return {
+            "update_id": self.new_id(),
+            "my_chat_member": {
+                "chat": {"id": self.chat_id, "type": "private"},
+                "from": self.user,
+                "date": int(time.time()),
+                "old_chat_member": {"user": bot, "status": "member"},
+                "new_chat_member": {"user": bot, "status": "kicked", "until_date": 0},
+            },
+        }
+
+
+@dataclass
+class InProcessStack:
+    """The webhook function called in-process with real-shaped events; Telegram faked over httpx."""
+
+    fake: FakeTelegram
+    tenant_id: str = "demo"
+
+    @property
+    def repos(self) -> Repositories:
+        return runtime.repositories()
+
+    def handler(self) -> Any:
+        route = next(r for r in api_routes(load_template()) if r.path == "/telegram/{tenant_id}")
+        return load_handler(REPO, route)
+
+    def post(
+        self, update: dict[str, Any] | str | bytes, secret: str | None = DEMO_TELEGRAM_SECRET
+    ) -> dict[str, Any]:
+        body = update if isinstance(update, str | bytes) else json.dumps(update)
+        headers = {"Content-Type": "application/json"}
+        if secret is not None:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+        response: dict[str, Any] = self.handler()(
+            apigw_event(self.tenant_id, body, headers), LambdaContextStub()
+        )
+        return response
+
+    def sent(self, chat_id: int | str | None = None) -> list[dict[str, Any]]:
+        calls = [c for c in self.fake.outbox() if c["method"] == "sendMessage"]
+        if chat_id is None:
+            return calls
+        return [c for c in calls if str(c["payload"]["chat_id"]) == str(chat_id)]
+
+    def last_text(self, chat_id: int | str) -> str:
+        text: str = self.sent(chat_id)[-1]["payload"]["text"]
+        return text
+
+
+class LambdaContextStub:
+    function_name = "WebhookTelegramFunction"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:WebhookTelegramFunction"
+    aws_request_id = "test-request"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 15_000
+
+
+def fake_transport(fake: FakeTelegram) -> httpx.MockTransport:
+    """The fake Bot API behind httpx: requests and responses in Telegram's JSON wire format."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        _, _, rest = request.url.path.partition("/bot")
+        token, _, method = rest.partition("/")
+        payload = json.loads(request.content or b"{}")
+        status, body = fake.handle(token, method, payload)
+        return httpx.Response(status, json=body)
+
+    return httpx.MockTransport(handle)
+
+
+def use_fake_telegram(fake: FakeTelegram) -> Iterator[None]:
+    """Point the bot's HTTP client at the fake (in-process) for the duration of a test."""
+    original = telegram.http_client
+    client = httpx.Client(transport=fake_transport(fake))
+    telegram.http_client = lambda: client  # type: ignore[assignment]
+    telegram.reset()
+    try:
+        yield
+    finally:
+        telegram.http_client = original  # type: ignore[assignment]
+        telegram.reset()

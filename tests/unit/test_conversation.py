@@ -1,0 +1,258 @@
+"""The conversation as a pure state machine: stages, validation, languages, opt-out, contact."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from leadbot.conversation import NEXT_STAGE, Ctx, step
+from leadbot.domain import (
+    Channel,
+    Decision,
+    EventKind,
+    InboundEvent,
+    Language,
+    Lead,
+    LeadStatus,
+    Money,
+    PhoneCaptured,
+    Stage,
+    Tenant,
+)
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+TENANT = Tenant(tenant_id="demo", name="Demo Realty", currency="AED", phone_region="AE")
+CTX = Ctx(tenant=TENANT, now=NOW)
+_ids = iter(range(1, 10_000))
+
+
+def new_lead() -> Lead:
+    return Lead(
+        tenant_id="demo",
+        lead_id="01LEAD",
+        channel=Channel.TELEGRAM,
+        external_id="42",
+        created_at=NOW,
+        updated_at=NOW,
+    )
+
+
+def event(kind: EventKind, text: str = "", **fields: object) -> InboundEvent:
+    return InboundEvent(
+        tenant_id="demo",
+        channel=Channel.TELEGRAM,
+        event_id=str(next(_ids)),
+        external_id="42",
+        kind=kind,
+        at=NOW,
+        text=text,
+        name="Sara",
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def text(value: str) -> InboundEvent:
+    return event(EventKind.TEXT, value)
+
+
+def press(value: str) -> InboundEvent:
+    return event(EventKind.CHOICE, payload=value)
+
+
+def run(lead: Lead, *events: InboundEvent) -> tuple[Lead, Decision]:
+    decision = Decision(lead=lead)
+    for inbound in events:
+        decision = step(lead, inbound, CTX)
+        lead = decision.lead
+    return lead, decision
+
+
+def at_stage(stage: Stage) -> Lead:
+    return new_lead().model_copy(
+        update={"stage": stage, "language": Language.EN, "status": LeadStatus.QUALIFYING}
+    )
+
+
+# Given a new lead, when it answers every question by typing in its language,
+# then it is qualified with parsed values and the phone event fires.
+JOURNEYS = {
+    Language.EN: [
+        "Hello",
+        "buy",
+        "2.5M AED",
+        "apartment",
+        "Dubai Marina",
+        "1",
+        "2 bedrooms",
+        "mortgage",
+        "+971 50 123 4567",
+    ],
+    Language.FA: [
+        "سلام وقت بخیر",
+        "خرید",
+        "۳ میلیارد تومان",
+        "آپارتمان",
+        "دبی مارینا",
+        "۲",
+        "۲ خوابه",
+        "نقدی",
+        "۰۵۰۱۲۳۴۵۶۷",
+    ],
+    Language.AR: [
+        "مرحبا",
+        "شراء",
+        "2.5 مليون درهم",
+        "فيلا",
+        "نخلة جميرا",
+        "الآن",
+        "٣",
+        "تقسيط",
+        "٠٥٠١٢٣٤٥٦٧",
+    ],
+    Language.RU: [
+        "Здравствуйте",
+        "купить",
+        "2,5 млн AED",
+        "квартира",
+        "Дубай Марина",
+        "сейчас",
+        "2",
+        "ипотека",
+        "+7 912 345-67-89",
+    ],
+}
+
+
+@pytest.mark.parametrize("language", list(JOURNEYS))
+def test_a_typed_journey_in_each_language_qualifies_the_lead(language: Language) -> None:
+    lead, decision = run(new_lead(), *(text(answer) for answer in JOURNEYS[language]))
+    assert lead.language is language
+    assert lead.stage is Stage.ENGAGEMENT
+    assert lead.status is LeadStatus.QUALIFIED
+    assert lead.phone is not None and lead.phone.startswith("+")
+    assert lead.goal == "buy"
+    assert lead.budget is not None and lead.budget.amount >= Decimal("2500000")
+    assert lead.invalid_answers == 0
+    assert decision.events == (PhoneCaptured(lead_id="01LEAD"),)
+    assert lead.messages_count == len(JOURNEYS[language])
+
+
+def test_budgets_are_stored_as_amount_and_currency() -> None:
+    lead, _ = run(at_stage(Stage.BUDGET), text("۳ میلیارد تومان"))
+    assert lead.budget == Money(amount=Decimal("3000000000"), currency="IRT")
+    lead, decision = run(at_stage(Stage.BUDGET), text("₹3 Cr"))
+    assert lead.budget == Money(amount=Decimal("30000000"), currency="INR")
+    assert "30,000,000 INR" in decision.outbound[0].text
+
+
+def test_an_invalid_answer_is_reasked_with_a_hint() -> None:
+    lead, decision = run(at_stage(Stage.BUDGET), text("not sure yet"))
+    assert lead.stage is Stage.BUDGET
+    assert lead.invalid_answers == 1
+    assert "couldn't read that as a budget" in decision.outbound[0].text
+    assert "What is your budget?" in decision.outbound[0].text
+
+
+def test_buttons_and_typed_answers_both_work_and_stale_buttons_do_not() -> None:
+    lead, _ = run(at_stage(Stage.GOAL), press("goal:rent"))
+    assert (lead.goal, lead.stage) == ("rent", Stage.BUDGET)
+    lead, _ = run(lead, press("goal:buy"))  # a button of the previous question
+    assert (lead.goal, lead.stage) == ("rent", Stage.BUDGET)
+    assert lead.invalid_answers == 1
+    lead, _ = run(at_stage(Stage.TIMELINE), text("2"))  # the second option, by number
+    assert lead.timeline == "3m"
+
+
+def test_land_skips_the_bedrooms_question() -> None:
+    lead, _ = run(at_stage(Stage.PROPERTY_TYPE), press("property_type:land"), text("Al Barsha"))
+    lead, _ = run(lead, press("timeline:now"))
+    assert lead.stage is Stage.PAYMENT
+    assert lead.bedrooms is None
+
+
+def test_first_contact_picks_the_language_from_telegram_or_the_script() -> None:
+    lead, decision = run(new_lead(), event(EventKind.START, "/start", language_hint="ru-RU"))
+    assert lead.language is Language.RU
+    assert lead.stage is Stage.GOAL
+    assert "Language" not in decision.outbound[0].text
+    lead, _ = run(new_lead(), event(EventKind.TEXT, "سلام وقت بخیر", language_hint="en"))
+    assert lead.language is Language.FA
+    lead, _ = run(new_lead(), event(EventKind.START, "/start", language_hint="de"))
+    assert lead.language is Language.EN
+
+
+def test_the_language_can_be_changed_and_the_question_is_asked_again() -> None:
+    lead, decision = run(at_stage(Stage.BUDGET), event(EventKind.LANGUAGE, "/language"))
+    values = [choice.value for choice in decision.outbound[0].choices]
+    assert values == ["lang:en", "lang:fa", "lang:ar", "lang:ru"]
+    lead, decision = run(lead, press("lang:ar"))
+    assert lead.language is Language.AR and lead.stage is Stage.BUDGET
+    assert decision.outbound[0].text.startswith("✅")
+
+
+def test_a_qr_deep_link_records_the_source_and_counts_each_scan() -> None:
+    lead, _ = run(new_lead(), event(EventKind.START, "/start qr_expo", payload="qr_expo"))
+    lead, _ = run(lead, event(EventKind.START, "/start qr_mall", payload="qr_mall"))
+    assert (lead.source, lead.qr_scans, lead.stage) == ("expo", 2, Stage.GOAL)
+
+
+def test_stop_opts_out_in_any_language_and_start_opts_back_in() -> None:
+    for word in ("/stop", "STOP", "стоп", "توقف", "إيقاف"):
+        kind = EventKind.STOP if word.startswith("/") else EventKind.TEXT
+        lead, decision = run(at_stage(Stage.LOCATION), event(kind, word))
+        assert lead.opted_out, word
+        assert "/start" in decision.outbound[0].text
+    lead, decision = run(lead, text("hello?"))
+    assert lead.opted_out and lead.stage is Stage.LOCATION
+    lead, decision = run(lead, event(EventKind.START, "/start"))
+    assert not lead.opted_out
+    assert "Which area" in decision.outbound[0].text
+
+
+def test_only_the_senders_own_contact_is_taken() -> None:
+    lead, decision = run(
+        at_stage(Stage.CONTACT),
+        event(EventKind.CONTACT, contact_phone="971501234567", contact_is_own=False),
+    )
+    assert lead.phone is None and decision.events == ()
+    lead, decision = run(
+        lead, event(EventKind.CONTACT, contact_phone="971501234567", contact_is_own=True)
+    )
+    assert lead.phone == "+971501234567"
+    assert decision.outbound[0].remove_keyboard
+
+
+def test_a_bad_phone_is_reasked_and_the_contact_button_is_offered() -> None:
+    lead, decision = run(at_stage(Stage.CONTACT), text("call me tomorrow"))
+    assert lead.phone is None and lead.invalid_answers == 1
+    assert decision.outbound[0].request_contact == "📱 Share my phone number"
+
+
+def test_voice_counts_and_asks_to_type() -> None:
+    lead, decision = run(at_stage(Stage.GOAL), event(EventKind.VOICE))
+    assert (lead.voice_count, lead.messages_count, lead.stage) == (1, 1, Stage.GOAL)
+    assert "voice" in decision.outbound[0].text
+
+
+def test_blocking_changes_reachability_without_counting_a_message() -> None:
+    lead, decision = run(at_stage(Stage.GOAL), event(EventKind.BLOCKED))
+    assert lead.unreachable and lead.messages_count == 0 and decision.outbound == ()
+    lead, _ = run(lead, event(EventKind.UNBLOCKED))
+    assert not lead.unreachable
+
+
+def test_the_mermaid_diagram_matches_the_transition_table() -> None:
+    diagram = (
+        Path(__file__).parents[2] / "layers/shared/leadbot/conversation/stages.mmd"
+    ).read_text()
+    edges = set(re.findall(r"^\s*(\w+) --> (\w+)", diagram, flags=re.MULTILINE))
+    for stage, following in NEXT_STAGE.items():
+        assert (stage.value, following.value) in edges
+    stage_edges = {(a, b) for a, b in edges if a in set(Stage) and b in set(Stage)}
+    assert stage_edges == {(a.value, b.value) for a, b in NEXT_STAGE.items()} | {
+        ("timeline", "payment")
+    }
