@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,8 +32,10 @@ from leadbot.domain import (
 from leadbot.services.alerts import hot_lead_alert
 from leadbot.services.runtime import Repositories
 
-# Concurrent messages of one lead retry on a version conflict; more than this means a hot loop.
-MAX_CONFLICT_RETRIES = 8
+# Concurrent messages of one lead retry on a version conflict, with a short random pause so
+# they stop colliding; past this the caller answers "retry later" and the channel redelivers.
+MAX_CONFLICT_RETRIES = 12
+CONFLICT_PAUSE_S = 0.02
 
 
 class Messenger(Protocol):
@@ -115,6 +119,7 @@ def _step_and_save(
         try:
             saved = repos.leads.save(before, decision.lead)
         except LeadConflict:
+            time.sleep(random.uniform(0, CONFLICT_PAUSE_S))
             continue
         return saved, decision
     raise LeadConflict(f"{lead_id}: still conflicting after {MAX_CONFLICT_RETRIES} tries")

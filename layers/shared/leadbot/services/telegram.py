@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from leadbot.channels.telegram import TelegramClient, Update, to_inbound
 from leadbot.config import settings
-from leadbot.domain import EventKind, InboundEvent, Tenant, TenantNotFound
+from leadbot.domain import EventKind, InboundEvent, LeadConflict, Tenant, TenantNotFound
 from leadbot.services import admin
 from leadbot.services.errors import BadRequest, PayloadTooLarge, RetryLater, Unauthorized
 from leadbot.services.inbound import handle_event
@@ -59,6 +59,9 @@ def process_update(tenant: Tenant, update: Update, lambda_context: Any = None) -
         result: dict[str, Any] = process(event=event.model_dump(mode="json"))
     except IdempotencyAlreadyInProgressError:
         raise RetryLater(f"update {update.update_id} is being processed") from None
+    except LeadConflict:
+        # Nothing was sent and the idempotency record is released: Telegram's redelivery is safe.
+        raise RetryLater(f"update {update.update_id} kept conflicting; retry") from None
     return result
 
 

@@ -66,8 +66,10 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     rest = text
     while len(rest) > limit:
         window = rest[:limit]
-        cut = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(" "))
-        cut = cut if cut > limit // 2 else limit
+        # The strongest boundary in the second half of the window wins; else a hard cut.
+        cut = next(
+            (at for sep in ("\n\n", "\n", " ") if (at := window.rfind(sep)) > limit // 2), limit
+        )
         parts.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
     parts.append(rest)

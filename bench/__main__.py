@@ -1,0 +1,342 @@
+"""`make bench`: one run against DynamoDB Local and the fake Bot API, printing every figure.
+
+Cold start runs in a Lambda-like venv (python + boto3 + the layer's requirements only), so
+developer tools installed beside the code do not inflate or hide import costs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from botocore.client import BaseClient
+
+from local.__main__ import LocalStack
+from local.gateway import load_handler
+from local.seed import DEMO_TELEGRAM_SECRET
+from local.template import api_routes
+
+REPO = Path(__file__).resolve().parent.parent
+LAMBDA_VENV = REPO / ".tools" / "lambda-venv"
+COLD_RUNS = 7
+WARM_MESSAGES = 300
+LEADS, PER_LEAD, CONCURRENCY = 100, 10, 100
+HEADERS = {"X-Telegram-Bot-Api-Secret-Token": DEMO_TELEGRAM_SECRET}
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def lambda_python() -> Path:
+    """python3.12 with only what the Lambda runtime and the layer hold (built once, then reused)."""
+    python = LAMBDA_VENV / "bin" / "python"
+    stamp = LAMBDA_VENV / ".installed"
+    requirements = REPO / "layers/shared/requirements.txt"
+    boto3_pin = next(
+        line.strip()
+        for line in (REPO / "requirements-dev.txt").read_text().splitlines()
+        if line.startswith("boto3==")
+    )
+    wanted = requirements.read_text() + boto3_pin
+    if stamp.exists() and stamp.read_text() == wanted:
+        return python
+    say(f"  building the Lambda-like venv in {LAMBDA_VENV} (once)…")
+    subprocess.run([sys.executable, "-m", "venv", "--clear", str(LAMBDA_VENV)], check=True)
+    subprocess.run(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            "-r",
+            str(requirements),
+            boto3_pin,
+        ],
+        check=True,
+    )
+    stamp.write_text(wanted)
+    return python
+
+
+# -- DynamoDB requests, counted where every client (pynamodb's and boto3's) makes them ----------
+
+_calls: Counter[str] = Counter()
+_original_api_call = BaseClient._make_api_call  # type: ignore[attr-defined]
+
+
+def _counting_api_call(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+    if self.meta.service_model.service_name == "dynamodb":
+        _calls[operation] += 1
+    return _original_api_call(self, operation, params)
+
+
+@contextmanager
+def counting() -> Iterator[Counter[str]]:
+    BaseClient._make_api_call = _counting_api_call  # type: ignore[attr-defined]
+    _calls.clear()
+    try:
+        yield _calls
+    finally:
+        BaseClient._make_api_call = _original_api_call  # type: ignore[attr-defined]
+
+
+# -- Telegram updates -------------------------------------------------------------------------
+
+_update_ids = iter(range(10_000_000, 99_999_999))
+
+
+def message(chat: int, **fields: Any) -> dict[str, Any]:
+    user = {"id": chat, "is_bot": False, "first_name": f"Lead{chat}", "language_code": "en"}
+    return {
+        "update_id": next(_update_ids),
+        "message": {
+            "message_id": 1,
+            "date": int(time.time()),
+            "chat": {"id": chat, "type": "private"},
+            "from": user,
+            **fields,
+        },
+    }
+
+
+def press(chat: int, data: str) -> dict[str, Any]:
+    user = {"id": chat, "is_bot": False, "first_name": f"Lead{chat}"}
+    return {
+        "update_id": next(_update_ids),
+        "callback_query": {
+            "id": str(next(_update_ids)),
+            "from": user,
+            "message": {"message_id": 1, "date": 0, "chat": {"id": chat, "type": "private"}},
+            "chat_instance": "1",
+            "data": data,
+        },
+    }
+
+
+def apigw(update: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "httpMethod": "POST",
+        "path": "/telegram/demo",
+        "resource": "/telegram/{tenant_id}",
+        "pathParameters": {"tenant_id": "demo"},
+        "headers": HEADERS,
+        "body": json.dumps(update),
+        "isBase64Encoded": False,
+        "requestContext": {"stage": "bench"},
+    }
+
+
+class Context:
+    function_name = "WebhookTelegramFunction"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:bench"
+    aws_request_id = "bench"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 15_000
+
+
+# -- the figures --------------------------------------------------------------------------------
+
+
+def cold_start(python: Path, stack: LocalStack) -> dict[str, float]:
+    env = {**os.environ, "PYTHONPATH": str(REPO / "layers/shared"), "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("PYTHONHOME", None)
+    table = os.environ["TENANTS_TABLE"]
+    samples: dict[str, list[float]] = {"floor": [], "webhook": []}
+    # Warm the OS file cache once each, as a re-used Lambda host would have it.
+    for run in range(COLD_RUNS + 1):
+        for mode in ("floor", "webhook"):
+            chat = 600_000_000 + run * 10 + (mode == "webhook")
+            started = time.perf_counter()
+            out = subprocess.run(
+                [
+                    str(python),
+                    str(REPO / "bench/cold_start.py"),
+                    mode,
+                    stack.ddb.endpoint,
+                    table,
+                    str(chat),
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            wall = (time.perf_counter() - started) * 1000
+            if out.returncode != 0:
+                raise RuntimeError(f"cold start ({mode}) failed:\n{out.stderr[-2000:]}")
+            if run:
+                samples[mode].append(wall)
+    floor, webhook = (statistics.median(samples[m]) for m in ("floor", "webhook"))
+    return {"floor_ms": floor, "webhook_ms": webhook, "ratio": webhook / floor}
+
+
+def per_message(handler: Callable[..., Any], stack: LocalStack) -> list[tuple[str, int, int, str]]:
+    chat = 610_000_001
+    script: list[tuple[str, dict[str, Any]]] = [
+        ("first /start (creates the lead)", message(chat, text="/start qr_bench")),
+        ("button press (goal)", press(chat, "goal:buy")),
+        ("typed answer (budget)", message(chat, text="2.5M AED")),
+        ("button press (type)", press(chat, "property_type:apartment")),
+        ("typed answer (area)", message(chat, text="Dubai Marina")),
+        ("voice note", message(chat, voice={"file_id": "x", "duration": 2})),
+        ("button press (timeline)", press(chat, "timeline:now")),
+        ("typed answer (bedrooms)", message(chat, text="2")),
+        ("button press (payment)", press(chat, "payment:cash")),
+        ("phone (+ Hot Lead Alert)", message(chat, text="+971 50 123 4567")),
+        ("question after qualifying", message(chat, text="Is there a pool?")),
+    ]
+    repeat = script[2][1]
+    script.append(("redelivered update (dropped)", repeat))
+    rows = []
+    for name, update in script:
+        sent_before = len(stack.fake.outbox())
+        with counting() as calls:
+            response = handler(apigw(update), Context())
+        assert response["statusCode"] == 200, response
+        http_calls = len(stack.fake.outbox()) - sent_before
+        detail = ", ".join(f"{op} {n}" for op, n in sorted(calls.items()))
+        rows.append((name, sum(calls.values()), http_calls, detail))
+    return rows
+
+
+def warm_latency(handler: Callable[..., Any]) -> dict[str, float]:
+    answers: list[Callable[[int], dict[str, Any]]] = [
+        lambda c: message(c, text="/start"),
+        lambda c: press(c, "goal:buy"),
+        lambda c: message(c, text="800k"),
+        lambda c: press(c, "property_type:villa"),
+        lambda c: message(c, text="Arabian Ranches"),
+        lambda c: press(c, "timeline:3m"),
+        lambda c: message(c, text="3 bedrooms"),
+        lambda c: press(c, "payment:mortgage"),
+        lambda c: message(c, text="+971501112233"),
+        lambda c: message(c, text="thanks!"),
+    ]
+    durations = []
+    for index in range(WARM_MESSAGES):
+        chat = 620_000_000 + index // len(answers)
+        update = answers[index % len(answers)](chat)
+        started = time.perf_counter()
+        response = handler(apigw(update), Context())
+        durations.append((time.perf_counter() - started) * 1000)
+        assert response["statusCode"] == 200, response
+    durations.sort()
+    return {
+        "p50_ms": statistics.median(durations),
+        "p95_ms": durations[int(len(durations) * 0.95) - 1],
+        "max_ms": durations[-1],
+    }
+
+
+def concurrency(stack: LocalStack) -> dict[str, Any]:
+    """100 leads × 10 messages, all in flight at once over HTTP; redelivered like Telegram does."""
+    updates = [
+        (chat, message(chat, text=f"message {n}"))
+        for chat in range(630_000_000, 630_000_000 + LEADS)
+        for n in range(PER_LEAD)
+    ]
+    random.Random(7).shuffle(updates)
+    retries = Counter[int]()
+    lock = threading.Lock()
+    client = httpx.Client(
+        base_url=stack.gateway.url, timeout=30, limits=httpx.Limits(max_connections=CONCURRENCY)
+    )
+
+    def deliver(item: tuple[int, dict[str, Any]]) -> int:
+        for attempt in range(20):
+            status = client.post("/telegram/demo", json=item[1], headers=HEADERS).status_code
+            if status == 200:
+                return attempt
+            with lock:
+                retries[status] += 1
+            time.sleep(0.05 * (attempt + 1))
+        return -1
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(CONCURRENCY) as pool:
+        outcomes = list(pool.map(deliver, updates))
+    elapsed = time.perf_counter() - started
+    from leadbot.domain import Channel
+    from leadbot.services.runtime import repositories
+
+    repos = repositories()
+    counts = []
+    for chat in range(630_000_000, 630_000_000 + LEADS):
+        key = repos.identities.key("demo", Channel.TELEGRAM, str(chat))
+        lead_id = repos.identities.lead_id(key)
+        counts.append(repos.leads.get("demo", lead_id).messages_count if lead_id else 0)
+    return {
+        "messages": len(updates),
+        "undelivered": outcomes.count(-1),
+        "redeliveries": dict(retries),
+        "seconds": elapsed,
+        "per_second": len(updates) / elapsed,
+        "lost_updates": LEADS * PER_LEAD - sum(counts),
+        "leads_with_exact_count": sum(c == PER_LEAD for c in counts),
+    }
+
+
+def main() -> int:
+    say("LeadBot bench — DynamoDB Local + fake Telegram Bot API on this machine")
+    python = lambda_python()
+    with tempfile.TemporaryDirectory(prefix="leadbot-bench-") as data:
+        stack = LocalStack(port=0, data=Path(data), ddb_port=None, telegram_api=None)
+        stack.start()
+        try:
+            route = next(r for r in api_routes(stack.template) if r.path.startswith("/telegram"))
+            handler = load_handler(REPO, route)
+
+            say(f"\n1. Cold start (fresh process; median of {COLD_RUNS})")
+            cold = cold_start(python, stack)
+            say(f"   floor: python + boto3 + one GetItem   {cold['floor_ms']:7.1f} ms")
+            say(f"   webhook_telegram: import + first /start {cold['webhook_ms']:5.1f} ms")
+            say(f"   ratio {cold['ratio']:.2f}   (target ≤ 1.5)")
+
+            say("\n2. Per message: DynamoDB requests and outbound HTTP calls (targets ≤ 6 and 1)")
+            for name, ddb, http, detail in per_message(handler, stack):
+                say(f"   {name:32} ddb {ddb:2}  http {http}   [{detail}]")
+
+            say(f"\n3. Warm handler time over {WARM_MESSAGES} messages (in-process)")
+            warm = warm_latency(handler)
+            say(
+                f"   p50 {warm['p50_ms']:.1f} ms   p95 {warm['p95_ms']:.1f} ms   "
+                f"max {warm['max_ms']:.1f} ms   (target p95 ≤ 60 ms)"
+            )
+
+            say(f"\n4. {LEADS * PER_LEAD} messages from {LEADS} concurrent leads over HTTP")
+            result = concurrency(stack)
+            say(
+                f"   {result['messages']} messages in {result['seconds']:.1f} s "
+                f"({result['per_second']:.0f}/s); redelivered after a non-200: "
+                f"{result['redeliveries'] or 'none'}; undelivered {result['undelivered']}"
+            )
+            say(
+                f"   lost updates: {result['lost_updates']}   leads whose messages_count is "
+                f"exactly {PER_LEAD}: {result['leads_with_exact_count']}/{LEADS}"
+            )
+        finally:
+            stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
