@@ -32,7 +32,7 @@ from local.template import api_routes
 
 REPO = Path(__file__).resolve().parent.parent
 LAMBDA_VENV = REPO / ".tools" / "lambda-venv"
-COLD_RUNS = 7
+COLD_RUNS = 11
 WARM_MESSAGES = 300
 LEADS, PER_LEAD, CONCURRENCY = 100, 10, 100
 HEADERS = {"X-Telegram-Bot-Api-Secret-Token": DEMO_TELEGRAM_SECRET}
@@ -157,14 +157,19 @@ class Context:
 
 
 def cold_start(python: Path, stack: LocalStack) -> dict[str, float]:
+    """Median wall and CPU time of fresh processes, floor and webhook interleaved."""
+    import resource
+
     env = {**os.environ, "PYTHONPATH": str(REPO / "layers/shared"), "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("PYTHONHOME", None)
     table = os.environ["TENANTS_TABLE"]
-    samples: dict[str, list[float]] = {"floor": [], "webhook": []}
-    # Warm the OS file cache once each, as a re-used Lambda host would have it.
+    wall: dict[str, list[float]] = {"floor": [], "webhook": []}
+    cpu: dict[str, list[float]] = {"floor": [], "webhook": []}
+    # The first round only warms the OS file cache, as a re-used Lambda host would have it.
     for run in range(COLD_RUNS + 1):
         for mode in ("floor", "webhook"):
             chat = 600_000_000 + run * 10 + (mode == "webhook")
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
             out = subprocess.run(
                 [
@@ -180,13 +185,23 @@ def cold_start(python: Path, stack: LocalStack) -> dict[str, float]:
                 text=True,
                 check=False,
             )
-            wall = (time.perf_counter() - started) * 1000
+            elapsed = (time.perf_counter() - started) * 1000
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
             if out.returncode != 0:
                 raise RuntimeError(f"cold start ({mode}) failed:\n{out.stderr[-2000:]}")
             if run:
-                samples[mode].append(wall)
-    floor, webhook = (statistics.median(samples[m]) for m in ("floor", "webhook"))
-    return {"floor_ms": floor, "webhook_ms": webhook, "ratio": webhook / floor}
+                wall[mode].append(elapsed)
+                cpu[mode].append(
+                    (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) * 1000
+                )
+    medians = {
+        f"{kind}_{mode}": statistics.median(samples[mode])
+        for kind, samples in (("wall", wall), ("cpu", cpu))
+        for mode in wall
+    }
+    medians["ratio"] = medians["wall_webhook"] / medians["wall_floor"]
+    medians["cpu_ratio"] = medians["cpu_webhook"] / medians["cpu_floor"]
+    return medians
 
 
 def per_message(handler: Callable[..., Any], stack: LocalStack) -> list[tuple[str, int, int, str]]:
@@ -295,9 +310,59 @@ def concurrency(stack: LocalStack) -> dict[str, Any]:
     }
 
 
-def main() -> int:
+def report_cold(python: Path, stack: LocalStack) -> None:
+    say(f"\n1. Cold start (fresh process; median of {COLD_RUNS})")
+    cold = cold_start(python, stack)
+    say("                                             wall        cpu")
+    for label, mode in (
+        ("floor: python + boto3 + one GetItem    ", "floor"),
+        ("webhook_telegram: import + first /start", "webhook"),
+    ):
+        say(f"   {label} {cold[f'wall_{mode}']:6.0f} ms  {cold[f'cpu_{mode}']:6.0f} ms")
+    say(
+        f"   ratio (wall) {cold['ratio']:.2f}   (target ≤ 1.5); ratio (cpu) {cold['cpu_ratio']:.2f}"
+    )
+
+
+def report_messages(handler: Callable[..., Any], stack: LocalStack) -> None:
+    say("\n2. Per message: DynamoDB requests and outbound HTTP calls (targets ≤ 6 and 1)")
+    for name, ddb, http, detail in per_message(handler, stack):
+        say(f"   {name:32} ddb {ddb:2}  http {http}   [{detail}]")
+
+
+def report_warm(handler: Callable[..., Any]) -> None:
+    say(f"\n3. Warm handler time over {WARM_MESSAGES} messages (in-process)")
+    warm = warm_latency(handler)
+    say(
+        f"   p50 {warm['p50_ms']:.1f} ms   p95 {warm['p95_ms']:.1f} ms   "
+        f"max {warm['max_ms']:.1f} ms   (target p95 ≤ 60 ms)"
+    )
+
+
+def report_concurrency(stack: LocalStack) -> None:
+    say(f"\n4. {LEADS * PER_LEAD} messages from {LEADS} concurrent leads over HTTP")
+    result = concurrency(stack)
+    say(
+        f"   {result['messages']} messages in {result['seconds']:.1f} s "
+        f"({result['per_second']:.0f}/s); redelivered after a non-200: "
+        f"{result['redeliveries'] or 'none'}; undelivered {result['undelivered']}"
+    )
+    say(
+        f"   lost updates: {result['lost_updates']}   leads whose messages_count is "
+        f"exactly {PER_LEAD}: {result['leads_with_exact_count']}/{LEADS}"
+    )
+
+
+PARTS = ("cold", "messages", "warm", "concurrency")
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("parts", nargs="*", choices=PARTS, help="run only these (default: all)")
+    parts = set(parser.parse_args(argv).parts or PARTS)
     say("LeadBot bench — DynamoDB Local + fake Telegram Bot API on this machine")
-    python = lambda_python()
     with tempfile.TemporaryDirectory(prefix="leadbot-bench-") as data:
         stack = LocalStack(port=0, data=Path(data), ddb_port=None, telegram_api=None)
         stack.start()
@@ -305,34 +370,14 @@ def main() -> int:
             route = next(r for r in api_routes(stack.template) if r.path.startswith("/telegram"))
             handler = load_handler(REPO, route)
 
-            say(f"\n1. Cold start (fresh process; median of {COLD_RUNS})")
-            cold = cold_start(python, stack)
-            say(f"   floor: python + boto3 + one GetItem   {cold['floor_ms']:7.1f} ms")
-            say(f"   webhook_telegram: import + first /start {cold['webhook_ms']:5.1f} ms")
-            say(f"   ratio {cold['ratio']:.2f}   (target ≤ 1.5)")
-
-            say("\n2. Per message: DynamoDB requests and outbound HTTP calls (targets ≤ 6 and 1)")
-            for name, ddb, http, detail in per_message(handler, stack):
-                say(f"   {name:32} ddb {ddb:2}  http {http}   [{detail}]")
-
-            say(f"\n3. Warm handler time over {WARM_MESSAGES} messages (in-process)")
-            warm = warm_latency(handler)
-            say(
-                f"   p50 {warm['p50_ms']:.1f} ms   p95 {warm['p95_ms']:.1f} ms   "
-                f"max {warm['max_ms']:.1f} ms   (target p95 ≤ 60 ms)"
-            )
-
-            say(f"\n4. {LEADS * PER_LEAD} messages from {LEADS} concurrent leads over HTTP")
-            result = concurrency(stack)
-            say(
-                f"   {result['messages']} messages in {result['seconds']:.1f} s "
-                f"({result['per_second']:.0f}/s); redelivered after a non-200: "
-                f"{result['redeliveries'] or 'none'}; undelivered {result['undelivered']}"
-            )
-            say(
-                f"   lost updates: {result['lost_updates']}   leads whose messages_count is "
-                f"exactly {PER_LEAD}: {result['leads_with_exact_count']}/{LEADS}"
-            )
+            if "cold" in parts:
+                report_cold(lambda_python(), stack)
+            if "messages" in parts:
+                report_messages(handler, stack)
+            if "warm" in parts:
+                report_warm(handler)
+            if "concurrency" in parts:
+                report_concurrency(stack)
         finally:
             stack.stop()
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -72,9 +73,7 @@ def run(lead: Lead, *events: InboundEvent) -> tuple[Lead, Decision]:
 
 
 def at_stage(stage: Stage) -> Lead:
-    return new_lead().model_copy(
-        update={"stage": stage, "language": Language.EN, "status": LeadStatus.QUALIFYING}
-    )
+    return replace(new_lead(), stage=stage, language=Language.EN, status=LeadStatus.QUALIFYING)
 
 
 # Given a new lead, when it answers every question by typing in its language,

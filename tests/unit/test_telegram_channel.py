@@ -49,11 +49,6 @@ def test_given_a_10000_char_text_when_rendered_then_3_parts_split_between_words(
     assert [("reply_markup" in p) for p in payloads] == [False, False, True]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="split_text takes the last of any boundary (max of rfind), so a paragraph break "
-    "loses to a later space, contrary to its docstring",
-)
 def test_given_a_long_text_with_paragraphs_when_split_then_the_cut_is_at_a_paragraph() -> None:
     first = "word " * 700  # 3,500 chars, then a paragraph break well inside the first window
     parts = render(CHAT, Outbound(text=first.strip() + "\n\n" + "more " * 400))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from leadbot.conversation.questions import QUESTIONS, next_stage
 from leadbot.domain import (
@@ -39,13 +40,13 @@ class Ctx:
 def step(lead: Lead, event: InboundEvent, ctx: Ctx) -> Decision:
     """Advance one lead by one inbound event."""
     if event.kind is EventKind.BLOCKED:
-        return Decision(lead=lead.model_copy(update={"unreachable": True, "updated_at": ctx.now}))
+        return Decision(lead=replace(lead, unreachable=True, updated_at=ctx.now))
     if event.kind is EventKind.UNBLOCKED:
-        return Decision(lead=lead.model_copy(update={"unreachable": False, "updated_at": ctx.now}))
+        return Decision(lead=replace(lead, unreachable=False, updated_at=ctx.now))
 
     lead = _touch(lead, event, ctx)
     if event.kind is EventKind.STOP or (event.kind is EventKind.TEXT and is_stop_word(event.text)):
-        lead = lead.model_copy(update={"opted_out": True})
+        lead = replace(lead, opted_out=True)
         return _say(lead, Outbound(text=t("stop.confirm", _lang(lead, ctx)), remove_keyboard=True))
     if event.kind is EventKind.START:
         return _start(lead, event, ctx)
@@ -68,7 +69,7 @@ def step(lead: Lead, event: InboundEvent, ctx: Ctx) -> Decision:
 
 def _touch(lead: Lead, event: InboundEvent, ctx: Ctx) -> Lead:
     """Count the message and remember who sent it."""
-    update: dict[str, object] = {
+    update: dict[str, Any] = {
         "messages_count": lead.messages_count + 1,
         "last_inbound_at": ctx.now,
         "updated_at": ctx.now,
@@ -80,7 +81,7 @@ def _touch(lead: Lead, event: InboundEvent, ctx: Ctx) -> Lead:
         update["name"] = event.name
     if event.username and event.username != lead.username:
         update["username"] = event.username
-    return lead.model_copy(update=update)
+    return replace(lead, **update)
 
 
 def _lang(lead: Lead, ctx: Ctx) -> Language:
@@ -96,13 +97,13 @@ def _say(lead: Lead, *outbound: Outbound, events: tuple[PhoneCaptured, ...] = ()
 
 
 def _start(lead: Lead, event: InboundEvent, ctx: Ctx) -> Decision:
-    update: dict[str, object] = {"opted_out": False}
+    update: dict[str, Any] = {"opted_out": False}
     if event.payload.startswith(QR_PREFIX):
         update["qr_scans"] = lead.qr_scans + 1
         update["source"] = lead.source or event.payload.removeprefix(QR_PREFIX)[:64]
     elif event.payload and not lead.source:
         update["source"] = event.payload[:64]
-    lead = lead.model_copy(update=update)
+    lead = replace(lead, **update)
     if lead.stage is Stage.LANGUAGE:
         return _first_contact(lead, event, ctx)
     lang = _lang(lead, ctx)
@@ -122,14 +123,12 @@ def _first_contact(lead: Lead, event: InboundEvent, ctx: Ctx) -> Decision:
         or _supported(typed, ctx)
         or ctx.tenant.default_language
     )
-    lead = lead.model_copy(
-        update={"language": lang, "stage": Stage.GOAL, "status": LeadStatus.QUALIFYING}
-    )
+    lead = replace(lead, language=lang, stage=Stage.GOAL, status=LeadStatus.QUALIFYING)
     welcome = t("welcome", lang, agency=ctx.tenant.name)
     question = _question(lead, ctx, prefix=welcome)
     if len(ctx.tenant.languages) > 1:
         switch = Choice(label=t("language.button", lang), value="lang:menu")
-        question = question.model_copy(update={"choices": (*question.choices, switch)})
+        question = replace(question, choices=(*question.choices, switch))
     return _say(lead, question)
 
 
@@ -146,7 +145,7 @@ def _change_language(lead: Lead, code: str, ctx: Ctx) -> Decision:
     if chosen is None:
         return _say(lead, _language_menu(_lang(lead, ctx), ctx))
     stage = Stage.GOAL if lead.stage is Stage.LANGUAGE else lead.stage
-    lead = lead.model_copy(update={"language": chosen, "stage": stage})
+    lead = replace(lead, language=chosen, stage=stage)
     changed = t("language.changed", chosen)
     if lead.stage is Stage.ENGAGEMENT:
         return _say(lead, Outbound(text=changed))
@@ -165,7 +164,7 @@ def _question(lead: Lead, ctx: Ctx, prefix: str = "") -> Outbound:
 
 
 def _reask(lead: Lead, ctx: Ctx, hint_key: str) -> Decision:
-    lead = lead.model_copy(update={"invalid_answers": lead.invalid_answers + 1})
+    lead = replace(lead, invalid_answers=lead.invalid_answers + 1)
     return _say(lead, _question(lead, ctx, prefix=t(hint_key, _lang(lead, ctx))))
 
 
@@ -173,7 +172,7 @@ def _answer(lead: Lead, event: InboundEvent, ctx: Ctx) -> Decision:
     question = QUESTIONS[lead.stage]
     lang = _lang(lead, ctx)
     if event.kind is EventKind.LOCATION and lead.stage is Stage.LOCATION:
-        fields: dict[str, object] | None = {"location": event.text}
+        fields: dict[str, Any] | None = {"location": event.text}
     elif event.kind in (EventKind.TEXT, EventKind.CHOICE):
         payload = event.payload if event.kind is EventKind.CHOICE else ""
         fields = question.read(event.text, payload, ctx.tenant, lang)
@@ -181,8 +180,8 @@ def _answer(lead: Lead, event: InboundEvent, ctx: Ctx) -> Decision:
         return _reask(lead, ctx, "unsupported")
     if fields is None:
         return _reask(lead, ctx, f"{lead.stage.value}.hint")
-    lead = lead.model_copy(update=fields)
-    lead = lead.model_copy(update={"stage": next_stage(lead.stage, lead)})
+    lead = replace(lead, **fields)
+    lead = replace(lead, stage=next_stage(lead.stage, lead))
     budget = fields.get("budget")
     prefix = (
         t("budget.noted", lang, budget=format_money(budget)) if isinstance(budget, Money) else ""
@@ -198,13 +197,12 @@ def _contact(lead: Lead, event: InboundEvent, ctx: Ctx) -> Decision:
     phone = parse_phone(raw or "", ctx.tenant.phone_region)
     if phone is None:
         return _reask(lead, ctx, "contact.hint")
-    lead = lead.model_copy(
-        update={
-            "phone": phone,
-            "phone_captured_at": ctx.now,
-            "stage": Stage.ENGAGEMENT,
-            "status": LeadStatus.QUALIFIED,
-        }
+    lead = replace(
+        lead,
+        phone=phone,
+        phone_captured_at=ctx.now,
+        stage=Stage.ENGAGEMENT,
+        status=LeadStatus.QUALIFIED,
     )
     thanks = t("contact.thanks", lang, name=lead.name or "", phone=phone)
     return _say(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from leadbot.domain import (
     Bedrooms,
@@ -38,7 +39,7 @@ NEXT_STAGE: Mapping[Stage, Stage] = {
 # Land and offices have no bedrooms: the lead skips that question.
 NO_BEDROOMS = frozenset({PropertyType.LAND, PropertyType.OFFICE})
 
-Parser = Callable[[str, Tenant, Language], dict[str, object] | None]
+Parser = Callable[[str, Tenant, Language], dict[str, Any] | None]
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class Question:
 
     def read(
         self, text: str, payload: str, tenant: Tenant, lang: Language
-    ) -> dict[str, object] | None:
+    ) -> dict[str, Any] | None:
         """The lead fields an answer sets, or None when the answer is not valid here."""
         if payload:
             prefix = f"{self.stage.value}:"
@@ -76,12 +77,12 @@ class Question:
         return None if found is None else {FIELDS[self.stage]: found}
 
 
-def _budget(text: str, tenant: Tenant, lang: Language) -> dict[str, object] | None:
+def _budget(text: str, tenant: Tenant, lang: Language) -> dict[str, Any] | None:
     money = parse_budget(text, tenant.currency)
     return None if money is None else {"budget": money}
 
 
-def _location(text: str, tenant: Tenant, lang: Language) -> dict[str, object] | None:
+def _location(text: str, tenant: Tenant, lang: Language) -> dict[str, Any] | None:
     area = " ".join(text.split())
     letters = sum(ch.isalpha() for ch in area)
     if letters < 2 or len(area) > 80 or area.startswith("/"):
@@ -89,7 +90,7 @@ def _location(text: str, tenant: Tenant, lang: Language) -> dict[str, object] | 
     return {"location": area}
 
 
-def _bedrooms(text: str, tenant: Tenant, lang: Language) -> dict[str, object] | None:
+def _bedrooms(text: str, tenant: Tenant, lang: Language) -> dict[str, Any] | None:
     labels = QUESTIONS[Stage.BEDROOMS].labels(lang)
     typed = clean(text)
     by_label = next((o for o, label in labels.items() if clean(label) == typed), None)

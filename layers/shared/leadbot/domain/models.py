@@ -1,12 +1,15 @@
-"""Leads, tenants, inbound events and channel-neutral outbound messages."""
+"""Leads, tenants, inbound events and channel-neutral outbound messages.
+
+Plain frozen dataclasses: they cost nothing to define at a cold start, and the store and the
+channels validate what comes from outside before building them.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from leadbot.domain.enums import (
     Bedrooms,
@@ -21,24 +24,24 @@ from leadbot.domain.enums import (
     Timeline,
 )
 
+_ALL_LANGUAGES = (Language.EN, Language.FA, Language.AR, Language.RU)
 
-class Money(BaseModel):
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Money:
     """An amount in a currency; never a float."""
-
-    model_config = ConfigDict(frozen=True)
 
     amount: Decimal
     currency: str
 
 
-class Tenant(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tenant:
     """An agency's settings. Secrets live in SSM; only their parameter names are here."""
-
-    model_config = ConfigDict(frozen=True)
 
     tenant_id: str
     name: str
-    languages: tuple[Language, ...] = (Language.EN, Language.FA, Language.AR, Language.RU)
+    languages: tuple[Language, ...] = _ALL_LANGUAGES
     default_language: Language = Language.EN
     currency: str = "AED"
     phone_region: str = "AE"
@@ -54,7 +57,8 @@ class Tenant(BaseModel):
         return f"{self.dashboard_url.rstrip('/')}/leads/{lead_id}" if self.dashboard_url else ""
 
 
-class Lead(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Lead:
     """One prospective buyer or renter of one tenant, as the conversation sees them."""
 
     tenant_id: str
@@ -89,10 +93,9 @@ class Lead(BaseModel):
     version: int | None = None
 
 
-class InboundEvent(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InboundEvent:
     """One thing a lead did, normalised from any channel (DESIGN.md §5)."""
-
-    model_config = ConfigDict(frozen=True)
 
     tenant_id: str
     channel: Channel
@@ -114,23 +117,21 @@ class InboundEvent(BaseModel):
         return f"{self.tenant_id}#{self.channel}#{self.event_id}"
 
 
-class Choice(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Choice:
     """A button: what the lead sees and the value that comes back when pressed."""
-
-    model_config = ConfigDict(frozen=True)
 
     label: str
     value: str
 
 
-class Outbound(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outbound:
     """A channel-neutral message; channels render it (inline keyboards, reply buttons, lists)."""
-
-    model_config = ConfigDict(frozen=True)
 
     text: str
     choices: tuple[Choice, ...] = ()
-    request_contact: str | None = Field(default=None, description="label of a share-phone button")
+    request_contact: str | None = None  # the label of a share-phone button
     remove_keyboard: bool = False
 
 
@@ -141,10 +142,9 @@ class DeliveryStatus(StrEnum):
     RATE_LIMITED = "rate_limited"
 
 
-class Delivery(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Delivery:
     """What became of one outbound message."""
-
-    model_config = ConfigDict(frozen=True)
 
     status: DeliveryStatus
     message_id: str | None = None
@@ -152,17 +152,20 @@ class Delivery(BaseModel):
     error_code: int | None = None
 
 
-class DomainEvent(BaseModel):
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DomainEvent:
+    """Something a step decided that the service must act on (alerts, handoffs)."""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PhoneCaptured(DomainEvent):
     """The lead left a phone number: the agency's admins must hear of it at once."""
 
     lead_id: str
 
 
-class Decision(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Decision:
     """What one conversation step decided: the lead as it is now, what to say, what happened."""
 
     lead: Lead
@@ -176,15 +179,14 @@ class TimelineKind(StrEnum):
     EVENT = "event"
 
 
-class TimelineEntry(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimelineEntry:
     """One line of a lead's history: a message either way, or something that happened."""
-
-    model_config = ConfigDict(frozen=True)
 
     kind: TimelineKind
     at: datetime
     channel: Channel | None = None
     text: str = ""
-    detail: dict[str, str] = Field(default_factory=dict)
+    detail: dict[str, str] = field(default_factory=dict)
     status: DeliveryStatus | None = None
     message_id: str | None = None

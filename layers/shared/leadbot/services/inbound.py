@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -62,13 +63,17 @@ def handle_event(
 ) -> InboundResult:
     """Run one event through the conversation. Not idempotent by itself: callers guard it."""
     key = repos.identities.key(tenant.tenant_id, event.channel, event.external_id)
-    lead_id = repos.identities.lead_id(key)
+    # A /start mostly comes from someone new: claiming straight away saves a read for them.
+    lead_id = repos.identities.lead_id(key, remembered_only=event.kind is EventKind.START)
     if lead_id is None and event.kind in (EventKind.BLOCKED, EventKind.UNBLOCKED):
         return InboundResult(lead_id=None)  # a stranger blocking the bot is not a lead
+    created = False
     if lead_id is None:
-        lead_id = repos.identities.claim(key, str(ULID()), now())
+        new_id = str(ULID())
+        lead_id = repos.identities.claim(key, new_id, now())
+        created = lead_id == new_id
 
-    lead, decision = _step_and_save(event, tenant, repos, lead_id, now)
+    lead, decision = _step_and_save(event, tenant, repos, lead_id, now, created)
     deliveries = [messenger.send(lead.external_id, outbound) for outbound in decision.outbound]
     if event.callback_id:
         messenger.answer_callback(event.callback_id)
@@ -107,13 +112,15 @@ def _step_and_save(
     repos: Repositories,
     lead_id: str,
     now: Callable[[], datetime],
+    created: bool,
 ) -> tuple[Lead, Decision]:
     """Optimistic locking: step on the lead as read; on a conflict, re-read and step again."""
-    for _ in range(MAX_CONFLICT_RETRIES):
-        try:
-            before: Lead | None = repos.leads.get(tenant.tenant_id, lead_id)
-        except LeadNotFound:
-            before = None  # the identity was just claimed; this event creates the lead
+    for attempt in range(MAX_CONFLICT_RETRIES):
+        before: Lead | None = None
+        if not (created and attempt == 0):  # a lead whose identity this call claimed is new
+            # LeadNotFound: a concurrent first message claimed it and has not saved it yet.
+            with contextlib.suppress(LeadNotFound):
+                before = repos.leads.get(tenant.tenant_id, lead_id)
         current = before or _new_lead(event, lead_id, now())
         decision = step(current, event, Ctx(tenant=tenant, now=now()))
         try:
@@ -141,9 +148,7 @@ def _new_lead(event: InboundEvent, lead_id: str, now: datetime) -> Lead:
 def _mark_unreachable(repos: Repositories, lead: Lead, now: Callable[[], datetime]) -> None:
     for _ in range(MAX_CONFLICT_RETRIES):
         try:
-            repos.leads.save(
-                lead, lead.model_copy(update={"unreachable": True, "updated_at": now()})
-            )
+            repos.leads.save(lead, replace(lead, unreachable=True, updated_at=now()))
             return
         except LeadConflict:
             lead = repos.leads.get(lead.tenant_id, lead.lead_id)

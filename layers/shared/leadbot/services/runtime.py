@@ -15,6 +15,7 @@ from leadbot.config import Settings, settings
 from leadbot.store import (
     IdentityRepository,
     LeadRepository,
+    Tables,
     TenantRepository,
     TimelineRepository,
     bind,
@@ -30,7 +31,7 @@ class Repositories:
 
 
 @cache
-def repositories() -> Repositories:
+def _tables() -> Tables:
     s = settings()
     tables = bind(
         tenants=s.tenants_table,
@@ -40,26 +41,30 @@ def repositories() -> Repositories:
         region=s.region,
         host=s.dynamodb_endpoint,
     )
+    tables.share_client()
+    return tables
+
+
+@cache
+def repositories() -> Repositories:
+    tables = _tables()
     return Repositories(
-        tenants=TenantRepository(tables, ttl_s=s.tenant_cache_seconds),
+        tenants=TenantRepository(tables, ttl_s=settings().tenant_cache_seconds),
         identities=IdentityRepository(tables),
         leads=LeadRepository(tables),
         timeline=TimelineRepository(tables),
     )
 
 
+def dynamodb_client() -> Any:
+    """The botocore client the tables use, for Powertools idempotency: one client per process."""
+    return _tables().share_client()
+
+
 @cache
 def http_client() -> httpx.Client:
     # Telegram answers in well under a second; a slow call must not eat the webhook's budget.
     return httpx.Client(timeout=httpx.Timeout(5.0, connect=2.0))
-
-
-@cache
-def dynamodb_client() -> Any:
-    import boto3
-
-    s = settings()
-    return boto3.client("dynamodb", region_name=s.region, endpoint_url=s.dynamodb_endpoint)
 
 
 def secret(name: str) -> str:
@@ -91,5 +96,5 @@ def reset() -> None:
     """Forget every cached client and setting (tests change the environment between cases)."""
     from leadbot.config import settings as cached_settings
 
-    for cached in (cached_settings, repositories, http_client, dynamodb_client, _secret_reader):
+    for cached in (cached_settings, _tables, repositories, http_client, _secret_reader):
         cached.cache_clear()

@@ -56,7 +56,7 @@ def process_update(tenant: Tenant, update: Update, lambda_context: Any = None) -
     if lambda_context is not None:
         config.register_lambda_context(lambda_context)
     try:
-        result: dict[str, Any] = process(event=event.model_dump(mode="json"))
+        result: dict[str, Any] = process(event=event)
     except IdempotencyAlreadyInProgressError:
         raise RetryLater(f"update {update.update_id} is being processed") from None
     except LeadConflict:
@@ -65,8 +65,8 @@ def process_update(tenant: Tenant, update: Update, lambda_context: Any = None) -
     return result
 
 
-def _process(event: dict[str, Any]) -> dict[str, Any]:
-    inbound = InboundEvent.model_validate(event)
+def _process(event: InboundEvent) -> dict[str, Any]:
+    inbound = event
     repos = repositories()
     tenant = repos.tenants.get(inbound.tenant_id)
     messenger = telegram_client(tenant)

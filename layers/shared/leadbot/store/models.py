@@ -115,6 +115,17 @@ class Tables:
     leads: type[LeadModel]
     timeline: type[TimelineModel]
 
+    def share_client(self) -> Any:
+        """One botocore client for every table, returned for other users (idempotency).
+
+        pynamodb builds a client per model class, and each costs ~90 ms of a cold start
+        (loading the service model); they would all be the same client.
+        """
+        client = self.leads._get_connection().connection.client
+        for model in (self.tenants, self.identities, self.timeline):
+            model._get_connection().connection._client = client
+        return client
+
 
 def _bind(model: type[M], table_name: str, region: str, host: str | None) -> type[M]:
     meta: dict[str, Any] = {"table_name": table_name, "region": region, "max_retry_attempts": 3}

@@ -7,23 +7,35 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import fields, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+from pynamodb.models import Model
 from ulid import ULID
 
 from leadbot.domain import (
+    Bedrooms,
     Channel,
+    DeliveryStatus,
+    Goal,
     Language,
     Lead,
     LeadConflict,
     LeadNotFound,
+    LeadStatus,
     Money,
+    PaymentMethod,
+    PropertyType,
+    Stage,
     Tenant,
     TenantNotFound,
+    Timeline,
     TimelineEntry,
+    TimelineKind,
 )
 from leadbot.store.models import LeadModel, Tables, TenantModel
 
@@ -60,9 +72,9 @@ class TenantRepository:
         return tenant
 
     def put(self, tenant: Tenant) -> None:
-        data = tenant.model_dump(mode="json")
-        data["languages"] = list(data["languages"])
-        data["admin_chats"] = set(data["admin_chats"]) or None
+        data = _plain(tenant)
+        data["languages"] = [lang.value for lang in tenant.languages]
+        data["admin_chats"] = set(tenant.admin_chats) or None
         self._model(**data).save()
         self.forget(tenant.tenant_id)
 
@@ -75,29 +87,56 @@ class TenantRepository:
             self._cache.pop(tenant_id, None)
 
 
+def _plain(value: Tenant | Lead) -> dict[str, Any]:
+    """Field → value with enums as their strings, as pynamodb stores them."""
+    data = {f.name: getattr(value, f.name) for f in fields(value)}
+    return {k: v.value if isinstance(v, StrEnum) else v for k, v in data.items()}
+
+
+def _known(cls: type[Tenant] | type[Lead], item: Model) -> dict[str, Any]:
+    """The item's attributes the domain type has; others belong to other writers (scores…)."""
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in item.attribute_values.items() if v is not None and k in names}
+
+
 def _tenant(item: TenantModel) -> Tenant:
-    data = {k: v for k, v in item.attribute_values.items() if v is not None}
+    data = _known(Tenant, item)
     data["admin_chats"] = tuple(sorted(data.get("admin_chats", ())))
     if "languages" in data:
         data["languages"] = tuple(Language(code) for code in data["languages"])
-    return Tenant.model_validate(data)
+    for name in ("default_language", "admin_language"):
+        if name in data:
+            data[name] = Language(data[name])
+    return Tenant(**data)
 
 
 class IdentityRepository:
-    """Maps a channel user to a lead; the first writer wins, so two first messages make one lead."""
+    """Maps a channel user to a lead; the first writer wins, so two first messages make one lead.
+
+    A binding never changes once made, so a warm Lambda remembers the ones it has seen and an
+    ordinary message costs no read for it.
+    """
+
+    MAX_REMEMBERED = 50_000
 
     def __init__(self, tables: Tables) -> None:
         self._model = tables.identities
+        self._seen: dict[str, str] = {}
 
     @staticmethod
     def key(tenant_id: str, channel: Channel, external_id: str) -> str:
         return f"{tenant_id}#{channel.value}#{external_id}"
 
-    def lead_id(self, key: str) -> str | None:
+    def lead_id(self, key: str, *, remembered_only: bool = False) -> str | None:
+        if key in self._seen or remembered_only:
+            return self._seen.get(key)
         try:
-            return self._model.get(key).lead_id
+            lead_id = self._model.get(key).lead_id
         except DoesNotExist:
             return None
+        if lead_id is not None:
+            self._remember(key, lead_id)
+        return lead_id
 
     def claim(self, key: str, lead_id: str, now: datetime) -> str:
         """Bind `key` to `lead_id` unless already bound; returns the lead id that holds it."""
@@ -105,13 +144,19 @@ class IdentityRepository:
             self._model(key, lead_id=lead_id, created_at=now).save(
                 condition=self._model.pk.does_not_exist()
             )
-            return lead_id
+            existing: str | None = lead_id
         except PutError as exc:
             if not _conflict(exc):
                 raise
-        existing = self._model.get(key, consistent_read=True).lead_id
+            existing = self._model.get(key, consistent_read=True).lead_id
         assert existing is not None
+        self._remember(key, existing)
         return existing
+
+    def _remember(self, key: str, lead_id: str) -> None:
+        if len(self._seen) >= self.MAX_REMEMBERED:
+            self._seen.clear()
+        self._seen[key] = lead_id
 
     @staticmethod
     def _admin_code_key(tenant_id: str, code: str) -> str:
@@ -163,7 +208,7 @@ class LeadRepository:
                 if _conflict(exc):
                     raise LeadConflict(after.lead_id) from None
                 raise
-            return after.model_copy(update={"version": item.version})
+            return replace(after, version=item.version)
         old, new = _item(before), _item(after)
         actions = [
             getattr(self._model, name).set(value)
@@ -181,25 +226,42 @@ class LeadRepository:
             if _conflict(exc):
                 raise LeadConflict(after.lead_id) from None
             raise
-        return after.model_copy(update={"version": item.version})
+        return replace(after, version=item.version)
+
+
+_LEAD_ENUMS: dict[str, type[StrEnum]] = {
+    "channel": Channel,
+    "language": Language,
+    "stage": Stage,
+    "status": LeadStatus,
+    "goal": Goal,
+    "property_type": PropertyType,
+    "timeline": Timeline,
+    "bedrooms": Bedrooms,
+    "payment_method": PaymentMethod,
+}
+_LEAD_COUNTERS = ("qr_scans", "catalog_views", "messages_count", "voice_count", "invalid_answers")
 
 
 def _item(lead: Lead) -> dict[str, Any]:
-    data = lead.model_dump(exclude={"budget"})
-    data["budget_amount"] = str(lead.budget.amount) if lead.budget else None
-    data["budget_currency"] = lead.budget.currency if lead.budget else None
-    for key, value in data.items():
-        if hasattr(value, "value"):  # StrEnum → its value; pynamodb stores plain strings
-            data[key] = value.value
+    data = _plain(lead)
+    budget = data.pop("budget")
+    data["budget_amount"] = str(budget.amount) if budget else None
+    data["budget_currency"] = budget.currency if budget else None
     return data
 
 
 def _lead(item: LeadModel) -> Lead:
-    data = {k: v for k, v in item.attribute_values.items() if v is not None}
-    amount, currency = data.pop("budget_amount", None), data.pop("budget_currency", None)
+    data = _known(Lead, item)
+    amount, currency = item.budget_amount, item.budget_currency
     if amount is not None and currency is not None:
         data["budget"] = Money(amount=Decimal(amount), currency=currency)
-    return Lead.model_validate(data)
+    for name, enum in _LEAD_ENUMS.items():
+        if name in data:
+            data[name] = enum(data[name])
+    for name in _LEAD_COUNTERS:
+        data[name] = int(data.get(name, 0))
+    return Lead(**data)
 
 
 class TimelineRepository:
@@ -231,16 +293,14 @@ class TimelineRepository:
         entries = []
         for item in self._model.query(f"{tenant_id}#{lead_id}"):
             entries.append(
-                TimelineEntry.model_validate(
-                    {
-                        "kind": item.kind,
-                        "at": datetime.fromisoformat(item.sk.rsplit("#", 1)[0]),
-                        "channel": item.channel,
-                        "text": item.text or "",
-                        "detail": json.loads(item.detail) if item.detail else {},
-                        "status": item.status,
-                        "message_id": item.message_id,
-                    }
+                TimelineEntry(
+                    kind=TimelineKind(item.kind),
+                    at=datetime.fromisoformat(item.sk.rsplit("#", 1)[0]),
+                    channel=Channel(item.channel) if item.channel else None,
+                    text=item.text or "",
+                    detail=json.loads(item.detail) if item.detail else {},
+                    status=DeliveryStatus(item.status) if item.status else None,
+                    message_id=item.message_id,
                 )
             )
         return entries

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from leadbot.channels.telegram.models import Message, Update, User
 from leadbot.domain import Channel, EventKind, InboundEvent
@@ -19,7 +20,11 @@ _COMMANDS = {
 
 def to_inbound(tenant_id: str, update: Update, now: datetime) -> InboundEvent | None:
     """The channel-neutral event of an update; private chats only."""
-    base = {"tenant_id": tenant_id, "channel": Channel.TELEGRAM, "event_id": str(update.update_id)}
+    base: dict[str, Any] = {
+        "tenant_id": tenant_id,
+        "channel": Channel.TELEGRAM,
+        "event_id": str(update.update_id),
+    }
     if update.message is not None:
         message = update.message
         if message.chat.type != "private" or message.from_ is None:
@@ -53,7 +58,7 @@ def to_inbound(tenant_id: str, update: Update, now: datetime) -> InboundEvent | 
     return None
 
 
-def _sender(user: User) -> dict[str, str | None]:
+def _sender(user: User) -> dict[str, Any]:
     return {
         "external_id": str(user.id),
         "name": user.full_name,
@@ -66,7 +71,7 @@ def _at(epoch: int) -> datetime:
     return datetime.fromtimestamp(epoch, tz=UTC)
 
 
-def _message_fields(message: Message) -> dict[str, object]:
+def _message_fields(message: Message) -> dict[str, Any]:
     if message.text is not None:
         text = message.text.strip()
         if text.startswith("/"):
