@@ -43,16 +43,11 @@ def say(text: str) -> None:
 
 
 def lambda_python() -> Path:
-    """python3.12 with only what the Lambda runtime and the layer hold (built once, then reused)."""
+    """python3.12 with only what the layer holds (boto3 included), built once, then reused."""
     python = LAMBDA_VENV / "bin" / "python"
     stamp = LAMBDA_VENV / ".installed"
     requirements = REPO / "layers/shared/requirements.txt"
-    boto3_pin = next(
-        line.strip()
-        for line in (REPO / "requirements-dev.txt").read_text().splitlines()
-        if line.startswith("boto3==")
-    )
-    wanted = requirements.read_text() + boto3_pin
+    wanted = requirements.read_text()
     if stamp.exists() and stamp.read_text() == wanted:
         return python
     say(f"  building the Lambda-like venv in {LAMBDA_VENV} (once)…")
@@ -67,7 +62,6 @@ def lambda_python() -> Path:
             "--disable-pip-version-check",
             "-r",
             str(requirements),
-            boto3_pin,
         ],
         check=True,
     )

@@ -17,16 +17,17 @@ from tests.support import REPO
 
 
 @pytest.fixture(scope="session")
-def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def stack_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """LEADBOT_LOCAL_DIR of the e2e stack: a fresh folder, so a fresh, empty stack."""
+    return tmp_path_factory.mktemp("stack")
+
+
+@pytest.fixture(scope="session")
+def local_stack(stack_dir: Path) -> Iterator[str]:
     """The base URL of a running local stack; stopped (with DynamoDB Local) at the end."""
-    folder = tmp_path_factory.mktemp("stack")
+    folder = stack_dir
     port = free_port()
-    env = {
-        **os.environ,
-        "PORT": str(port),
-        "LEADBOT_LOCAL_DIR": str(folder),
-        "PYTHONPATH": os.pathsep.join([str(REPO / "layers/shared"), str(REPO)]),
-    }
+    env = stack_env(folder, PORT=str(port))
     log = (folder / "stack.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "local"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
@@ -42,6 +43,15 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+def stack_env(folder: Path, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "LEADBOT_LOCAL_DIR": str(folder),
+        "PYTHONPATH": os.pathsep.join([str(REPO / "layers/shared"), str(REPO)]),
+        **extra,
+    }
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:

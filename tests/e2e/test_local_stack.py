@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -10,6 +13,7 @@ import pytest
 from leadbot.domain import Language
 from leadbot.i18n import t
 from local.seed import DEMO_ADMIN_CHAT, DEMO_TELEGRAM_SECRET
+from tests.e2e.conftest import stack_env
 from tests.support import Updates
 
 pytestmark = pytest.mark.e2e
@@ -148,3 +152,43 @@ def test_a_bad_secret_is_refused_over_http(local_stack: str) -> None:
         timeout=5,
     )
     assert response.status_code == 401
+
+
+def test_an_admin_registers_with_a_code_from_the_cli_and_gets_alerts(
+    local_stack: str, stack_dir: Path
+) -> None:
+    issued = subprocess.run(
+        [sys.executable, "-m", "local", "admin-code", "--tenant", "demo"],
+        env=stack_env(stack_dir),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    command = next(line for line in issued.stdout.splitlines() if line.startswith("/set_admin "))
+    admin = Updates(800_000_050, first_name="Agency Boss")
+    _send(local_stack, admin.text(command))
+    _send(local_stack, Updates(800_000_051).text(command))  # the code works once only
+    replies = {
+        c["chat_id"]: c["payload"]["text"]
+        for c in _outbox(local_stack)
+        if c.get("chat_id") in ("800000050", "800000051")
+    }
+    assert replies["800000050"] == t("admin.registered", Language.EN, agency="Demo Realty")
+    assert replies["800000051"] == t("admin.refused", Language.EN)
+
+    lead = Updates(800_000_052, first_name="Late Lead")
+    for update in (
+        lead.text("/start"),
+        lead.press("goal:rent"),
+        lead.text("90k"),
+        lead.press("property_type:land"),
+        lead.text("Al Quoz"),
+        lead.press("timeline:later"),
+        lead.press("payment:cash"),
+        lead.contact("971509998877"),
+    ):
+        _send(local_stack, update)
+    sent = [c for c in _outbox(local_stack) if c["method"] == "sendMessage"]
+    alerted = {c["chat_id"] for c in sent if "Late Lead" in c["payload"]["text"]}
+    assert {DEMO_ADMIN_CHAT, "800000050"} <= alerted
