@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -67,16 +68,21 @@ def handle_event(
     lead_id = repos.identities.lead_id(key, remembered_only=event.kind is EventKind.START)
     if lead_id is None and event.kind in (EventKind.BLOCKED, EventKind.UNBLOCKED):
         return InboundResult(lead_id=None)  # a stranger blocking the bot is not a lead
-    created = False
-    if lead_id is None:
-        new_id = str(ULID())
-        lead_id = repos.identities.claim(key, new_id, now())
-        created = lead_id == new_id
-
-    lead, decision = _step_and_save(event, tenant, repos, lead_id, now, created)
-    deliveries = [messenger.send(lead.external_id, outbound) for outbound in decision.outbound]
+    # Stop the button's spinner at once, while the answer is worked out and sent.
+    ack = threading.Thread(target=messenger.answer_callback, args=(event.callback_id,))
     if event.callback_id:
-        messenger.answer_callback(event.callback_id)
+        ack.start()
+    try:
+        created = False
+        if lead_id is None:
+            new_id = str(ULID())
+            lead_id = repos.identities.claim(key, new_id, now())
+            created = lead_id == new_id
+        lead, decision = _step_and_save(event, tenant, repos, lead_id, now, created)
+        deliveries = [messenger.send(lead.external_id, outbound) for outbound in decision.outbound]
+    finally:
+        if event.callback_id:
+            ack.join()
 
     entries = [_inbound_entry(event)]
     entries += [
