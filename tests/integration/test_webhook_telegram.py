@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
@@ -134,3 +135,32 @@ def test_someone_elses_contact_is_not_taken_as_the_phone(stack: InProcessStack) 
     stack.post(lead.contact("+971 50 765 4321", user_id=12345))
     assert _lead(stack, 700_000_106).phone is None
     assert stack.sent(DEMO_ADMIN_CHAT) == []
+
+
+def test_concurrent_messages_of_one_lead_are_all_counted(ddblocal_stack: InProcessStack) -> None:
+    stack = ddblocal_stack
+    lead = Updates(700_000_107)
+    stack.post(lead.text("/start"))
+    updates = [lead.text(f"message {n}") for n in range(12)]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = list(pool.map(lambda u: stack.post(u)["statusCode"], updates))
+    # A message that lost every optimistic-locking race is refused with 503 and redelivered,
+    # as Telegram does; none may vanish.
+    for update, status in zip(updates, statuses, strict=True):
+        while status != 200:
+            assert status == 503
+            status = stack.post(update)["statusCode"]
+    assert _lead(stack, 700_000_107).messages_count == 13
+
+
+def test_two_first_messages_at_once_make_one_lead(ddblocal_stack: InProcessStack) -> None:
+    stack = ddblocal_stack
+    lead = Updates(700_000_108)
+    first, second = lead.text("/start qr_door"), lead.text("hello")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        statuses = list(pool.map(lambda u: stack.post(u)["statusCode"], (first, second)))
+    for update, status in zip((first, second), statuses, strict=True):
+        while status != 200:
+            status = stack.post(update)["statusCode"]
+    saved = _lead(stack, 700_000_108)
+    assert (saved.messages_count, saved.qr_scans, saved.source) == (2, 1, "door")
