@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -25,24 +26,41 @@ def stack_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def local_stack(stack_dir: Path) -> Iterator[str]:
     """The base URL of a running local stack; stopped (with DynamoDB Local) at the end."""
-    folder = stack_dir
+    process, url = start_stack(stack_dir)
+    try:
+        yield url
+    finally:
+        stop_stack(process)
+
+
+def start_stack(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """`python -m local` on a free port with its data in `folder`, once it is healthy."""
     port = free_port()
-    env = stack_env(folder, PORT=str(port))
-    log = (folder / "stack.log").open("w")
+    log = (folder / "stack.log").open("a")
     process = subprocess.Popen(
-        [sys.executable, "-m", "local"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "local"],
+        cwd=REPO,
+        env=stack_env(folder, PORT=str(port)),
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
+    log.close()
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(url, process, folder / "stack.log")
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+    except BaseException:
+        stop_stack(process)
+        raise
+    return process, url
+
+
+def stop_stack(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> int:
+    process.send_signal(sig)
+    try:
+        return process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
 
 
 def stack_env(folder: Path, **extra: str) -> dict[str, str]:
