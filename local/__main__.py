@@ -9,8 +9,11 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from local.dynamodb_local import DynamoDBLocal, jar_dir
 from local.fake_telegram import FakeTelegram
@@ -112,6 +115,18 @@ def _banner(stack: LocalStack) -> str:
     )
 
 
+def _deliver_to(url: str) -> Callable[[dict[str, Any]], int]:
+    """Post an update to the demo tenant's webhook, as Telegram would."""
+    from local.seed import DEMO_TELEGRAM_SECRET, DEMO_TENANT_ID
+
+    def deliver(update: dict[str, Any]) -> int:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": DEMO_TELEGRAM_SECRET}
+        response = httpx.post(f"{url}/telegram/{DEMO_TENANT_ID}", json=update, headers=headers)
+        return response.status_code
+
+    return deliver
+
+
 def serve(args: argparse.Namespace) -> int:
     port = int(os.environ.get("PORT", DEFAULT_PORT))
     ddb_port = int(os.environ["DDB_PORT"]) if os.environ.get("DDB_PORT") else None
@@ -127,7 +142,9 @@ def serve(args: argparse.Namespace) -> int:
             from local.telegram_poll import poll_forever
 
             threading.Thread(
-                target=poll_forever, args=(stack.gateway.url, stopping), daemon=True
+                target=poll_forever,
+                args=(os.environ["TELEGRAM_BOT_TOKEN"], _deliver_to(stack.gateway.url), stopping),
+                daemon=True,
             ).start()
         while not stopping.wait(0.5):
             pass

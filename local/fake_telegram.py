@@ -119,6 +119,7 @@ class FakeTelegram:
         self._faults: list[_Fault] = []
         self._next_message_id: dict[str, int] = {}
         self._webhooks: dict[str, str] = {}
+        self._updates: list[dict[str, Any]] = []
 
     # -- test and dashboard controls -------------------------------------------------------
 
@@ -138,6 +139,11 @@ class FakeTelegram:
         fault = _Fault(_chat_key(chat_id), error_code, description, retry_after, times)
         with self._lock:
             self._faults.append(fault)
+
+    def queue_update(self, update: dict[str, Any]) -> None:
+        """An update for getUpdates to return, as if a user had just written to the bot."""
+        with self._lock:
+            self._updates.append(copy.deepcopy(update))
 
     def outbox(self) -> list[dict[str, Any]]:
         """Every recorded call, newest last (deep copies, safe to mutate)."""
@@ -217,7 +223,16 @@ class FakeTelegram:
                 }
                 return 200, {"ok": True, "result": me}
             if name == "getupdates":
-                return 200, {"ok": True, "result": []}
+                if self._webhooks.get(token):
+                    return _error(
+                        409,
+                        "Conflict: can't use getUpdates method while webhook is active; "
+                        "use deleteWebhook to delete the webhook first",
+                    )
+                # An offset confirms every update below it, as the real API does.
+                offset = int(payload.get("offset") or 0)
+                self._updates = [u for u in self._updates if int(u["update_id"]) >= offset]
+                return 200, {"ok": True, "result": copy.deepcopy(self._updates)}
         except _BadRequest as exc:
             return _error(400, str(exc))
         return _error(404, "Not Found: method not found")

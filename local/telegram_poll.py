@@ -2,41 +2,42 @@
 
 from __future__ import annotations
 
-import os
 import threading
-import time
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 
-from local.seed import DEMO_TELEGRAM_SECRET, DEMO_TENANT_ID
-
-API = "https://api.telegram.org"
+TELEGRAM_API = "https://api.telegram.org"
 # Long polling holds the request open this long; the HTTP timeout must outlast it.
 POLL_SECONDS = 25
 
 
-def poll_forever(gateway_url: str, stopping: threading.Event) -> None:
-    token = os.environ["TELEGRAM_BOT_TOKEN"]
+def poll_forever(
+    token: str,
+    deliver: Callable[[dict[str, Any]], int],
+    stopping: threading.Event,
+    api: str = TELEGRAM_API,
+) -> None:
+    """getUpdates until `stopping` is set; each update goes to `deliver` (→ HTTP status) once."""
     offset = 0
-    with httpx.Client(timeout=POLL_SECONDS + 10) as http:
-        # getUpdates refuses to work while a webhook is set; polling mode needs it gone.
-        http.post(f"{API}/bot{token}/deleteWebhook")
+    with httpx.Client(base_url=f"{api}/bot{token}", timeout=POLL_SECONDS + 10) as http:
+        # getUpdates refuses to work while a webhook is set; polling needs it gone.
+        http.post("/deleteWebhook")
         print("Polling Telegram for updates…", flush=True)
         while not stopping.is_set():
             try:
-                response = http.post(
-                    f"{API}/bot{token}/getUpdates",
-                    json={"offset": offset, "timeout": POLL_SECONDS},
+                body = http.post(
+                    "/getUpdates", json={"offset": offset, "timeout": POLL_SECONDS}
                 ).json()
             except httpx.HTTPError as exc:
                 print(f"getUpdates failed ({exc!r}); retrying in 5 s", flush=True)
-                time.sleep(5)
+                stopping.wait(5)
                 continue
-            for update in response.get("result", []):
+            updates = body.get("result") or []
+            for update in updates:
+                status = deliver(update)
+                print(f"update {update['update_id']} → {status}", flush=True)
                 offset = max(offset, int(update["update_id"]) + 1)
-                reply = http.post(
-                    f"{gateway_url}/telegram/{DEMO_TENANT_ID}",
-                    json=update,
-                    headers={"X-Telegram-Bot-Api-Secret-Token": DEMO_TELEGRAM_SECRET},
-                )
-                print(f"update {update['update_id']} → {reply.status_code}", flush=True)
+            if not updates:
+                stopping.wait(0.2)  # a real long poll already waited; a fake may not
