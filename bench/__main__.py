@@ -159,6 +159,7 @@ def cold_start(python: Path, stack: LocalStack) -> dict[str, float]:
     table = os.environ["TENANTS_TABLE"]
     wall: dict[str, list[float]] = {"floor": [], "webhook": []}
     cpu: dict[str, list[float]] = {"floor": [], "webhook": []}
+    imports: dict[str, list[float]] = {"floor": [], "webhook": []}
     # The first round only warms the OS file cache, as a re-used Lambda host would have it.
     for run in range(COLD_RUNS + 1):
         for mode in ("floor", "webhook"):
@@ -185,12 +186,13 @@ def cold_start(python: Path, stack: LocalStack) -> dict[str, float]:
                 raise RuntimeError(f"cold start ({mode}) failed:\n{out.stderr[-2000:]}")
             if run:
                 wall[mode].append(elapsed)
+                imports[mode].append(json.loads(out.stdout)["import_ms"])
                 cpu[mode].append(
                     (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) * 1000
                 )
     medians = {
         f"{kind}_{mode}": statistics.median(samples[mode])
-        for kind, samples in (("wall", wall), ("cpu", cpu))
+        for kind, samples in (("wall", wall), ("cpu", cpu), ("import", imports))
         for mode in wall
     }
     medians["ratio"] = medians["wall_webhook"] / medians["wall_floor"]
@@ -312,7 +314,10 @@ def report_cold(python: Path, stack: LocalStack) -> None:
         ("floor: python + boto3 + one GetItem    ", "floor"),
         ("webhook_telegram: import + first /start", "webhook"),
     ):
-        say(f"   {label} {cold[f'wall_{mode}']:6.0f} ms  {cold[f'cpu_{mode}']:6.0f} ms")
+        say(
+            f"   {label} {cold[f'wall_{mode}']:6.0f} ms  {cold[f'cpu_{mode}']:6.0f} ms"
+            f"   (imports {cold[f'import_{mode}']:.0f} ms)"
+        )
     say(
         f"   ratio (wall) {cold['ratio']:.2f}   (target ≤ 1.5); ratio (cpu) {cold['cpu_ratio']:.2f}"
     )
