@@ -26,7 +26,7 @@ import httpx
 from botocore.client import BaseClient
 
 from local.__main__ import LocalStack
-from local.gateway import load_handler
+from local.gateway import LambdaContext, lambda_context, load_handler, proxy_event
 from local.seed import DEMO_TELEGRAM_SECRET
 from local.template import api_routes
 
@@ -125,26 +125,14 @@ def press(chat: int, data: str) -> dict[str, Any]:
 
 
 def apigw(update: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "httpMethod": "POST",
-        "path": "/telegram/demo",
-        "resource": "/telegram/{tenant_id}",
-        "pathParameters": {"tenant_id": "demo"},
-        "headers": HEADERS,
-        "body": json.dumps(update),
-        "isBase64Encoded": False,
-        "requestContext": {"stage": "bench"},
-    }
+    body = json.dumps(update).encode()
+    path = "/telegram/demo"
+    params = {"tenant_id": "demo"}
+    return proxy_event("/telegram/{tenant_id}", "POST", path, HEADERS.items(), body, params=params)
 
 
-class Context:
-    function_name = "WebhookTelegramFunction"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:bench"
-    aws_request_id = "bench"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 15_000
+def context() -> LambdaContext:
+    return lambda_context("WebhookTelegramFunction")
 
 
 # -- the figures --------------------------------------------------------------------------------
@@ -221,7 +209,7 @@ def per_message(handler: Callable[..., Any], stack: LocalStack) -> list[tuple[st
     for name, update in script:
         sent_before = len(stack.fake.outbox())
         with counting() as calls:
-            response = handler(apigw(update), Context())
+            response = handler(apigw(update), context())
         assert response["statusCode"] == 200, response
         http_calls = len(stack.fake.outbox()) - sent_before
         detail = ", ".join(f"{op} {n}" for op, n in sorted(calls.items()))
@@ -247,7 +235,7 @@ def warm_latency(handler: Callable[..., Any]) -> dict[str, float]:
         chat = 620_000_000 + index // len(answers)
         update = answers[index % len(answers)](chat)
         started = time.perf_counter()
-        response = handler(apigw(update), Context())
+        response = handler(apigw(update), context())
         durations.append((time.perf_counter() - started) * 1000)
         assert response["statusCode"] == 200, response
     durations.sort()

@@ -13,7 +13,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.parser import BytesParser
@@ -80,6 +80,75 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+def proxy_event(
+    resource: str,
+    method: str,
+    path: str,
+    headers: Iterable[tuple[str, str]],
+    body: bytes,
+    *,
+    params: Mapping[str, str] | None = None,
+    query: str = "",
+    request_id: str | None = None,
+    source_ip: str = "127.0.0.1",
+    protocol: str = "HTTP/1.1",
+    host: str = "127.0.0.1",
+) -> dict[str, Any]:
+    """An API Gateway REST (v1) Lambda proxy event, as API Gateway builds it for a request."""
+    single: dict[str, str] = {}
+    multi: dict[str, list[str]] = {}
+    for key, value in headers:
+        single[key] = value
+        multi.setdefault(key, []).append(value)
+    multi_query = parse_qs(query, keep_blank_values=True)
+    text: str | None
+    encoded = False
+    if not body:
+        text = None
+    else:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            text, encoded = base64.b64encode(body).decode("ascii"), True
+    now = datetime.now(UTC)
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": single,
+        "multiValueHeaders": multi,
+        "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": dict(params) if params else None,
+        "stageVariables": None,
+        "requestContext": {
+            "accountId": ACCOUNT_ID,
+            "apiId": "local",
+            "stage": STAGE,
+            "resourceId": "local",
+            "resourcePath": resource,
+            "httpMethod": method,
+            "path": path,
+            "protocol": protocol,
+            "requestId": request_id or str(uuid.uuid4()),
+            "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "requestTimeEpoch": int(now.timestamp() * 1000),
+            "domainName": single.get("Host", host),
+            "identity": {"sourceIp": source_ip, "userAgent": single.get("User-Agent")},
+        },
+        "body": text,
+        "isBase64Encoded": encoded,
+    }
+
+
+def lambda_context(function_name: str, timeout_s: float = LAMBDA_TIMEOUT_S) -> LambdaContext:
+    return LambdaContext(
+        function_name=function_name,
+        aws_request_id=str(uuid.uuid4()),
+        deadline=time.monotonic() + timeout_s,
+    )
 
 
 def match_path(template: str, path: str) -> dict[str, str] | None:
@@ -463,53 +532,19 @@ class _RequestHandler(BaseHTTPRequestHandler):
         body: bytes,
         request_id: str,
     ) -> dict[str, Any]:
-        headers: dict[str, str] = {}
-        multi_headers: dict[str, list[str]] = {}
-        for key, value in self.headers.items():
-            headers[key] = value
-            multi_headers.setdefault(key, []).append(value)
-        multi_query = parse_qs(query, keep_blank_values=True)
-        text: str | None
-        encoded = False
-        if not body:
-            text = None
-        else:
-            try:
-                text = body.decode("utf-8")
-            except UnicodeDecodeError:
-                text, encoded = base64.b64encode(body).decode("ascii"), True
-        now = datetime.now(UTC)
-        return {
-            "resource": route.path,
-            "path": path,
-            "httpMethod": self.command,
-            "headers": headers,
-            "multiValueHeaders": multi_headers,
-            "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
-            "multiValueQueryStringParameters": multi_query or None,
-            "pathParameters": params or None,
-            "stageVariables": None,
-            "requestContext": {
-                "accountId": ACCOUNT_ID,
-                "apiId": "local",
-                "stage": STAGE,
-                "resourceId": "local",
-                "resourcePath": route.path,
-                "httpMethod": self.command,
-                "path": path,
-                "protocol": self.request_version,
-                "requestId": request_id,
-                "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-                "requestTimeEpoch": int(now.timestamp() * 1000),
-                "domainName": headers.get("Host", f"127.0.0.1:{self.gateway.port}"),
-                "identity": {
-                    "sourceIp": self.client_address[0],
-                    "userAgent": self.headers.get("User-Agent"),
-                },
-            },
-            "body": text,
-            "isBase64Encoded": encoded,
-        }
+        return proxy_event(
+            route.path,
+            self.command,
+            path,
+            list(self.headers.items()),
+            body,
+            params=params,
+            query=query,
+            request_id=request_id,
+            source_ip=self.client_address[0],
+            protocol=self.request_version,
+            host=f"127.0.0.1:{self.gateway.port}",
+        )
 
     # -- /_local/* -------------------------------------------------------------------------
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ import httpx
 from leadbot.services import runtime, telegram
 from leadbot.services.runtime import Repositories
 from local.fake_telegram import FakeTelegram
-from local.gateway import load_handler
+from local.gateway import lambda_context, load_handler, proxy_event
 from local.seed import DEMO_TELEGRAM_SECRET
 from local.template import api_routes, load_template
 
@@ -32,27 +31,16 @@ def apigw_event(
     tenant_id: str, body: str | bytes, headers: dict[str, str] | None = None
 ) -> dict[str, Any]:
     """An API Gateway REST proxy event for POST /telegram/{tenant_id}."""
-    binary = isinstance(body, bytes)
-    return {
-        "resource": "/telegram/{tenant_id}",
-        "path": f"/telegram/{tenant_id}",
-        "httpMethod": "POST",
-        "headers": headers or {},
-        "multiValueHeaders": {k: [v] for k, v in (headers or {}).items()},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": {"tenant_id": tenant_id},
-        "stageVariables": None,
-        "requestContext": {
-            "resourcePath": "/telegram/{tenant_id}",
-            "httpMethod": "POST",
-            "stage": "test",
-            "requestId": f"req-{time.monotonic_ns()}",
-            "identity": {"sourceIp": "149.154.167.220"},
-        },
-        "body": base64.b64encode(body).decode() if binary else body,
-        "isBase64Encoded": binary,
-    }
+    raw = body if isinstance(body, bytes) else body.encode()
+    return proxy_event(
+        "/telegram/{tenant_id}",
+        "POST",
+        f"/telegram/{tenant_id}",
+        (headers or {}).items(),
+        raw,
+        params={"tenant_id": tenant_id},
+        source_ip="149.154.167.220",  # one of Telegram's webhook senders
+    )
 
 
 class Updates:
@@ -146,7 +134,7 @@ class InProcessStack:
         if secret is not None:
             headers["X-Telegram-Bot-Api-Secret-Token"] = secret
         response: dict[str, Any] = self.handler()(
-            apigw_event(self.tenant_id, body, headers), LambdaContextStub()
+            apigw_event(self.tenant_id, body, headers), lambda_context("WebhookTelegramFunction")
         )
         return response
 
@@ -159,16 +147,6 @@ class InProcessStack:
     def last_text(self, chat_id: int | str) -> str:
         text: str = self.sent(chat_id)[-1]["payload"]["text"]
         return text
-
-
-class LambdaContextStub:
-    function_name = "WebhookTelegramFunction"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:WebhookTelegramFunction"
-    aws_request_id = "test-request"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 15_000
 
 
 def fake_transport(fake: FakeTelegram) -> httpx.MockTransport:
