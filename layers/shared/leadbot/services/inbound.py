@@ -6,7 +6,8 @@ import contextlib
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol
@@ -68,11 +69,7 @@ def handle_event(
     lead_id = repos.identities.lead_id(key, remembered_only=event.kind is EventKind.START)
     if lead_id is None and event.kind in (EventKind.BLOCKED, EventKind.UNBLOCKED):
         return InboundResult(lead_id=None)  # a stranger blocking the bot is not a lead
-    # Stop the button's spinner at once, while the answer is worked out and sent.
-    ack = threading.Thread(target=messenger.answer_callback, args=(event.callback_id,))
-    if event.callback_id:
-        ack.start()
-    try:
+    with _answering(messenger, event.callback_id):
         created = False
         if lead_id is None:
             new_id = str(ULID())
@@ -80,36 +77,32 @@ def handle_event(
             created = lead_id == new_id
         lead, decision = _step_and_save(event, tenant, repos, lead_id, now, created)
         deliveries = [messenger.send(lead.external_id, outbound) for outbound in decision.outbound]
-    finally:
-        if event.callback_id:
-            ack.join()
 
-    entries = [_inbound_entry(event)]
-    entries += [
-        _outbound_entry(event, o, d, now())
-        for o, d in zip(decision.outbound, deliveries, strict=True)
-    ]
-    alerts = 0
-    for domain_event in decision.events:
-        if isinstance(domain_event, PhoneCaptured):
-            sent = _alert_admins(tenant, lead, messenger, now())
-            alerts += sum(d.status is DeliveryStatus.SENT for d in sent.values())
-            entries += [
-                TimelineEntry(
-                    kind=TimelineKind.EVENT,
-                    at=now(),
-                    text="hot_lead_alert",
-                    detail={"admin_chat": chat, "status": d.status.value},
-                    status=d.status,
-                    message_id=d.message_id,
-                )
-                for chat, d in sent.items()
-            ]
-    if any(d.status is DeliveryStatus.BLOCKED for d in deliveries) and not lead.unreachable:
+    alerts: dict[str, Delivery] = {}
+    if any(isinstance(e, PhoneCaptured) for e in decision.events):
+        alert = hot_lead_alert(tenant, lead, now())
+        alerts = {chat: messenger.send(chat, alert) for chat in tenant.admin_chats}
+    blocked = any(d.status is DeliveryStatus.BLOCKED for d in deliveries)
+    if blocked and not lead.unreachable:
         _mark_unreachable(repos, lead, now)
-        entries.append(TimelineEntry(kind=TimelineKind.EVENT, at=now(), text="unreachable"))
+    entries = _timeline(event, decision, deliveries, alerts, blocked, now())
     repos.timeline.append(tenant.tenant_id, lead.lead_id, entries)
-    return InboundResult(lead_id=lead.lead_id, deliveries=deliveries, alerts_sent=alerts)
+    sent_alerts = sum(d.status is DeliveryStatus.SENT for d in alerts.values())
+    return InboundResult(lead_id=lead.lead_id, deliveries=deliveries, alerts_sent=sent_alerts)
+
+
+@contextmanager
+def _answering(messenger: Messenger, callback_id: str) -> Iterator[None]:
+    """Stop a pressed button's spinner at once, while the answer is worked out and sent."""
+    if not callback_id:
+        yield
+        return
+    ack = threading.Thread(target=messenger.answer_callback, args=(callback_id,))
+    ack.start()
+    try:
+        yield
+    finally:
+        ack.join()
 
 
 def _step_and_save(
@@ -160,11 +153,34 @@ def _mark_unreachable(repos: Repositories, lead: Lead, now: Callable[[], datetim
             lead = repos.leads.get(lead.tenant_id, lead.lead_id)
 
 
-def _alert_admins(
-    tenant: Tenant, lead: Lead, messenger: Messenger, now: datetime
-) -> dict[str, Delivery]:
-    alert = hot_lead_alert(tenant, lead, now)
-    return {chat: messenger.send(chat, alert) for chat in tenant.admin_chats}
+def _timeline(
+    event: InboundEvent,
+    decision: Decision,
+    deliveries: list[Delivery],
+    alerts: dict[str, Delivery],
+    blocked: bool,
+    now: datetime,
+) -> list[TimelineEntry]:
+    """What Timeline keeps of one event: the message, each reply and alert with its status."""
+    entries = [_inbound_entry(event)]
+    entries += [
+        _outbound_entry(event, o, d, now)
+        for o, d in zip(decision.outbound, deliveries, strict=True)
+    ]
+    entries += [
+        TimelineEntry(
+            kind=TimelineKind.EVENT,
+            at=now,
+            text="hot_lead_alert",
+            detail={"admin_chat": chat, "status": d.status.value},
+            status=d.status,
+            message_id=d.message_id,
+        )
+        for chat, d in alerts.items()
+    ]
+    if blocked:
+        entries.append(TimelineEntry(kind=TimelineKind.EVENT, at=now, text="unreachable"))
+    return entries
 
 
 def _inbound_entry(event: InboundEvent) -> TimelineEntry:
