@@ -112,10 +112,6 @@ class InboundEvent:
     username: str = ""
     callback_id: str = ""
 
-    @property
-    def idempotency_key(self) -> str:
-        return f"{self.tenant_id}#{self.channel}#{self.event_id}"
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Choice:

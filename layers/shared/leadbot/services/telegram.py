@@ -66,13 +66,12 @@ def process_update(tenant: Tenant, update: Update, lambda_context: Any = None) -
 
 
 def _process(event: InboundEvent) -> dict[str, Any]:
-    inbound = event
     repos = repositories()
-    tenant = repos.tenants.get(inbound.tenant_id)
+    tenant = repos.tenants.get(event.tenant_id)
     messenger = telegram_client(tenant)
-    if inbound.kind is EventKind.SET_ADMIN:
-        return admin.register_admin_chat(tenant, inbound, repos, messenger)
-    result = handle_event(inbound, tenant, repos, messenger)
+    if event.kind is EventKind.SET_ADMIN:
+        return admin.register_admin_chat(tenant, event, repos, messenger)
+    result = handle_event(event, tenant, repos, messenger)
     return {
         "lead_id": result.lead_id,
         "sent": [d.status.value for d in result.deliveries],
