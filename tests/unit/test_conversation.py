@@ -255,3 +255,26 @@ def test_the_mermaid_diagram_matches_the_transition_table() -> None:
     assert stage_edges == {(a.value, b.value) for a, b in NEXT_STAGE.items()} | {
         ("timeline", "payment")
     }
+
+
+@pytest.mark.parametrize(
+    "inbound",
+    [
+        event(EventKind.VOICE),
+        event(EventKind.LOCATION, "📍 25.1,55.2"),
+        event(EventKind.UNSUPPORTED),
+        event(EventKind.CONTACT, contact_phone="971501234567", contact_is_own=True),
+        text("is there a pool?"),
+        press("goal:buy"),
+        press("lang:menu"),
+        event(EventKind.LANGUAGE, "/language"),
+    ],
+)
+@pytest.mark.parametrize("stage", list(Stage))
+def test_every_kind_of_event_gets_an_answer_at_every_stage(
+    stage: Stage, inbound: InboundEvent
+) -> None:
+    lead, decision = run(at_stage(stage), inbound)
+    assert decision.outbound, (stage, inbound.kind)
+    assert all(o.text.strip() for o in decision.outbound)
+    assert lead.messages_count == 1

@@ -58,12 +58,13 @@ def step(lead: Lead, event: InboundEvent, ctx: Ctx) -> Decision:
         return _change_language(lead, event.payload.removeprefix(LANGUAGE_PREFIX), ctx)
     if lead.stage is Stage.LANGUAGE:
         return _first_contact(lead, event, ctx)
+    if lead.stage is Stage.ENGAGEMENT:
+        key = "voice.unsupported" if event.kind is EventKind.VOICE else "engagement.ack"
+        return _say(lead, Outbound(text=t(key, _lang(lead, ctx))))
     if event.kind is EventKind.VOICE:
         return _reask(lead, ctx, "voice.unsupported")
     if lead.stage is Stage.CONTACT:
         return _contact(lead, event, ctx)
-    if lead.stage is Stage.ENGAGEMENT:
-        return _say(lead, Outbound(text=t("engagement.ack", _lang(lead, ctx))))
     return _answer(lead, event, ctx)
 
 
