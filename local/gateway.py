@@ -227,6 +227,9 @@ class _Function:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 resets connections when a burst of clients (a
+    # webhook retry storm, the bench's 100 leads) connects at once.
+    request_queue_size = 256
 
     def __init__(self, address: tuple[str, int], gateway: LocalGateway) -> None:
         self.gateway = gateway

@@ -117,9 +117,11 @@ def _step_and_save(
     for attempt in range(MAX_CONFLICT_RETRIES):
         before: Lead | None = None
         if not (created and attempt == 0):  # a lead whose identity this call claimed is new
+            # The first try may start from this process's last copy; a retry reads afresh.
+            load = repos.leads.recent if attempt == 0 else repos.leads.get
             # LeadNotFound: a concurrent first message claimed it and has not saved it yet.
             with contextlib.suppress(LeadNotFound):
-                before = repos.leads.get(tenant.tenant_id, lead_id)
+                before = load(tenant.tenant_id, lead_id)
         current = before or _new_lead(event, lead_id, now())
         decision = step(current, event, Ctx(tenant=tenant, now=now()))
         try:

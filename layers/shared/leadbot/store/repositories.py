@@ -6,6 +6,7 @@ import hashlib
 import json
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import fields, replace
 from datetime import datetime, timedelta
@@ -185,14 +186,41 @@ class IdentityRepository:
 
 
 class LeadRepository:
+    """Leads with optimistic locking.
+
+    A warm Lambda remembers the leads it last saved: the next message of the same conversation
+    starts from that copy instead of a read. The copy is only a guess of `before`; if anyone
+    wrote since, the versioned update fails and the caller reads the lead afresh.
+    """
+
+    MAX_REMEMBERED = 2_000
+
     def __init__(self, tables: Tables) -> None:
         self._model = tables.leads
+        self._recent: OrderedDict[tuple[str, str], Lead] = OrderedDict()
+        self._lock = threading.Lock()
 
     def get(self, tenant_id: str, lead_id: str) -> Lead:
+        """The lead as stored now (a consistent read)."""
         try:
-            return _lead(self._model.get(tenant_id, lead_id, consistent_read=True))
+            lead = _lead(self._model.get(tenant_id, lead_id, consistent_read=True))
         except DoesNotExist:
             raise LeadNotFound(lead_id) from None
+        self._remember(lead)
+        return lead
+
+    def recent(self, tenant_id: str, lead_id: str) -> Lead:
+        """The lead as this process last saw it, else as stored now."""
+        with self._lock:
+            lead = self._recent.get((tenant_id, lead_id))
+        return lead if lead is not None else self.get(tenant_id, lead_id)
+
+    def _remember(self, lead: Lead) -> None:
+        with self._lock:
+            self._recent[(lead.tenant_id, lead.lead_id)] = lead
+            self._recent.move_to_end((lead.tenant_id, lead.lead_id))
+            if len(self._recent) > self.MAX_REMEMBERED:
+                self._recent.popitem(last=False)
 
     def save(self, before: Lead | None, after: Lead) -> Lead:
         """Write what changed since `before` if nobody else wrote in between (LeadConflict if so).
@@ -208,7 +236,9 @@ class LeadRepository:
                 if _conflict(exc):
                     raise LeadConflict(after.lead_id) from None
                 raise
-            return replace(after, version=item.version)
+            saved = replace(after, version=item.version)
+            self._remember(saved)
+            return saved
         old, new = _item(before), _item(after)
         actions = [
             getattr(self._model, name).set(value)
@@ -226,7 +256,9 @@ class LeadRepository:
             if _conflict(exc):
                 raise LeadConflict(after.lead_id) from None
             raise
-        return replace(after, version=item.version)
+        saved = replace(after, version=item.version)
+        self._remember(saved)
+        return saved
 
 
 _LEAD_ENUMS: dict[str, type[StrEnum]] = {
