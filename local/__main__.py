@@ -75,7 +75,7 @@ class LocalStack:
         names = local_table_names("leadbot-local", self.template)
         secrets = self.data / "secrets.json"
         stored = json.loads(secrets.read_text()) if secrets.exists() else {}
-        values = {**demo_secrets(), **stored}
+        values = {**stored, **demo_secrets()}  # the demo's own always win over stale ones
         if self.telegram_api != self.gateway.telegram_api_base:
             # Polling the real Bot API: the demo bot answers with the real bot's token.
             values[demo_tenant().telegram_bot_token_param] = os.environ["TELEGRAM_BOT_TOKEN"]
@@ -131,12 +131,18 @@ def serve(args: argparse.Namespace) -> int:
     port = int(os.environ.get("PORT", DEFAULT_PORT))
     ddb_port = int(os.environ["DDB_PORT"]) if os.environ.get("DDB_PORT") else None
     telegram_api = "https://api.telegram.org" if args.poll_telegram else None
-    stack = LocalStack(port=port, data=local_dir(), ddb_port=ddb_port, telegram_api=telegram_api)
+    try:
+        stack = LocalStack(
+            port=port, data=local_dir(), ddb_port=ddb_port, telegram_api=telegram_api
+        )
+    except OSError as exc:
+        print(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); set PORT=…", file=sys.stderr)
+        return 1
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     started = time.monotonic()
-    stack.start()
     try:
+        stack.start()
         print(_banner(stack), f"\nReady in {time.monotonic() - started:.1f} s.", flush=True)
         if args.poll_telegram:
             from local.telegram_poll import poll_forever
@@ -150,6 +156,9 @@ def serve(args: argparse.Namespace) -> int:
             pass
     except KeyboardInterrupt:
         pass
+    except RuntimeError as exc:  # DynamoDB Local would not start: its log tail says why
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     finally:
         print("Stopping…", flush=True)
         stack.stop()
