@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from pydantic import ValidationError
+
+from leadbot.config import settings
 from leadbot.domain import TenantNotFound
 from leadbot.services.admin import issue_admin_code
 from leadbot.services.runtime import repositories
@@ -19,6 +22,16 @@ def main(argv: list[str] | None = None) -> int:
     issue.add_argument("--tenant", required=True, help="tenant id, e.g. demo")
     args = parser.parse_args(argv)
 
+    try:
+        settings()
+    except ValidationError as exc:
+        missing = ", ".join(str(error["loc"][0]) for error in exc.errors())
+        print(
+            f"error: {missing} not set: run this with the function's environment "
+            "(on the local stack: make admin-code)",
+            file=sys.stderr,
+        )
+        return 2
     if args.command == "issue-admin-code":
         try:
             code, expires = issue_admin_code(repositories(), args.tenant)
