@@ -20,7 +20,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         tenant, update = accept_update(
             tenant_id, event.get("headers"), event.get("body"), bool(event.get("isBase64Encoded"))
         )
-        logger.append_keys(update_id=update.update_id)
+        logger.append_keys(update_id=update["update_id"])
         outcome = process_update(tenant, update, context)
     except WebhookRejected as exc:
         logger.warning("webhook rejected", extra={"status": exc.status, "reason": str(exc)})

@@ -3,35 +3,67 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, fields
 from functools import cache
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+
+class MissingSettings(Exception):
+    """Required environment variables are not set; `names` says which."""
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(f"not set: {', '.join(names)}")
+        self.names = names
 
 
-class Settings(BaseModel):
-    """What every function needs to find its tables, secrets and channel APIs."""
+@dataclass(frozen=True)
+class Settings:
+    """What every function needs to find its tables, secrets and channel APIs.
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+    Each field is read from the environment variable of its name in upper case.
+    """
 
-    env: str = Field("local", alias="LEADBOT_ENV")
-    region: str = Field("us-east-1", alias="AWS_REGION")
-    tenants_table: str = Field(alias="TENANTS_TABLE")
-    identities_table: str = Field(alias="IDENTITIES_TABLE")
-    leads_table: str = Field(alias="LEADS_TABLE")
-    timeline_table: str = Field(alias="TIMELINE_TABLE")
-    idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE")
+    tenants_table: str
+    identities_table: str
+    leads_table: str
+    timeline_table: str
+    idempotency_table: str
+    leadbot_env: str = "local"
+    aws_region: str = "us-east-1"
     # Only the local stack and tests set an endpoint (DynamoDB Local); in AWS it stays None.
-    dynamodb_endpoint: str | None = Field(None, alias="DYNAMODB_ENDPOINT")
+    dynamodb_endpoint: str | None = None
     # "ssm" in AWS; "file:<path>" on the local stack, a JSON map of parameter name → value.
-    secrets_source: str = Field("ssm", alias="SECRETS_SOURCE")
-    telegram_api_base: str = Field("https://api.telegram.org", alias="TELEGRAM_API_BASE")
-    dashboard_url: str = Field("", alias="DASHBOARD_URL")
-    tenant_cache_seconds: float = Field(60.0, alias="TENANT_CACHE_SECONDS")
-    idempotency_seconds: int = Field(86_400, alias="IDEMPOTENCY_SECONDS")
+    secrets_source: str = "ssm"
+    telegram_api_base: str = "https://api.telegram.org"
+    dashboard_url: str = ""
+    tenant_cache_seconds: float = 60.0
+    idempotency_seconds: int = 86_400
+
+    @property
+    def region(self) -> str:
+        return self.aws_region
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> Settings:
+        env = {**env, "AWS_REGION": env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION", "")}
+        values: dict[str, Any] = {}
+        missing = []
+        for field in fields(cls):
+            raw = env.get(field.name.upper())
+            if raw:
+                values[field.name] = _CONVERT.get(str(field.type), str)(raw)
+            elif field.default is MISSING:
+                missing.append(field.name.upper())
+        if missing:
+            raise MissingSettings(missing)
+        return cls(**values)
+
+
+# Field types are strings here (postponed annotations); these two need converting.
+_CONVERT: dict[str, Callable[[str], Any]] = {"float": float, "int": int}
 
 
 @cache
 def settings() -> Settings:
-    env = dict(os.environ)
-    env.setdefault("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1"))
-    return Settings.model_validate(env)
+    return Settings.from_env(dict(os.environ))

@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pydantic import ValidationError
-
-from leadbot.config import settings
+from leadbot.config import MissingSettings, settings
 from leadbot.domain import TenantNotFound
 from leadbot.services.admin import issue_admin_code
 from leadbot.services.runtime import repositories
@@ -24,10 +22,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         settings()
-    except ValidationError as exc:
-        missing = ", ".join(str(error["loc"][0]) for error in exc.errors())
+    except MissingSettings as exc:
         print(
-            f"error: {missing} not set: run this with the function's environment "
+            f"error: {', '.join(exc.names)} not set: run this with the function's environment "
             "(on the local stack: make admin-code)",
             file=sys.stderr,
         )

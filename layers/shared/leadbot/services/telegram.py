@@ -11,9 +11,13 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from pydantic import ValidationError
-
-from leadbot.channels.telegram import TelegramClient, Update, to_inbound
+from leadbot.channels.telegram import (
+    TelegramClient,
+    Update,
+    ValidationError,
+    parse_update,
+    to_inbound,
+)
 from leadbot.config import settings
 from leadbot.domain import EventKind, InboundEvent, LeadConflict, Tenant, TenantNotFound
 from leadbot.services import admin
@@ -38,7 +42,7 @@ def accept_update(
         raise PayloadTooLarge("body over 1 MB")
     tenant = _verified_tenant(tenant_id, headers or {})
     try:
-        return tenant, Update.model_validate_json(raw)
+        return tenant, parse_update(raw)
     except ValidationError as exc:
         raise BadRequest(f"not a Telegram Update: {exc.error_count()} error(s)") from None
 
@@ -58,10 +62,10 @@ def process_update(tenant: Tenant, update: Update, lambda_context: Any = None) -
     try:
         result: dict[str, Any] = process(event=event)
     except IdempotencyAlreadyInProgressError:
-        raise RetryLater(f"update {update.update_id} is being processed") from None
+        raise RetryLater(f"update {update['update_id']} is being processed") from None
     except LeadConflict:
         # Nothing was sent and the idempotency record is released: Telegram's redelivery is safe.
-        raise RetryLater(f"update {update.update_id} kept conflicting; retry") from None
+        raise RetryLater(f"update {update['update_id']} kept conflicting; retry") from None
     return result
 
 

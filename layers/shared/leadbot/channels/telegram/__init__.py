@@ -1,8 +1,8 @@
-"""Telegram Bot API: update models, normalisation to InboundEvent, rendering and the HTTP client."""
+"""Telegram Bot API: update types and parsing, normalisation to InboundEvent, rendering, client."""
 
 from leadbot.channels.telegram.client import TelegramClient
-from leadbot.channels.telegram.models import Update
+from leadbot.channels.telegram.models import Update, ValidationError, parse_update
 from leadbot.channels.telegram.normalize import to_inbound
 from leadbot.channels.telegram.render import render
 
-__all__ = ["TelegramClient", "Update", "render", "to_inbound"]
+__all__ = ["TelegramClient", "Update", "ValidationError", "parse_update", "render", "to_inbound"]

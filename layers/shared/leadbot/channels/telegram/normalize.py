@@ -23,47 +23,49 @@ def to_inbound(tenant_id: str, update: Update, now: datetime) -> InboundEvent | 
     base: dict[str, Any] = {
         "tenant_id": tenant_id,
         "channel": Channel.TELEGRAM,
-        "event_id": str(update.update_id),
+        "event_id": str(update["update_id"]),
     }
-    if update.message is not None:
-        message = update.message
-        if message.chat.type != "private" or message.from_ is None:
+    if "message" in update:
+        message = update["message"]
+        sender = message.get("from")
+        if message["chat"]["type"] != "private" or sender is None:
             return None
         return InboundEvent(
-            **base, **_sender(message.from_), at=_at(message.date), **_message_fields(message)
+            **base, **_sender(sender), at=_at(message["date"]), **_message_fields(message)
         )
-    if update.callback_query is not None:
-        query = update.callback_query
-        if query.message is not None and query.message.chat.type != "private":
+    if "callback_query" in update:
+        query = update["callback_query"]
+        if "message" in query and query["message"]["chat"]["type"] != "private":
             return None
         return InboundEvent(
             **base,
-            **_sender(query.from_),
+            **_sender(query["from"]),
             at=now,
             kind=EventKind.CHOICE,
-            payload=query.data or "",
-            callback_id=query.id,
+            payload=query.get("data") or "",
+            callback_id=query["id"],
         )
-    if update.my_chat_member is not None:
-        member = update.my_chat_member
-        if member.chat.type != "private":
+    if "my_chat_member" in update:
+        member = update["my_chat_member"]
+        if member["chat"]["type"] != "private":
             return None
-        blocked = member.new_chat_member.status in _BLOCKED
+        blocked = member["new_chat_member"]["status"] in _BLOCKED
         return InboundEvent(
             **base,
-            **_sender(member.from_),
-            at=_at(member.date),
+            **_sender(member["from"]),
+            at=_at(member["date"]),
             kind=EventKind.BLOCKED if blocked else EventKind.UNBLOCKED,
         )
     return None
 
 
 def _sender(user: User) -> dict[str, Any]:
+    names = (user.get("first_name", ""), user.get("last_name", ""))
     return {
-        "external_id": str(user.id),
-        "name": user.full_name,
-        "username": user.username,
-        "language_hint": user.language_code,
+        "external_id": str(user["id"]),
+        "name": " ".join(part for part in names if part),
+        "username": user.get("username", ""),
+        "language_hint": user.get("language_code"),
     }
 
 
@@ -72,27 +74,30 @@ def _at(epoch: int) -> datetime:
 
 
 def _message_fields(message: Message) -> dict[str, Any]:
-    if message.text is not None:
-        text = message.text.strip()
+    if "text" in message:
+        text = message["text"].strip()
         if text.startswith("/"):
             command, _, argument = text.partition(" ")
             kind = _COMMANDS.get(command.split("@", 1)[0].lower())
             if kind is not None:
                 return {"kind": kind, "text": text, "payload": argument.strip()[:128]}
         return {"kind": EventKind.TEXT, "text": text}
-    if message.contact is not None:
-        contact = message.contact
+    if "contact" in message:
+        contact = message["contact"]
         # Only the sender's own card counts: anyone can forward someone else's contact.
-        sender_id = message.from_.id if message.from_ is not None else None
-        own = contact.user_id is not None and contact.user_id == sender_id
+        sender = message.get("from")
+        own = sender is not None and contact.get("user_id") == sender["id"]
         return {
             "kind": EventKind.CONTACT,
-            "contact_phone": contact.phone_number,
+            "contact_phone": contact["phone_number"],
             "contact_is_own": own,
         }
-    if message.voice is not None or message.audio is not None:
+    if "voice" in message or "audio" in message:
         return {"kind": EventKind.VOICE}
-    if message.location is not None:
-        loc = message.location
-        return {"kind": EventKind.LOCATION, "text": f"📍 {loc.latitude:.5f},{loc.longitude:.5f}"}
-    return {"kind": EventKind.UNSUPPORTED, "text": message.caption or ""}
+    if "location" in message:
+        loc = message["location"]
+        return {
+            "kind": EventKind.LOCATION,
+            "text": f"📍 {loc['latitude']:.5f},{loc['longitude']:.5f}",
+        }
+    return {"kind": EventKind.UNSUPPORTED, "text": message.get("caption", "")}
