@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import random
 import threading
 import time
@@ -23,7 +22,6 @@ from leadbot.domain import (
     InboundEvent,
     Lead,
     LeadConflict,
-    LeadNotFound,
     LeadStatus,
     Outbound,
     PhoneCaptured,
@@ -34,6 +32,7 @@ from leadbot.domain import (
 )
 from leadbot.services.alerts import hot_lead_alert
 from leadbot.services.runtime import Repositories
+from leadbot.store import IdentityTaken
 
 # Concurrent messages of one lead retry on a version conflict, with a short random pause so
 # they stop colliding; past this the caller answers "retry later" and the channel redelivers.
@@ -70,12 +69,13 @@ def handle_event(
     if lead_id is None and event.kind in (EventKind.BLOCKED, EventKind.UNBLOCKED):
         return InboundResult(lead_id=None)  # a stranger blocking the bot is not a lead
     with _answering(messenger, event.callback_id):
-        created = False
-        if lead_id is None:
-            new_id = str(ULID())
-            lead_id = repos.identities.claim(key, new_id, now())
-            created = lead_id == new_id
-        lead, decision = _step_and_save(event, tenant, repos, lead_id, now, created)
+        created = _create_lead(event, tenant, repos, key, now) if lead_id is None else None
+        if created is not None:
+            lead, decision = created
+        else:
+            lead_id = lead_id or repos.identities.lead_id(key, consistent=True)
+            assert lead_id is not None  # the identity was taken by an existing lead
+            lead, decision = _step_and_save(event, tenant, repos, lead_id, now)
         deliveries = [messenger.send(lead.external_id, outbound) for outbound in decision.outbound]
 
     alerts: dict[str, Delivery] = {}
@@ -105,25 +105,36 @@ def _answering(messenger: Messenger, callback_id: str) -> Iterator[None]:
         ack.join()
 
 
+def _create_lead(
+    event: InboundEvent,
+    tenant: Tenant,
+    repos: Repositories,
+    identity_key: str,
+    now: Callable[[], datetime],
+) -> tuple[Lead, Decision] | None:
+    """A first message makes a lead and binds its identity in one write; None if already bound."""
+    decision = step(_new_lead(event, str(ULID()), now()), event, Ctx(tenant=tenant, now=now()))
+    try:
+        lead = repos.leads.create(decision.lead, identity_key)
+    except IdentityTaken:
+        return None
+    repos.identities.remember(identity_key, lead.lead_id)
+    return lead, decision
+
+
 def _step_and_save(
     event: InboundEvent,
     tenant: Tenant,
     repos: Repositories,
     lead_id: str,
     now: Callable[[], datetime],
-    created: bool,
 ) -> tuple[Lead, Decision]:
     """Optimistic locking: step on the lead as read; on a conflict, re-read and step again."""
     for attempt in range(MAX_CONFLICT_RETRIES):
-        before: Lead | None = None
-        if not (created and attempt == 0):  # a lead whose identity this call claimed is new
-            # The first try may start from this process's last copy; a retry reads afresh.
-            load = repos.leads.recent if attempt == 0 else repos.leads.get
-            # LeadNotFound: a concurrent first message claimed it and has not saved it yet.
-            with contextlib.suppress(LeadNotFound):
-                before = load(tenant.tenant_id, lead_id)
-        current = before or _new_lead(event, lead_id, now())
-        decision = step(current, event, Ctx(tenant=tenant, now=now()))
+        # The first try may start from this process's last copy; a retry reads afresh.
+        load = repos.leads.recent if attempt == 0 else repos.leads.get
+        before = load(tenant.tenant_id, lead_id)
+        decision = step(before, event, Ctx(tenant=tenant, now=now()))
         try:
             saved = repos.leads.save(before, decision.lead)
         except LeadConflict:

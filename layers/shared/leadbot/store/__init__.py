@@ -4,6 +4,7 @@ from leadbot.store.models import Tables, bind
 from leadbot.store.repositories import (
     ADMIN_STREAM,
     IdentityRepository,
+    IdentityTaken,
     LeadRepository,
     TenantRepository,
     TimelineRepository,
@@ -12,6 +13,7 @@ from leadbot.store.repositories import (
 __all__ = [
     "ADMIN_STREAM",
     "IdentityRepository",
+    "IdentityTaken",
     "LeadRepository",
     "Tables",
     "TenantRepository",

@@ -14,8 +14,15 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import (
+    DeleteError,
+    DoesNotExist,
+    PutError,
+    TransactWriteError,
+    UpdateError,
+)
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 from ulid import ULID
 
 from leadbot.domain import (
@@ -42,6 +49,10 @@ from leadbot.store.models import LeadModel, Tables, TenantModel
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 ADMIN_STREAM = "_admin"  # Timeline key of a tenant's own events (admin registrations)
+
+
+class IdentityTaken(Exception):
+    """The channel identity is already bound to a lead."""
 
 
 def _conflict(exc: PutError | UpdateError | DeleteError) -> bool:
@@ -112,7 +123,7 @@ def _tenant(item: TenantModel) -> Tenant:
 
 
 class IdentityRepository:
-    """Maps a channel user to a lead; the first writer wins, so two first messages make one lead.
+    """Maps a channel user to a lead (bound with the lead itself, see LeadRepository.create).
 
     A binding never changes once made, so a warm Lambda remembers the ones it has seen and an
     ordinary message costs no read for it.
@@ -128,33 +139,21 @@ class IdentityRepository:
     def key(tenant_id: str, channel: Channel, external_id: str) -> str:
         return f"{tenant_id}#{channel.value}#{external_id}"
 
-    def lead_id(self, key: str, *, remembered_only: bool = False) -> str | None:
+    def lead_id(
+        self, key: str, *, remembered_only: bool = False, consistent: bool = False
+    ) -> str | None:
+        """The lead bound to `key`; `consistent` to see a binding made a moment ago."""
         if key in self._seen or remembered_only:
             return self._seen.get(key)
         try:
-            lead_id = self._model.get(key).lead_id
+            lead_id = self._model.get(key, consistent_read=consistent).lead_id
         except DoesNotExist:
             return None
         if lead_id is not None:
-            self._remember(key, lead_id)
+            self.remember(key, lead_id)
         return lead_id
 
-    def claim(self, key: str, lead_id: str, now: datetime) -> str:
-        """Bind `key` to `lead_id` unless already bound; returns the lead id that holds it."""
-        try:
-            self._model(key, lead_id=lead_id, created_at=now).save(
-                condition=self._model.pk.does_not_exist()
-            )
-            existing: str | None = lead_id
-        except PutError as exc:
-            if not _conflict(exc):
-                raise
-            existing = self._model.get(key, consistent_read=True).lead_id
-        assert existing is not None
-        self._remember(key, existing)
-        return existing
-
-    def _remember(self, key: str, lead_id: str) -> None:
+    def remember(self, key: str, lead_id: str) -> None:
         if len(self._seen) >= self.MAX_REMEMBERED:
             self._seen.clear()
         self._seen[key] = lead_id
@@ -197,6 +196,7 @@ class LeadRepository:
 
     def __init__(self, tables: Tables) -> None:
         self._model = tables.leads
+        self._identities = tables.identities
         self._recent: OrderedDict[tuple[str, str], Lead] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -222,23 +222,33 @@ class LeadRepository:
             if len(self._recent) > self.MAX_REMEMBERED:
                 self._recent.popitem(last=False)
 
-    def save(self, before: Lead | None, after: Lead) -> Lead:
+    def create(self, lead: Lead, identity_key: str) -> Lead:
+        """Save a new lead and bind its channel identity to it, both or neither.
+
+        IdentityTaken when the identity already belongs to a lead (a concurrent first message,
+        or a returning lead this process had not met).
+        """
+        identity = self._identities(identity_key, lead_id=lead.lead_id, created_at=lead.created_at)
+        item = self._model(**{k: v for k, v in _item(lead).items() if k != "version"})
+        try:
+            with TransactWrite(connection=self._model._get_connection().connection) as tx:
+                tx.save(identity, condition=self._identities.pk.does_not_exist())
+                tx.save(item)  # with no version yet, pynamodb requires the lead to be new
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons
+            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+                raise IdentityTaken(identity_key) from None
+            raise
+        saved = replace(lead, version=item.version)
+        self._remember(saved)
+        return saved
+
+    def save(self, before: Lead, after: Lead) -> Lead:
         """Write what changed since `before` if nobody else wrote in between (LeadConflict if so).
 
         Only changed attributes are written, so fields other writers own (scores, follow-up
         state) are never overwritten by a stale copy.
         """
-        if before is None:
-            item = self._model(**{k: v for k, v in _item(after).items() if k != "version"})
-            try:
-                item.save()
-            except PutError as exc:
-                if _conflict(exc):
-                    raise LeadConflict(after.lead_id) from None
-                raise
-            saved = replace(after, version=item.version)
-            self._remember(saved)
-            return saved
         old, new = _item(before), _item(after)
         actions = [
             getattr(self._model, name).set(value)
