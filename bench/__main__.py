@@ -32,7 +32,7 @@ from local.template import api_routes
 
 REPO = Path(__file__).resolve().parent.parent
 LAMBDA_VENV = REPO / ".tools" / "lambda-venv"
-COLD_RUNS = 11
+COLD_RUNS = 21
 WARM_MESSAGES = 300
 LEADS, PER_LEAD, CONCURRENCY = 100, 10, 100
 HEADERS = {"X-Telegram-Bot-Api-Secret-Token": DEMO_TELEGRAM_SECRET}
