@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
+from pynamodb.exceptions import PutError
 
 from leadbot.domain import Channel, Lead, LeadStatus, Stage
 from local.seed import DEMO_ADMIN_CHAT
@@ -164,3 +165,23 @@ def test_two_first_messages_at_once_make_one_lead(ddblocal_stack: InProcessStack
             status = stack.post(update)["statusCode"]
     saved = _lead(stack, 700_000_108)
     assert (saved.messages_count, saved.qr_scans, saved.source) == (2, 1, "door")
+
+
+def test_a_timeline_outage_keeps_the_entries_in_the_log_and_counts_once(
+    stack: InProcessStack, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    lead = Updates(700_000_109)
+    stack.post(lead.text("/start"))
+    timeline = stack.repos.timeline
+
+    def refuse(*_: object) -> None:
+        raise PutError("ProvisionedThroughputExceededException")
+
+    monkeypatch.setattr(timeline, "_write", refuse)
+    answer = lead.press("goal:invest")
+    assert stack.post(answer)["statusCode"] == 200
+    assert stack.post(answer)["statusCode"] == 200  # Telegram's redelivery changes nothing
+    assert _lead(stack, 700_000_109).messages_count == 2
+    assert len(stack.sent(700_000_109)) == 2
+    failure = next(r for r in caplog.records if r.getMessage().startswith("timeline write failed"))
+    assert any(e.get("payload") == "goal:invest" for e in failure.entries)  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ from typing import Any
 
 from leadbot.domain import InboundEvent, Outbound, Tenant, TimelineEntry, TimelineKind
 from leadbot.i18n import t
-from leadbot.services.inbound import Messenger
+from leadbot.services.inbound import Messenger, record
 from leadbot.services.runtime import Repositories
 from leadbot.store import ADMIN_STREAM
 
@@ -43,7 +43,8 @@ def register_admin_chat(
         reply = t("admin.usage" if not code else "admin.refused", lang)
     delivery = messenger.send(event.external_id, Outbound(text=reply))
     outcome = "admin_registered" if accepted else "admin_refused"
-    repos.timeline.append(
+    record(
+        repos,
         tenant.tenant_id,
         ADMIN_STREAM,
         [

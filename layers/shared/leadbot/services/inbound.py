@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
@@ -32,7 +33,9 @@ from leadbot.domain import (
 )
 from leadbot.services.alerts import hot_lead_alert
 from leadbot.services.runtime import Repositories
-from leadbot.store import IdentityTaken
+from leadbot.store import IdentityTaken, TimelineUnavailable
+
+log = logging.getLogger(__name__)
 
 # Concurrent messages of one lead retry on a version conflict, with a short random pause so
 # they stop colliding; past this the caller answers "retry later" and the channel redelivers.
@@ -86,9 +89,29 @@ def handle_event(
     if blocked and not lead.unreachable:
         _mark_unreachable(repos, lead, now)
     entries = _timeline(event, decision, deliveries, alerts, blocked, now())
-    repos.timeline.append(tenant.tenant_id, lead.lead_id, entries)
+    record(repos, tenant.tenant_id, lead.lead_id, entries)
     sent_alerts = sum(d.status is DeliveryStatus.SENT for d in alerts.values())
     return InboundResult(lead_id=lead.lead_id, deliveries=deliveries, alerts_sent=sent_alerts)
+
+
+def record(repos: Repositories, tenant_id: str, lead_id: str, entries: list[TimelineEntry]) -> None:
+    """Append to Timeline; if DynamoDB refuses, keep the entries in the log instead.
+
+    By now the lead is saved and the replies are sent: failing the update would make the
+    channel redeliver it and the lead would be answered and counted twice.
+    """
+    try:
+        repos.timeline.append(tenant_id, lead_id, entries)
+    except TimelineUnavailable as exc:
+        lines = [
+            {"kind": e.kind.value, "at": e.at.isoformat(), "text": e.text, **e.detail}
+            for e in entries
+        ]
+        log.error(
+            "timeline write failed: %s",
+            exc,
+            extra={"tenant_id": tenant_id, "lead_id": lead_id, "entries": lines},
+        )
 
 
 @contextmanager

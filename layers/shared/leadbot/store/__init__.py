@@ -8,6 +8,7 @@ from leadbot.store.repositories import (
     LeadRepository,
     TenantRepository,
     TimelineRepository,
+    TimelineUnavailable,
 )
 
 __all__ = [
@@ -18,5 +19,6 @@ __all__ = [
     "Tables",
     "TenantRepository",
     "TimelineRepository",
+    "TimelineUnavailable",
     "bind",
 ]

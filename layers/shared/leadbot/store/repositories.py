@@ -18,6 +18,7 @@ from pynamodb.exceptions import (
     DeleteError,
     DoesNotExist,
     PutError,
+    PynamoDBException,
     TransactWriteError,
     UpdateError,
 )
@@ -53,6 +54,10 @@ ADMIN_STREAM = "_admin"  # Timeline key of a tenant's own events (admin registra
 
 class IdentityTaken(Exception):
     """The channel identity is already bound to a lead."""
+
+
+class TimelineUnavailable(Exception):
+    """Timeline entries could not be written."""
 
 
 def _conflict(exc: PutError | UpdateError | DeleteError) -> bool:
@@ -313,7 +318,13 @@ class TimelineRepository:
         self._model = tables.timeline
 
     def append(self, tenant_id: str, lead_id: str, entries: Iterable[TimelineEntry]) -> None:
-        pk = f"{tenant_id}#{lead_id}"
+        """TimelineUnavailable if DynamoDB refuses after pynamodb's retries."""
+        try:
+            self._write(f"{tenant_id}#{lead_id}", entries)
+        except PynamoDBException as exc:
+            raise TimelineUnavailable(str(exc)) from exc
+
+    def _write(self, pk: str, entries: Iterable[TimelineEntry]) -> None:
         with self._model.batch_write() as batch:
             for entry in entries:
                 batch.save(
