@@ -85,7 +85,7 @@ class LocalStack:
         )
         client = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=self.ddb.endpoint)
         create_tables(client, names, self.template)
-        seed(repositories())
+        seed(repositories(), dashboard_url=self.gateway.url)  # the dashboard comes in issue 9
         self.gateway.start()
         (self.data / "stack.json").write_text(
             json.dumps({"url": self.gateway.url, "dynamodb": self.ddb.endpoint, "pid": os.getpid()})
