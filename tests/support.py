@@ -77,9 +77,6 @@ class Updates:
         contact = {"phone_number": phone, "first_name": "Sara", "user_id": owner}
         return self._message(contact=contact)
 
-    def voice(self) -> dict[str, Any]:
-        return self._message(voice={"file_id": "AwAC", "file_unique_id": "Ag", "duration": 3})
-
     def press(self, data: str) -> dict[str, Any]:
         return {
             "update_id": self.new_id(),

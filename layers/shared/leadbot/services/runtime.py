@@ -58,7 +58,7 @@ def repositories() -> Repositories:
 
 def dynamodb_client() -> Any:
     """The botocore client the tables use, for Powertools idempotency: one client per process."""
-    return _tables().share_client()
+    return _tables().client()
 
 
 @cache

@@ -121,10 +121,14 @@ class Tables:
         pynamodb builds a client per model class, and each costs ~90 ms of a cold start
         (loading the service model); they would all be the same client.
         """
-        client = self.leads._get_connection().connection.client
+        client = self.client()
         for model in (self.tenants, self.identities, self.timeline):
             model._get_connection().connection._client = client
         return client
+
+    def client(self) -> Any:
+        """The botocore client of the Leads table (every table's, once shared)."""
+        return self.leads._get_connection().connection.client
 
 
 def _bind(model: type[M], table_name: str, region: str, host: str | None) -> type[M]:
