@@ -170,3 +170,88 @@ def use_fake_telegram(fake: FakeTelegram) -> Iterator[None]:
     finally:
         telegram.http_client = original  # type: ignore[assignment]
         telegram.reset()
+
+
+class LeadsStream:
+    """Leads table changes as Lambda's DynamoDB stream records, for calling score_update
+    in-process: `changed()` gives a record for every lead whose item changed since last asked."""
+
+    def __init__(self, tenant_id: str = "demo") -> None:
+        import boto3
+
+        from leadbot.config import settings
+
+        s = settings()
+        self._client = boto3.client(
+            "dynamodb", region_name=s.region, endpoint_url=s.dynamodb_endpoint
+        )
+        self._table = s.leads_table
+        self._tenant_id = tenant_id
+        self._images: dict[str, dict[str, Any]] = {}
+        self._sequence = 100
+
+    def item(self, lead_id: str) -> dict[str, Any]:
+        """The lead's item as stored now, in DynamoDB JSON."""
+        key = {"tenant_id": {"S": self._tenant_id}, "lead_id": {"S": lead_id}}
+        found: dict[str, Any] = self._client.get_item(
+            TableName=self._table, Key=key, ConsistentRead=True
+        )["Item"]
+        return found
+
+    def changed(self) -> list[dict[str, Any]]:
+        items = self._client.query(
+            TableName=self._table,
+            KeyConditionExpression="tenant_id = :t",
+            ExpressionAttributeValues={":t": {"S": self._tenant_id}},
+            ConsistentRead=True,
+        )["Items"]
+        records = []
+        for item in items:
+            lead_id = item["lead_id"]["S"]
+            old = self._images.get(lead_id)
+            if old != item:
+                records.append(self.record(old, item))
+                self._images[lead_id] = item
+        return records
+
+    def record(self, old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any]:
+        """One stream record (NEW_AND_OLD_IMAGES) in Lambda's event format."""
+        self._sequence += 1
+        image = new if new is not None else old
+        assert image is not None
+        change: dict[str, Any] = {
+            "ApproximateCreationDateTime": time.time(),
+            "Keys": {"tenant_id": image["tenant_id"], "lead_id": image["lead_id"]},
+            "SequenceNumber": str(self._sequence),
+            "SizeBytes": len(json.dumps(image)),
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        }
+        if new is not None:
+            change["NewImage"] = new
+        if old is not None:
+            change["OldImage"] = old
+        name = "INSERT" if old is None else "MODIFY" if new is not None else "REMOVE"
+        return {
+            "eventID": f"e{self._sequence}",
+            "eventName": name,
+            "eventVersion": "1.1",
+            "eventSource": "aws:dynamodb",
+            "awsRegion": "us-east-1",
+            "dynamodb": change,
+            "eventSourceARN": f"arn:aws:dynamodb:us-east-1:000000000000:table/{self._table}"
+            "/stream/2026-11-21T00:00:00.000",
+        }
+
+
+def score_update_handler() -> Any:
+    from local.template import load_template
+
+    template = load_template()
+    code_uri = template["Resources"]["ScoreUpdateFunction"]["Properties"]["CodeUri"]
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("score_update_app", REPO / code_uri / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.handler

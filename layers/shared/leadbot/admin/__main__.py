@@ -1,14 +1,20 @@
-"""`python -m leadbot.admin issue-admin-code --tenant T`: ops commands over the deployed tables."""
+"""`python -m leadbot.admin issue-admin-code|rescore …`: ops commands over the deployed tables."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import time
+from typing import TYPE_CHECKING
 
 from leadbot.config import MissingSettings, settings
 from leadbot.domain import TenantNotFound
 from leadbot.services.admin import issue_admin_code
 from leadbot.services.runtime import repositories
+
+if TYPE_CHECKING:
+    from typing import TextIO
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,6 +24,12 @@ def main(argv: list[str] | None = None) -> int:
         "issue-admin-code", help="print a one-time code for /set_admin (valid 24 h)"
     )
     issue.add_argument("--tenant", required=True, help="tenant id, e.g. demo")
+    rescore = commands.add_parser(
+        "rescore", help="score existing leads now (safe to run again: unchanged leads are skipped)"
+    )
+    which = rescore.add_mutually_exclusive_group(required=True)
+    which.add_argument("--tenant", help="tenant id, e.g. demo")
+    which.add_argument("--all", action="store_true", help="every tenant")
     args = parser.parse_args(argv)
 
     try:
@@ -40,7 +52,53 @@ def main(argv: list[str] | None = None) -> int:
             f"One-time code for tenant {args.tenant!r}, valid until {expires:%Y-%m-%d %H:%M} UTC."
         )
         print("Send the line above to the bot from the admin's Telegram chat.")
+    if args.command == "rescore":
+        return _rescore(args.tenant, sys.stderr)
     return 0
+
+
+def _rescore(tenant_id: str | None, out: TextIO) -> int:
+    from leadbot.services.scores import backfill
+    from leadbot.services.telegram import telegram_client
+
+    repos = repositories()
+    if tenant_id is not None:
+        try:
+            repos.tenants.get(tenant_id)
+        except TenantNotFound:
+            print(f"error: no tenant {tenant_id!r}", file=sys.stderr)
+            return 2
+    tenant_ids = [tenant_id] if tenant_id is not None else repos.tenants.ids()
+    report = backfill(tenant_ids, repos, telegram_client, progress=_ProgressBar(out))
+    print(json.dumps(report.as_dict()))
+    return 0
+
+
+class _ProgressBar:
+    """`demo  [#######.....]  1,234/2,000  62%` on one line of a terminal; a line a second else."""
+
+    WIDTH = 30
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+        self._tty = out.isatty()
+        self._shown = 0.0
+
+    def __call__(self, tenant_id: str, done: int, total: int) -> None:
+        finished = done >= total
+        now = time.monotonic()
+        if not finished and now - self._shown < (0.1 if self._tty else 1.0):
+            return
+        self._shown = now
+        share = done / total if total else 1.0
+        filled = round(share * self.WIDTH)
+        bar = "#" * filled + "." * (self.WIDTH - filled)
+        line = f"{tenant_id}  [{bar}]  {done:,}/{total:,}  {share:4.0%}"
+        if self._tty:
+            self._out.write("\r" + line + ("\n" if finished else ""))
+        else:
+            self._out.write(line + "\n")
+        self._out.flush()
 
 
 if __name__ == "__main__":

@@ -74,6 +74,34 @@ class PaymentMethod(StrEnum):
     INSTALLMENTS = "installments"
 
 
+class Grade(StrEnum):
+    A = "A"
+    B = "B"
+    C = "C"
+    D = "D"
+
+
+class Temperature(StrEnum):
+    """How ready a lead is, from its score (DESIGN.md §7); the dashboard sorts and badges by it."""
+
+    BURNING = "burning"
+    HOT = "hot"
+    WARM = "warm"
+    COLD = "cold"
+
+    @property
+    def grade(self) -> Grade:
+        return _GRADES[self]
+
+
+_GRADES = {
+    Temperature.BURNING: Grade.A,
+    Temperature.HOT: Grade.B,
+    Temperature.WARM: Grade.C,
+    Temperature.COLD: Grade.D,
+}
+
+
 class EventKind(StrEnum):
     """What an inbound event is, whatever channel it came from (DESIGN.md §5)."""
 

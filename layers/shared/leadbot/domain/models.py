@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from leadbot.domain.enums import (
     Bedrooms,
@@ -21,6 +22,7 @@ from leadbot.domain.enums import (
     PaymentMethod,
     PropertyType,
     Stage,
+    Temperature,
     Timeline,
 )
 
@@ -89,8 +91,21 @@ class Lead:
     created_at: datetime
     updated_at: datetime
     last_inbound_at: datetime | None = None
+    last_catalog_view_at: datetime | None = None
     phone_captured_at: datetime | None = None
     version: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScoreState:
+    """The score a lead carries, as stored with it; only scoring writes it (DESIGN.md §7)."""
+
+    value: int | None = None  # None: never scored (0 is a score)
+    temperature: Temperature | None = None
+    breakdown: dict[str, Any] = field(default_factory=dict)
+    scored_at: datetime | None = None
+    rescore_at: datetime | None = None
+    burning_alerted_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

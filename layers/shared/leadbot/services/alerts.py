@@ -1,4 +1,4 @@
-"""The Hot Lead Alert: what an agency admin reads the moment a lead leaves a phone number."""
+"""Alerts an agency admin reads: a lead left a phone number (hot lead), a lead turned burning."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from leadbot.conversation import format_money
 from leadbot.domain import Lead, Outbound, Tenant
 from leadbot.i18n import t
+from leadbot.scoring import Score
 
 
 def hot_lead_alert(tenant: Tenant, lead: Lead, now: datetime) -> Outbound:
@@ -33,6 +34,25 @@ def hot_lead_alert(tenant: Tenant, lead: Lead, now: datetime) -> Outbound:
         language=label("language.name", lead.language),
         source=lead.source or none,
         time=local.strftime("%Y-%m-%d %H:%M %Z"),
+        link=tenant.lead_url(lead.lead_id) or lead.lead_id,
+    )
+    return Outbound(text=text)
+
+
+def burning_alert(tenant: Tenant, lead: Lead, score: Score) -> Outbound:
+    lang = tenant.admin_language
+    none = t("alert.none", lang)
+    handle = f" (@{lead.username})" if lead.username else ""
+    parts = score.breakdown
+    text = t(
+        "alert.burning",
+        lang,
+        score=score.value,
+        name=(lead.name or none) + handle,
+        phone=lead.phone or none,
+        engagement=parts.engagement,
+        qualification=parts.qualification,
+        recency=parts.recency,
         link=tenant.lead_url(lead.lead_id) or lead.lead_id,
     )
     return Outbound(text=text)

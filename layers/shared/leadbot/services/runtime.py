@@ -15,6 +15,7 @@ from leadbot.config import Settings, settings
 from leadbot.store import (
     IdentityRepository,
     LeadRepository,
+    ScoreRepository,
     Tables,
     TenantRepository,
     TimelineRepository,
@@ -28,6 +29,7 @@ class Repositories:
     identities: IdentityRepository
     leads: LeadRepository
     timeline: TimelineRepository
+    scores: ScoreRepository
 
 
 @cache
@@ -53,6 +55,7 @@ def repositories() -> Repositories:
         identities=IdentityRepository(tables),
         leads=LeadRepository(tables),
         timeline=TimelineRepository(tables),
+        scores=ScoreRepository(tables),
     )
 
 

@@ -10,15 +10,20 @@ from leadbot.store.repositories import (
     TimelineRepository,
     TimelineUnavailable,
 )
+from leadbot.store.scores import ReadCount, ScoredLead, ScoreRepository, score_key
 
 __all__ = [
     "ADMIN_STREAM",
     "IdentityRepository",
     "IdentityTaken",
     "LeadRepository",
+    "ReadCount",
+    "ScoreRepository",
+    "ScoredLead",
     "Tables",
     "TenantRepository",
     "TimelineRepository",
     "TimelineUnavailable",
     "bind",
+    "score_key",
 ]

@@ -19,6 +19,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 M = TypeVar("M", bound=Model)
@@ -55,9 +56,23 @@ class IdentityModel(Model):
     expires_at = NumberAttribute(null=True)  # epoch seconds; DynamoDB TTL
 
 
+class RescoreDueIndex(GlobalSecondaryIndex["LeadModel"]):  # type: ignore[no-untyped-call]
+    """Sparse: leads whose recency can still drop, by when; the whole lead, so a decay run
+    reads each due lead once and nothing else."""
+
+    class Meta:
+        index_name = "rescore_due"
+        projection = AllProjection()
+
+    rescore_shard = UnicodeAttribute(hash_key=True)
+    rescore_due_at = UnicodeAttribute(range_key=True)
+
+
 class LeadModel(Model):
     class Meta:
         table_name = "Leads"
+
+    rescore_due = RescoreDueIndex()
 
     tenant_id = UnicodeAttribute(hash_key=True)
     lead_id = UnicodeAttribute(range_key=True)
@@ -89,8 +104,19 @@ class LeadModel(Model):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     last_inbound_at = UTCDateTimeAttribute(null=True)
+    last_catalog_view_at = UTCDateTimeAttribute(null=True)
     phone_captured_at = UTCDateTimeAttribute(null=True)
     version = VersionAttribute()
+    # Written only by scoring, without bumping `version` (see store/scores.py).
+    score = NumberAttribute(null=True)
+    score_key = UnicodeAttribute(null=True)  # by_score index: zero-padded score#created_at
+    temperature = UnicodeAttribute(null=True)
+    grade = UnicodeAttribute(null=True)
+    score_breakdown = UnicodeAttribute(null=True)  # JSON object
+    scored_at = UTCDateTimeAttribute(null=True)
+    rescore_shard = UnicodeAttribute(null=True)  # rescore_due index (sparse): while recency
+    rescore_due_at = UnicodeAttribute(null=True)  # can still drop, when it next does (ISO UTC)
+    burning_alerted_at = UTCDateTimeAttribute(null=True)
 
 
 class TimelineModel(Model):

@@ -46,7 +46,7 @@ from leadbot.domain import (
     TimelineEntry,
     TimelineKind,
 )
-from leadbot.store.models import LeadModel, Tables, TenantModel
+from leadbot.store.models import LeadModel, Tables, TenantModel, TimelineModel
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 ADMIN_STREAM = "_admin"  # Timeline key of a tenant's own events (admin registrations)
@@ -94,6 +94,10 @@ class TenantRepository:
         data["admin_chats"] = set(tenant.admin_chats) or None
         self._model(**data).save()
         self.forget(tenant.tenant_id)
+
+    def ids(self) -> list[str]:
+        """Every tenant's id (a scan: for admin tools, never on a request path)."""
+        return sorted(item.tenant_id for item in self._model.scan(attributes_to_get=["tenant_id"]))
 
     def add_admin_chat(self, tenant_id: str, chat_id: str) -> None:
         self._model(tenant_id).update(actions=[self._model.admin_chats.add({chat_id})])
@@ -311,6 +315,19 @@ def _lead(item: LeadModel) -> Lead:
     return Lead(**data)
 
 
+def timeline_item(model: type[TimelineModel], pk: str, entry: TimelineEntry) -> TimelineModel:
+    return model(
+        pk,
+        f"{entry.at.isoformat()}#{ULID()}",
+        kind=entry.kind.value,
+        channel=entry.channel.value if entry.channel else None,
+        text=entry.text or None,
+        detail=json.dumps(entry.detail, ensure_ascii=False) if entry.detail else None,
+        status=entry.status.value if entry.status else None,
+        message_id=entry.message_id,
+    )
+
+
 class TimelineRepository:
     """Appends entries; one BatchWriteItem for all entries of one inbound message."""
 
@@ -327,20 +344,7 @@ class TimelineRepository:
     def _write(self, pk: str, entries: Iterable[TimelineEntry]) -> None:
         with self._model.batch_write() as batch:
             for entry in entries:
-                batch.save(
-                    self._model(
-                        pk,
-                        f"{entry.at.isoformat()}#{ULID()}",
-                        kind=entry.kind.value,
-                        channel=entry.channel.value if entry.channel else None,
-                        text=entry.text or None,
-                        detail=json.dumps(entry.detail, ensure_ascii=False)
-                        if entry.detail
-                        else None,
-                        status=entry.status.value if entry.status else None,
-                        message_id=entry.message_id,
-                    )
-                )
+                batch.save(timeline_item(self._model, pk, entry))
 
     def history(self, tenant_id: str, lead_id: str) -> list[TimelineEntry]:
         entries = []

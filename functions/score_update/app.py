@@ -1,0 +1,37 @@
+"""The Leads stream → rescoring (DESIGN.md §7); the hourly schedule → recency decay."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from leadbot.services.scores import decay_now, rescore_record
+
+logger = Logger()
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def record_handler(record: DynamoDBRecord) -> str:
+    rescored = rescore_record(record)
+    logger.debug("rescored", extra={"lead_id": rescored.lead_id, "outcome": rescored.outcome})
+    return rescored.outcome.value
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if event.get("source") == "aws.events":  # the hourly EventBridge schedule
+        report = decay_now().as_dict()
+        logger.info("decay run", extra=report)
+        return report
+    # One failing record fails alone: Lambda retries from it, then parks it in the DLQ.
+    return dict(
+        process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+    )
