@@ -35,6 +35,7 @@ LAMBDA_VENV = REPO / ".tools" / "lambda-venv"
 COLD_RUNS = 21
 WARM_MESSAGES = 300
 LEADS, PER_LEAD, CONCURRENCY = 100, 10, 100
+DECAY_LEADS, DECAY_DUE = 100_000, 1_000
 HEADERS = {"X-Telegram-Bot-Api-Secret-Token": DEMO_TELEGRAM_SECRET}
 
 
@@ -366,7 +367,93 @@ def report_concurrency(stack: LocalStack) -> None:
     )
 
 
-PARTS = ("cold", "messages", "warm", "concurrency")
+def decay_reads() -> dict[str, Any]:
+    """An hourly decay run over DECAY_LEADS scored leads of which DECAY_DUE are due."""
+    from datetime import UTC, datetime, timedelta
+
+    from ulid import ULID
+
+    from leadbot.services import scores
+    from leadbot.services.runtime import _tables, repositories
+    from leadbot.store import score_key
+    from leadbot.store.scores import shard
+
+    model = _tables().leads
+    client = _tables().client()
+    now = datetime.now(UTC)
+    due_every = DECAY_LEADS // DECAY_DUE
+    breakdown = json.dumps({"engagement": 1, "qualification": 0, "recency": 20, "rules": []})
+
+    def lead(n: int) -> dict[str, Any]:
+        lead_id = str(ULID())
+        # Due: last seen 2 h ago, scored then (recency 20) and due to drop an hour ago.
+        # The rest: seen 10 minutes ago, due in 50 minutes (in the index, not yet due).
+        last = now - (timedelta(hours=2) if n % due_every == 0 else timedelta(minutes=10))
+        item = model(
+            "decay-bench",
+            lead_id,
+            channel="telegram",
+            external_id=str(n),
+            stage="goal",
+            status="qualifying",
+            messages_count=1,
+            created_at=last,
+            updated_at=last,
+            last_inbound_at=last,
+            version=1,
+            score=21,
+            score_key=score_key(21, last),
+            temperature="cold",
+            grade="D",
+            score_breakdown=breakdown,
+            scored_at=last,
+            rescore_shard=shard(lead_id),
+            rescore_due_at=(last + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        )
+        return {"PutRequest": {"Item": item.serialize()}}
+
+    def write(first: int) -> None:
+        requests = [lead(n) for n in range(first, min(first + 25, DECAY_LEADS))]
+        while requests:
+            left = client.batch_write_item(RequestItems={model.Meta.table_name: requests})
+            requests = left.get("UnprocessedItems", {}).get(model.Meta.table_name, [])
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(4) as pool:
+        for done, _ in enumerate(pool.map(write, range(0, DECAY_LEADS, 25)), start=1):
+            if done % 800 == 0:
+                say(f"   … {done * 25:,} leads written")
+    loaded = time.perf_counter() - started
+    started = time.perf_counter()
+    with counting() as calls:
+        report = scores.decay(repositories(), lambda tenant: None, now)  # type: ignore[arg-type,return-value]
+    return {
+        "leads": DECAY_LEADS,
+        "due": DECAY_DUE,
+        "rescored": report.leads,
+        "items_read": report.items_read,
+        "ratio": report.items_read / DECAY_DUE,
+        "requests": dict(calls),
+        "outcomes": {k.value: v for k, v in report.outcomes.items()},
+        "seconds": time.perf_counter() - started,
+        "load_seconds": loaded,
+    }
+
+
+def report_decay() -> None:
+    say(f"\n6. Hourly decay run: {DECAY_LEADS:,} scored leads, {DECAY_DUE:,} due")
+    result = decay_reads()
+    say(
+        f"   rescored {result['rescored']:,} in {result['seconds']:.1f} s; items read "
+        f"{result['items_read']:,} ÷ due {result['due']:,} = {result['ratio']:.3f} "
+        "(target ≤ 1.05)"
+    )
+    requests = ", ".join(f"{op} {n}" for op, n in sorted(result["requests"].items()))
+    say(f"   DynamoDB requests: {requests}; outcomes {result['outcomes']}")
+    say(f"   (writing the {DECAY_LEADS:,} leads took {result['load_seconds']:.0f} s)")
+
+
+PARTS = ("cold", "messages", "warm", "concurrency", "decay")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -391,6 +478,8 @@ def main(argv: list[str] | None = None) -> int:
                 report_warm(handler)
             if "concurrency" in parts:
                 report_concurrency(stack)
+            if "decay" in parts:
+                report_decay()
         finally:
             stack.stop()
     return 0

@@ -26,7 +26,7 @@ def record_handler(record: DynamoDBRecord) -> str:
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if event.get("source") == "aws.events":  # the hourly EventBridge schedule
-        report = decay_now().as_dict()
+        report = decay_now(context.get_remaining_time_in_millis).as_dict()
         logger.info("decay run", extra=report)
         return report
     # One failing record fails alone: Lambda retries from it, then parks it in the DLQ.

@@ -243,6 +243,9 @@ def test_the_decay_run_reads_only_the_due_leads_and_drops_their_recency(
         then = scores.rescore(seen, repos, telegram_client, two_hours_ago, reschedule=True)
         assert (then.outcome, then.score) == (scores.Outcome.WRITTEN, 21)
 
+    # A run out of time leaves them due for the next one.
+    stopped = scores.decay(repos, telegram_client, now, out_of_time=lambda: True)
+    assert stopped.leads == 0
     report = scores.decay(repos, telegram_client, now)
     assert (report.leads, report.items_read) == (2, 2)
     assert report.outcomes == {scores.Outcome.WRITTEN: 2}

@@ -5,8 +5,10 @@ turning burning alerts the agency's admins once (never again within 24 hours).""
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -26,7 +28,7 @@ from leadbot.scoring import Score, ScoreInputs, score_lead
 from leadbot.services.alerts import burning_alert
 from leadbot.services.inbound import Messenger, record
 from leadbot.services.runtime import Repositories
-from leadbot.store import ReadCount, ScoredLead, score_key
+from leadbot.store import SHARDS, ReadCount, ScoredLead, score_key
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BURNING_ALERT_EVERY = timedelta(hours=24)
+DECAY_MARGIN_MS = 5_000
 
 MessengerFor = Callable[[Tenant], Messenger]
 
@@ -100,12 +103,33 @@ def on_change(
     return rescore(seen, repos, messenger_for, now, reschedule=False)
 
 
-def decay(repos: Repositories, messenger_for: MessengerFor, now: datetime) -> RunReport:
-    """Rescore the leads whose recency drops by now, and only those (the rescore_due index)."""
-    report, count = RunReport(), ReadCount()
-    for seen in repos.scores.due(now, count):
-        report.add(rescore(seen, repos, messenger_for, now, reschedule=True))
-    report.items_read, report.queries = count.items, count.queries
+def decay(
+    repos: Repositories,
+    messenger_for: MessengerFor,
+    now: datetime,
+    out_of_time: Callable[[], bool] = lambda: False,
+) -> RunReport:
+    """Rescore the leads whose recency drops by now, and only those (the rescore_due index).
+
+    Shards run side by side. Out of time, a run stops taking leads: those left are still due
+    and the next run takes them.
+    """
+    counts = [ReadCount() for _ in range(SHARDS)]
+    report = RunReport()
+    lock = threading.Lock()
+
+    def run(shard: int) -> None:
+        for seen in repos.scores.due(shard, now, counts[shard]):
+            if out_of_time():
+                return
+            rescored = rescore(seen, repos, messenger_for, now, reschedule=True)
+            with lock:
+                report.add(rescored)
+
+    with ThreadPoolExecutor(max_workers=SHARDS) as pool:
+        list(pool.map(run, range(SHARDS)))
+    report.items_read = sum(c.items for c in counts)
+    report.queries = sum(c.queries for c in counts)
     return report
 
 
@@ -255,8 +279,12 @@ def rescore_record(record: DynamoDBRecord) -> Rescored:
     )
 
 
-def decay_now() -> RunReport:
+def decay_now(remaining_ms: Callable[[], int]) -> RunReport:
+    """The hourly run, stopping with a margin before the Lambda's time is up."""
     from leadbot.services.runtime import repositories
     from leadbot.services.telegram import telegram_client
 
-    return decay(repositories(), telegram_client, datetime.now(UTC))
+    def out_of_time() -> bool:
+        return remaining_ms() < DECAY_MARGIN_MS
+
+    return decay(repositories(), telegram_client, datetime.now(UTC), out_of_time)

@@ -10,10 +10,11 @@ from leadbot.store.repositories import (
     TimelineRepository,
     TimelineUnavailable,
 )
-from leadbot.store.scores import ReadCount, ScoredLead, ScoreRepository, score_key
+from leadbot.store.scores import SHARDS, ReadCount, ScoredLead, ScoreRepository, score_key
 
 __all__ = [
     "ADMIN_STREAM",
+    "SHARDS",
     "IdentityRepository",
     "IdentityTaken",
     "LeadRepository",

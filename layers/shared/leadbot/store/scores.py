@@ -117,15 +117,13 @@ class ScoreRepository:
         except self._model.DoesNotExist:
             return None
 
-    def due(self, now: datetime, count: ReadCount) -> Iterator[ScoredLead]:
-        """Every lead whose recency drops by `now`, from the sparse index alone."""
-        until = _iso(now)
-        for n in range(SHARDS):
-            count.queries += 1
-            results = self._model.rescore_due.query(str(n), self._model.rescore_due_at <= until)
-            for item in results:
-                yield _scored(item)
-            count.items += results.page_iter.total_scanned_count
+    def due(self, shard: int, now: datetime, count: ReadCount) -> Iterator[ScoredLead]:
+        """The leads of one shard whose recency drops by `now`, from the sparse index alone."""
+        count.queries += 1
+        results = self._model.rescore_due.query(str(shard), self._model.rescore_due_at <= _iso(now))
+        for item in results:
+            yield _scored(item)
+        count.items += results.page_iter.total_scanned_count
 
     def of_tenant(self, tenant_id: str, count: ReadCount) -> Iterator[ScoredLead]:
         count.queries += 1
