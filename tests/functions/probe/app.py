@@ -11,6 +11,8 @@ import time
 SEEN: dict[str, list[dict]] = {}
 TICKS: list[dict] = []
 _lock = threading.Lock()
+# Notified on every tick, so tests wait for runs rather than sleep.
+CHANGED = threading.Condition(_lock)
 _failed_once: set[str] = set()
 _active = 0
 MAX_ACTIVE = 0
@@ -69,6 +71,7 @@ def tick(event, context):
         MAX_ACTIVE = max(MAX_ACTIVE, _active)
         TICKS.append(event)
         count = len(TICKS)
+        CHANGED.notify_all()
     time.sleep(0.01)
     with _lock:
         _active -= 1
