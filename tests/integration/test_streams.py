@@ -10,9 +10,11 @@ from types import ModuleType
 from typing import Any
 
 import boto3
+import httpx
 import pytest
 
-from local.gateway import load_handler
+from local.fake_telegram import FakeTelegram
+from local.gateway import LocalGateway, load_handler
 from local.streams import Streams
 from local.template import create_tables, load_template, local_table_names, stream_sources
 from tests.support import REPO
@@ -272,3 +274,38 @@ def test_wait_times_out_when_the_poller_cannot_catch_up_in_time(table: Table) ->
     assert streams.wait(timeout=0) is False
     streams.stop()
     assert streams.wait(timeout=5) is False  # a stopped poller never catches up
+
+
+def test_the_routes_show_status_wait_and_the_dlq(table: Table) -> None:
+    streams = table.streams("PartialFunction")
+    with LocalGateway([], REPO, FakeTelegram(), endpoints=streams.endpoints()) as gateway:
+        url = gateway.url
+        table.put("h1")
+        table.put("h2", "fail")
+        waited = httpx.post(f"{url}/_local/streams/wait", params={"timeout": 10}, timeout=15)
+        assert waited.status_code == 200
+        assert waited.json()["caught_up"] is True
+
+        [status] = httpx.get(f"{url}/_local/streams").json()["streams"]
+        assert (status["function"], status["event"]) == ("PartialFunction", "OrdersStream")
+        assert (status["table"], status["table_name"]) == ("OrdersTable", table.name)
+        assert status["state"] == "polling"
+        assert status["records_processed"] == 1
+        assert status["records_parked"] == 1
+        assert status["records_waiting"] == 0
+        assert "parking" in status["last_error"]
+
+        parked = httpx.get(f"{url}/_local/dlq").json()
+        [failure] = parked["ProbeDLQ"]
+        assert failure["payload"]["Records"][0]["dynamodb"]["Keys"] == {"pk": {"S": "h2"}}
+        assert httpx.delete(f"{url}/_local/dlq").status_code == 204
+        assert httpx.get(f"{url}/_local/dlq").json() == {}
+
+        timed_out = httpx.post(f"{url}/_local/streams/wait?timeout=0")
+        assert timed_out.status_code == 504
+        assert timed_out.json()["caught_up"] is False
+        assert httpx.post(f"{url}/_local/streams/wait?timeout=x").status_code == 400
+        assert httpx.get(f"{url}/_local/streams/wait").status_code == 405
+        assert httpx.post(f"{url}/_local/streams").status_code == 405
+        assert httpx.put(f"{url}/_local/dlq").headers["Allow"] == "GET, DELETE"
+        assert httpx.get(f"{url}/_local/streams/nope").status_code == 404
