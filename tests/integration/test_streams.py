@@ -309,3 +309,12 @@ def test_the_routes_show_status_wait_and_the_dlq(table: Table) -> None:
         assert httpx.post(f"{url}/_local/streams").status_code == 405
         assert httpx.put(f"{url}/_local/dlq").headers["Allow"] == "GET, DELETE"
         assert httpx.get(f"{url}/_local/streams/nope").status_code == 404
+
+
+def test_a_poller_started_on_an_empty_table_gets_its_first_records(table: Table) -> None:
+    streams = table.streams("RecorderFunction")
+    assert streams.wait(10)
+    table.put("first")
+    assert streams.wait(10)
+    assert table.batches("RecorderFunction") == [["first"]]
+    assert streams.status()[0]["last_error"] is None
