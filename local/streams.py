@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import os
 import sys
@@ -566,12 +567,7 @@ class StreamPoller:
                 f"{self.key} reported failures on {first}..{last}; retrying {where}"
                 + (f" ({outcome.error})" if outcome.error else "")
             )
-        return _Outcome(
-            outcome.ok,
-            failed_from=outcome.failed_from,
-            error=outcome.error,
-            request_id=context.aws_request_id,
-        )
+        return dataclasses.replace(outcome, request_id=context.aws_request_id)
 
     def _park(
         self, shard: _Shard, records: list[Record], invocations: int, outcome: _Outcome
