@@ -18,7 +18,17 @@ import httpx
 from local.dynamodb_local import DynamoDBLocal, jar_dir
 from local.fake_telegram import FakeTelegram
 from local.gateway import LocalGateway
-from local.template import api_routes, function_environment, load_template, local_table_names
+from local.schedules import Schedules
+from local.streams import Streams
+from local.template import (
+    TemplateError,
+    api_routes,
+    function_environment,
+    load_template,
+    local_table_names,
+    schedules,
+    stream_sources,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_PORT = 8080
@@ -34,7 +44,7 @@ def function_env(
     """Every function's environment from template.yaml, with local tables, secrets and APIs."""
     refs = {**names, "Env": "local", "DashboardUrl": "", "LogLevel": "WARNING"}
     env: dict[str, str] = {}
-    for function_id in {route.function_id for route in api_routes(template)}:
+    for function_id in _local_functions(template):
         env.update(function_environment(template, function_id, refs))
     env.update(
         AWS_ACCESS_KEY_ID="local",
@@ -48,18 +58,39 @@ def function_env(
     return env
 
 
+def _local_functions(template: dict[str, Any]) -> list[str]:
+    """The functions the local stack invokes: behind a route, on a stream, on a schedule."""
+    events: list[Any] = [*api_routes(template), *stream_sources(template), *schedules(template)]
+    return list(dict.fromkeys(event.function_id for event in events))
+
+
 class LocalStack:
-    """DynamoDB Local + tables from template.yaml + seeded demo tenant + gateway + fake Telegram."""
+    """DynamoDB Local, tables, demo tenant, gateway, fake Telegram, streams and schedules."""
 
     def __init__(self, *, port: int, data: Path, ddb_port: int | None, telegram_api: str | None):
         self.data = data
         self.template = load_template()
+        self.names = local_table_names("leadbot-local", self.template)
         self.fake = FakeTelegram()
         self.ddb = DynamoDBLocal(
             jar_dir=jar_dir(REPO / ".tools"), data_dir=data / "dynamodb", port=ddb_port
         )
+        # Checkpoints beside the data: a restart goes on where the pollers stopped, as Lambda.
+        self.streams = Streams(
+            stream_sources(self.template),
+            self.names,
+            endpoint=self.ddb.endpoint,
+            repo_root=REPO,
+            checkpoints=data / "streams.json",
+        )
+        self.schedules = Schedules(schedules(self.template), REPO)
         self.gateway = LocalGateway(
-            api_routes(self.template), REPO, self.fake, port=port, verbose=False
+            api_routes(self.template),
+            REPO,
+            self.fake,
+            endpoints={**self.streams.endpoints(), **self.schedules.endpoints()},
+            port=port,
+            verbose=False,
         )
         self.telegram_api = telegram_api or self.gateway.telegram_api_base
 
@@ -72,7 +103,6 @@ class LocalStack:
 
         self.data.mkdir(parents=True, exist_ok=True)
         self.ddb.start()
-        names = local_table_names("leadbot-local", self.template)
         secrets = self.data / "secrets.json"
         stored = json.loads(secrets.read_text()) if secrets.exists() else {}
         values = {**stored, **demo_secrets()}  # the demo's own always win over stale ones
@@ -81,17 +111,21 @@ class LocalStack:
             values[demo_tenant().telegram_bot_token_param] = os.environ["TELEGRAM_BOT_TOKEN"]
         secrets.write_text(json.dumps(values, indent=2))
         os.environ.update(
-            function_env(self.template, names, self.ddb.endpoint, secrets, self.telegram_api)
+            function_env(self.template, self.names, self.ddb.endpoint, secrets, self.telegram_api)
         )
         client = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=self.ddb.endpoint)
-        create_tables(client, names, self.template)
+        create_tables(client, self.names, self.template)
         seed(repositories(), dashboard_url=self.gateway.url)  # the dashboard comes in issue 9
+        self.streams.start()
+        self.schedules.start()
         self.gateway.start()
         (self.data / "stack.json").write_text(
             json.dumps({"url": self.gateway.url, "dynamodb": self.ddb.endpoint, "pid": os.getpid()})
         )
 
     def stop(self) -> None:
+        self.schedules.stop()
+        self.streams.stop()
         self.gateway.stop()
         self.ddb.stop()
         (self.data / "stack.json").unlink(missing_ok=True)
@@ -108,11 +142,42 @@ def _banner(stack: LocalStack) -> str:
             f"                    header X-Telegram-Bot-Api-Secret-Token: {DEMO_TELEGRAM_SECRET}",
             f"  Bot API outbox    GET  {url}/_local/outbox   (admin chat {DEMO_ADMIN_CHAT})",
             f"  Health            GET  {url}/_local/health",
+            *_streams_banner(stack),
+            *_schedules_banner(stack),
             f"  DynamoDB Local    {stack.ddb.endpoint}   data in {stack.data}",
             "  Admin code        make admin-code TENANT=demo",
             "Ctrl-C stops everything.",
         ]
     )
+
+
+def _streams_banner(stack: LocalStack) -> list[str]:
+    pollers = stack.streams.pollers
+    if not pollers:
+        return ["  Streams           none in template.yaml"]
+    url = stack.gateway.url
+    lines = [f"  Streams           GET  {url}/_local/streams   DLQ GET {url}/_local/dlq"]
+    for poller in pollers:
+        source = poller.source
+        off = "" if source.enabled else "  (disabled)"
+        lines.append(f"                    {source.table_id} -> {source.function_id}{off}")
+    return lines
+
+
+def _schedules_banner(stack: LocalStack) -> list[str]:
+    runners = stack.schedules.runners.values()
+    if not runners:
+        return ["  Schedules         none in template.yaml"]
+    url = stack.gateway.url
+    lines = [f"  Schedules         POST {url}/_local/schedules/<Function>/<Event> runs one now"]
+    for runner in runners:
+        schedule = runner.schedule
+        note = "" if runner.timed else "  (on demand only)"
+        lines.append(
+            f"                    {schedule.function_id}/{schedule.event_name}"
+            f" {schedule.expression}{note}"
+        )
+    return lines
 
 
 def _deliver_to(url: str) -> Callable[[dict[str, Any]], int]:
@@ -137,6 +202,9 @@ def serve(args: argparse.Namespace) -> int:
         )
     except OSError as exc:
         print(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); set PORT=…", file=sys.stderr)
+        return 1
+    except TemplateError as exc:
+        print(f"template.yaml: {exc}", file=sys.stderr)
         return 1
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())

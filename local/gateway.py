@@ -21,12 +21,12 @@ from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from socketserver import TCPServer
-from types import TracebackType
-from typing import Any, Self, cast
+from types import ModuleType, TracebackType
+from typing import Any, Final, Self, cast
 from urllib.parse import parse_qs, parse_qsl, unquote, urlsplit
 
 from local.fake_telegram import FakeTelegram
-from local.template import Route
+from local.template import HandlerRef, Route
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 ACCOUNT_ID = "000000000000"
@@ -54,6 +54,32 @@ class _HttpError(Exception):
         super().__init__(body)
         self.status = status
         self.body = body
+
+
+@dataclass(frozen=True)
+class LocalRequest:
+    """A request to a pluggable /_local/<name> endpoint; `path` is what follows <name>."""
+
+    method: str
+    path: str
+    query: Mapping[str, str]
+    body: bytes
+
+
+# A LocalResponse without a body (None is JSON null).
+NO_BODY: Final = object()
+
+
+@dataclass(frozen=True)
+class LocalResponse:
+    """`body` goes out as JSON; `allow` lists the methods of a 405."""
+
+    status: int
+    body: object = NO_BODY
+    allow: str | None = None
+
+
+LocalEndpoint = Callable[[LocalRequest], LocalResponse]
 
 
 @dataclass(frozen=True)
@@ -259,20 +285,22 @@ class LocalGateway:
         fake_telegram: FakeTelegram,
         extra: Mapping[str, Callable[[], object]] | None = None,
         *,
+        endpoints: Mapping[str, LocalEndpoint] | None = None,
         port: int = 0,
         host: str = "127.0.0.1",
         verbose: bool = False,
     ) -> None:
-        clash = _BUILTIN_LOCAL & set(extra or {})
+        clash = _BUILTIN_LOCAL & (set(extra or {}) | set(endpoints or {}))
         if clash:
             raise ValueError(f"extra endpoints shadow built-in ones: {sorted(clash)}")
         self.routes = list(routes)
         self.repo_root = repo_root
         self.fake_telegram = fake_telegram
         self.extra = dict(extra or {})
+        # /_local/<name> and everything under it; the longest name wins.
+        self.endpoints = dict(sorted((endpoints or {}).items(), key=lambda kv: -len(kv[0])))
         self.verbose = verbose
         self._functions: dict[str, _Function] = {}
-        self._load_lock = threading.Lock()
         # Bound now so `url` is known before start() (e.g. to configure the bot's API base).
         self._server = _Server((host, port), self)
         self._thread: threading.Thread | None = None
@@ -341,40 +369,50 @@ class LocalGateway:
 
     def function(self, route: Route) -> _Function:
         """Load `<code_uri>/<module>.py` once per function id and cache its handler."""
-        with self._load_lock:
-            cached = self._functions.get(route.function_id)
-            if cached is None:
-                cached = _Function(route.function_id, load_handler(self.repo_root, route))
-                self._functions[route.function_id] = cached
-            return cached
+        cached = self._functions.get(route.function_id)
+        if cached is None:
+            cached = _Function(route.function_id, load_handler(self.repo_root, route))
+            self._functions[route.function_id] = cached
+        return cached
 
 
-def load_handler(repo_root: Path, route: Route) -> LambdaHandler:
-    """Load a function's handler from its CodeUri the way Lambda does: by file, not by package."""
-    module_path, _, attr = route.handler.rpartition(".")
+_LOAD_LOCK = threading.RLock()
+
+
+def load_handler(repo_root: Path, function: HandlerRef) -> LambdaHandler:
+    """Load a function's handler from its CodeUri the way Lambda does: by file, not by package.
+
+    One module per function id, loaded once, whichever event (route, stream, schedule) asks.
+    """
+    module_path, _, attr = function.handler.rpartition(".")
     if not module_path:
-        raise ValueError(f"{route.function_id}: handler {route.handler!r} lacks a module")
-    name = "lambda_" + re.sub(r"\W", "_", route.function_id)
-    if name in sys.modules:
-        return cast(LambdaHandler, getattr(sys.modules[name], attr))
-    code_dir = (repo_root / route.code_uri).resolve()
-    source = code_dir / (module_path.replace(".", "/") + ".py")
-    spec = importlib.util.spec_from_file_location(name, source)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"{route.function_id}: cannot load {source}")
-    # Lambda puts the code directory on sys.path, so helper modules beside app.py import.
-    if str(code_dir) not in sys.path:
-        sys.path.append(str(code_dir))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[name]
-        raise
+        raise ValueError(f"{function.function_id}: handler {function.handler!r} lacks a module")
+    name = "lambda_" + re.sub(r"\W", "_", function.function_id)
+    with _LOAD_LOCK:
+        if name in sys.modules:
+            return _handler_of(sys.modules[name], attr, function.function_id)
+        code_dir = (repo_root / function.code_uri).resolve()
+        source = code_dir / (module_path.replace(".", "/") + ".py")
+        spec = importlib.util.spec_from_file_location(name, source)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"{function.function_id}: cannot load {source}")
+        # Lambda puts the code directory on sys.path, so helper modules beside app.py import.
+        if str(code_dir) not in sys.path:
+            sys.path.append(str(code_dir))
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+        return _handler_of(module, attr, function.function_id)
+
+
+def _handler_of(module: ModuleType, attr: str, function_id: str) -> LambdaHandler:
     handler = getattr(module, attr, None)
     if not callable(handler):
-        raise AttributeError(f"{route.function_id}: {source} has no callable {attr!r}")
+        raise AttributeError(f"{function_id}: {module.__file__} has no callable {attr!r}")
     return cast(LambdaHandler, handler)
 
 
@@ -569,7 +607,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         allowed = {"health": "GET", "outbox": "GET, DELETE", "telegram/faults": "POST"}
         allowed.update({extra: "GET" for extra in gateway.extra})
         if name not in allowed:
-            raise _HttpError(404, {"message": f"no local endpoint {path}"})
+            return self._endpoint(path, name, query, body)
         if method not in allowed[name].split(", "):
             return 405, [*json_type, ("Allow", allowed[name])], b""
         if name == "health":
@@ -589,6 +627,34 @@ class _RequestHandler(BaseHTTPRequestHandler):
             traceback.print_exc(file=sys.stderr)
             raise _HttpError(500, {"message": f"{name} failed: {exc}"}) from None
         return 200, json_type, _json_body(value)
+
+    def _endpoint(
+        self, path: str, name: str, query: str, body: bytes
+    ) -> tuple[int, Headers, bytes]:
+        found = [
+            (prefix, endpoint)
+            for prefix, endpoint in self.gateway.endpoints.items()
+            if name == prefix or name.startswith(prefix + "/")
+        ]
+        if not found:
+            raise _HttpError(404, {"message": f"no local endpoint {path}"})
+        prefix, endpoint = found[0]
+        request = LocalRequest(
+            method=self.command,
+            path=name.removeprefix(prefix),
+            query=dict(parse_qsl(query, keep_blank_values=True)),
+            body=body,
+        )
+        try:
+            response = endpoint(request)
+        except Exception as exc:
+            traceback.print_exc(file=sys.stderr)
+            raise _HttpError(500, {"message": f"{prefix} failed: {exc}"}) from None
+        headers: Headers = [("Content-Type", "application/json")]
+        if response.allow is not None:
+            headers.append(("Allow", response.allow))
+        payload = b"" if response.body is NO_BODY else _json_body(response.body)
+        return response.status, headers, payload
 
     def _add_fault(self, body: bytes) -> None:
         try:

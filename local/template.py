@@ -1,14 +1,16 @@
-"""Read template.yaml so the local stack builds tables, routes and env vars from it."""
+"""Read template.yaml: the local stack builds tables, routes, streams, schedules and env from it."""
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import yaml
 from botocore.exceptions import ClientError
@@ -153,6 +155,23 @@ def create_tables(
                 raise
 
 
+class HandlerRef(Protocol):
+    """What loading a function's handler needs: Route, StreamSource and ScheduleEvent all are."""
+
+    @property
+    def function_id(self) -> str: ...
+
+    @property
+    def code_uri(self) -> str: ...
+
+    @property
+    def handler(self) -> str: ...
+
+
+class TemplateError(ValueError):
+    """template.yaml declares something the local stack cannot run as written."""
+
+
 @dataclass(frozen=True)
 class Route:
     method: str
@@ -167,25 +186,245 @@ def _globals(template: Mapping[str, Any]) -> dict[str, Any]:
     return function
 
 
-def api_routes(template: Mapping[str, Any]) -> list[Route]:
-    """Every Api event of every serverless function, in template order."""
+@dataclass(frozen=True)
+class _Event:
+    function_id: str
+    name: str
+    code_uri: str
+    handler: str
+    properties: dict[str, Any]
+
+
+def _events(template: Mapping[str, Any], kind: str) -> list[_Event]:
+    """Every event of type `kind` of every serverless function, in template order."""
     defaults = _globals(template)
-    routes: list[Route] = []
+    events: list[_Event] = []
     for rid, res in _resources(template, _FUNCTION).items():
         props = res.get("Properties", {})
-        for event in (props.get("Events") or {}).values():
-            if event.get("Type") != "Api":
+        for name, event in (props.get("Events") or {}).items():
+            if event.get("Type") != kind:
                 continue
-            routes.append(
-                Route(
-                    method=str(event["Properties"]["Method"]).upper(),
-                    path=event["Properties"]["Path"],
+            events.append(
+                _Event(
                     function_id=rid,
+                    name=name,
                     code_uri=props.get("CodeUri", defaults.get("CodeUri")),
                     handler=props.get("Handler", defaults.get("Handler")),
+                    properties=event.get("Properties") or {},
                 )
             )
-    return routes
+    return events
+
+
+def api_routes(template: Mapping[str, Any]) -> list[Route]:
+    """Every Api event of every serverless function, in template order."""
+    return [
+        Route(
+            method=str(event.properties["Method"]).upper(),
+            path=event.properties["Path"],
+            function_id=event.function_id,
+            code_uri=event.code_uri,
+            handler=event.handler,
+        )
+        for event in _events(template, "Api")
+    ]
+
+
+REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
+_STARTING_POSITIONS = frozenset({"TRIM_HORIZON", "LATEST"})
+# Properties that change what Lambda delivers; running without them would mislead.
+_UNSUPPORTED_STREAM_PROPERTIES = frozenset({"FilterCriteria", "TumblingWindowInSeconds"})
+
+
+@dataclass(frozen=True)
+class StreamSource:
+    """A DynamoDB event of a function: Lambda's event source mapping on a table's stream."""
+
+    function_id: str
+    event_name: str
+    code_uri: str
+    handler: str
+    table_id: str
+    starting_position: str
+    batch_size: int = 100
+    batching_window_s: float = 0.0
+    function_response_types: tuple[str, ...] = ()
+    bisect_on_error: bool = False
+    # -1, Lambda's default: retry until the record leaves the stream (24 h).
+    max_retries: int = -1
+    on_failure: str | None = None
+    enabled: bool = True
+
+    @property
+    def report_batch_item_failures(self) -> bool:
+        return REPORT_BATCH_ITEM_FAILURES in self.function_response_types
+
+
+def _logical_id(value: Any, attribute: str | None, where: str) -> str:
+    """The resource behind `!GetAtt X.<attribute>` (or `!Ref X` when attribute is None)."""
+    if isinstance(value, dict) and "Fn::GetAtt" in value and attribute is not None:
+        target = value["Fn::GetAtt"]
+        if isinstance(target, str):
+            target = target.split(".", 1)
+        if isinstance(target, list) and len(target) == 2 and target[1] == attribute:
+            return str(target[0])
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        return str(value["Ref"])
+    wanted = f"!GetAtt <resource>.{attribute}" if attribute else "!Ref <resource>"
+    raise TemplateError(f"{where}: expected {wanted}, got {value!r}")
+
+
+def _int(props: Mapping[str, Any], key: str, default: int, low: int, high: int, where: str) -> int:
+    value = props.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise TemplateError(f"{where}: {key} must be an integer in [{low}, {high}], not {value!r}")
+    return value
+
+
+def _flag(props: Mapping[str, Any], key: str, default: bool, where: str) -> bool:
+    value = props.get(key, default)
+    if not isinstance(value, bool):
+        raise TemplateError(f"{where}: {key} must be true or false, not {value!r}")
+    return value
+
+
+def stream_sources(template: Mapping[str, Any]) -> list[StreamSource]:
+    """Every DynamoDB event of every serverless function, checked as Lambda would check it."""
+    tables = _resources(template, _TABLE)
+    sources: list[StreamSource] = []
+    for event in _events(template, "DynamoDB"):
+        where = f"{event.function_id}.Events.{event.name}"
+        props = event.properties
+        unsupported = sorted(_UNSUPPORTED_STREAM_PROPERTIES & set(props))
+        if unsupported:
+            raise TemplateError(f"{where}: the local stack does not support {unsupported}")
+        if "Stream" not in props:
+            raise TemplateError(f"{where}: Stream is required (!GetAtt <Table>.StreamArn)")
+        table_id = _logical_id(props["Stream"], "StreamArn", f"{where}.Stream")
+        if table_id not in tables:
+            raise TemplateError(f"{where}: {table_id} is not a table in the template")
+        if not tables[table_id].get("Properties", {}).get("StreamSpecification"):
+            raise TemplateError(f"{where}: table {table_id} has no StreamSpecification")
+        position = props.get("StartingPosition")
+        if position not in _STARTING_POSITIONS:
+            raise TemplateError(
+                f"{where}: StartingPosition must be one of {sorted(_STARTING_POSITIONS)},"
+                f" not {position!r}"
+            )
+        response_types = props.get("FunctionResponseTypes") or []
+        if not isinstance(response_types, list) or not set(response_types) <= {
+            REPORT_BATCH_ITEM_FAILURES
+        }:
+            raise TemplateError(
+                f"{where}: FunctionResponseTypes may only hold {REPORT_BATCH_ITEM_FAILURES},"
+                f" not {response_types!r}"
+            )
+        on_failure = (props.get("DestinationConfig") or {}).get("OnFailure") or {}
+        destination = on_failure.get("Destination")
+        sources.append(
+            StreamSource(
+                function_id=event.function_id,
+                event_name=event.name,
+                code_uri=event.code_uri,
+                handler=event.handler,
+                table_id=table_id,
+                starting_position=str(position),
+                batch_size=_int(props, "BatchSize", 100, 1, 10_000, where),
+                batching_window_s=_int(props, "MaximumBatchingWindowInSeconds", 0, 0, 300, where),
+                function_response_types=tuple(response_types),
+                bisect_on_error=_flag(props, "BisectBatchOnFunctionError", False, where),
+                max_retries=_int(props, "MaximumRetryAttempts", -1, -1, 10_000, where),
+                on_failure=(
+                    None
+                    if destination is None
+                    else destination
+                    if isinstance(destination, str)
+                    else _logical_id(destination, "Arn", f"{where}.DestinationConfig")
+                ),
+                enabled=_flag(props, "Enabled", True, where),
+            )
+        )
+    return sources
+
+
+_RATE = re.compile(r"^rate\(\s*(?P<value>\d+)\s+(?P<unit>minutes?|hours?|days?)\s*\)$")
+_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+def parse_rate(expression: str) -> timedelta:
+    """`rate(N unit)` as EventBridge reads it: 1 takes the singular unit, more the plural."""
+    match = _RATE.match(expression.strip())
+    if match is None:
+        raise TemplateError(
+            f"{expression!r} is not rate(N minute(s)|hour(s)|day(s)), e.g. rate(30 minutes)"
+        )
+    value, unit = int(match["value"]), match["unit"]
+    if value < 1:
+        raise TemplateError(f"{expression!r}: the rate must be at least 1")
+    if (value == 1) != (not unit.endswith("s")):
+        singular = unit.removesuffix("s")
+        wanted = singular if value == 1 else singular + "s"
+        raise TemplateError(f"{expression!r}: EventBridge wants rate({value} {wanted})")
+    return timedelta(seconds=value * _UNIT_SECONDS[unit.removesuffix("s")])
+
+
+@dataclass(frozen=True)
+class ScheduleEvent:
+    """A Schedule event of a function: an EventBridge rule that invokes it every `rate`."""
+
+    function_id: str
+    event_name: str
+    code_uri: str
+    handler: str
+    expression: str
+    # None for cron(...): the local stack runs those only when asked to.
+    rate: timedelta | None
+    enabled: bool = True
+    # EventBridge's Input: this JSON value replaces the scheduled event.
+    input: Any = None
+
+
+def schedules(template: Mapping[str, Any]) -> list[ScheduleEvent]:
+    """Every Schedule event of every serverless function."""
+    found: list[ScheduleEvent] = []
+    for event in _events(template, "Schedule"):
+        where = f"{event.function_id}.Events.{event.name}"
+        props = event.properties
+        expression = props.get("Schedule")
+        if not isinstance(expression, str):
+            raise TemplateError(f"{where}: Schedule must be rate(…) or cron(…), not {expression!r}")
+        if expression.strip().startswith("cron("):
+            rate = None
+        else:
+            try:
+                rate = parse_rate(expression)
+            except TemplateError as exc:
+                raise TemplateError(f"{where}: {exc}") from None
+        state = props.get("State", "ENABLED")
+        enabled = _flag(props, "Enabled", True, where) and state == "ENABLED"
+        raw_input = props.get("Input")
+        try:
+            payload = None if raw_input is None else json.loads(raw_input)
+        except (TypeError, ValueError):
+            raise TemplateError(f"{where}: Input must be JSON text, not {raw_input!r}") from None
+        found.append(
+            ScheduleEvent(
+                function_id=event.function_id,
+                event_name=event.name,
+                code_uri=event.code_uri,
+                handler=event.handler,
+                expression=expression.strip(),
+                rate=rate,
+                enabled=enabled,
+                input=payload,
+            )
+        )
+    return found
+
+
+def function_ids(template: Mapping[str, Any]) -> list[str]:
+    """Every serverless function's logical id, in template order."""
+    return list(_resources(template, _FUNCTION))
 
 
 def _resolve(value: Any, refs: Mapping[str, str], where: str) -> str:

@@ -13,6 +13,7 @@ import pytest
 from leadbot.domain import Language
 from leadbot.i18n import t
 from local.seed import DEMO_ADMIN_CHAT, DEMO_TELEGRAM_SECRET
+from local.template import load_template, schedules, stream_sources
 from tests.e2e.conftest import stack_env
 from tests.support import Updates
 
@@ -142,6 +143,23 @@ def test_a_whole_qualification_over_http_ends_with_the_admin_alert(
 def test_health_lists_the_template_routes(local_stack: str) -> None:
     health = httpx.get(f"{local_stack}/_local/health", timeout=5).json()
     assert "POST /telegram/{tenant_id}" in health["routes"]
+
+
+def test_streams_and_schedules_are_the_templates(local_stack: str) -> None:
+    template = load_template()
+    streams = httpx.get(f"{local_stack}/_local/streams", timeout=5).json()["streams"]
+    assert [(s["function"], s["event"]) for s in streams] == [
+        (s.function_id, s.event_name) for s in stream_sources(template)
+    ]
+    waited = httpx.post(f"{local_stack}/_local/streams/wait", timeout=60)
+    assert waited.status_code == 200
+    assert isinstance(httpx.get(f"{local_stack}/_local/dlq", timeout=5).json(), dict)
+    listed = httpx.get(f"{local_stack}/_local/schedules", timeout=5).json()["schedules"]
+    assert [(s["function"], s["event"]) for s in listed] == [
+        (s.function_id, s.event_name) for s in schedules(template)
+    ]
+    unknown = httpx.post(f"{local_stack}/_local/schedules/NoSuchFunction/Nope", timeout=5)
+    assert unknown.status_code == 404
 
 
 def test_a_bad_secret_is_refused_over_http(local_stack: str) -> None:

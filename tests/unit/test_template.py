@@ -1,17 +1,26 @@
-"""template.yaml parsing: tables, routes and function environments for the local stack."""
+"""template.yaml parsing: tables, routes, streams, schedules, environments for the local stack."""
 
+import copy
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from local.template import (
     Route,
+    StreamSource,
+    TemplateError,
     api_routes,
     function_environment,
     load_template,
     local_table_names,
+    parse_rate,
+    schedules,
+    stream_sources,
     table_specs,
 )
+
+REPO = Path(__file__).resolve().parents[2]
 
 TABLES = {"TenantsTable", "IdentitiesTable", "LeadsTable", "TimelineTable", "IdempotencyTable"}
 
@@ -135,3 +144,161 @@ def test_function_environment_missing_ref_raises() -> None:
 def test_function_environment_unknown_function_raises() -> None:
     with pytest.raises(KeyError, match="NoSuchFunction"):
         function_environment(load_template(), "NoSuchFunction", _refs())
+
+
+SYNTHETIC = REPO / "tests" / "functions" / "template.yaml"
+
+
+def test_stream_sources_read_every_dynamodb_event() -> None:
+    sources = {s.function_id: s for s in stream_sources(load_template(SYNTHETIC))}
+    assert set(sources) == {"RecorderFunction", "PartialFunction", "RaisingFunction"}
+    assert sources["PartialFunction"] == StreamSource(
+        function_id="PartialFunction",
+        event_name="OrdersStream",
+        code_uri="tests/functions/probe/",
+        handler="app.report_failures",
+        table_id="OrdersTable",
+        starting_position="TRIM_HORIZON",
+        batch_size=100,
+        batching_window_s=0,
+        function_response_types=("ReportBatchItemFailures",),
+        bisect_on_error=False,
+        max_retries=2,
+        on_failure="ProbeDLQ",
+    )
+    assert sources["PartialFunction"].report_batch_item_failures
+    raising = sources["RaisingFunction"]
+    assert raising.bisect_on_error and not raising.report_batch_item_failures
+    # Lambda's defaults where the template says nothing.
+    recorder = sources["RecorderFunction"]
+    assert (recorder.batch_size, recorder.batching_window_s) == (3, 0)
+    assert (recorder.max_retries, recorder.on_failure, recorder.enabled) == (-1, None, True)
+
+
+def test_the_real_template_parses() -> None:
+    template = load_template()
+    stream_sources(template)
+    schedules(template)
+
+
+def _with_stream_event(**properties: object) -> dict[str, object]:
+    template = copy.deepcopy(load_template(SYNTHETIC))
+    template["Resources"]["RecorderFunction"]["Properties"]["Events"]["OrdersStream"][
+        "Properties"
+    ] = properties
+    return template
+
+
+STREAM = {"Fn::GetAtt": ["OrdersTable", "StreamArn"]}
+
+
+@pytest.mark.parametrize(
+    ("properties", "message"),
+    [
+        ({"StartingPosition": "LATEST"}, "Stream is required"),
+        ({"Stream": "arn:aws:dynamodb:x", "StartingPosition": "LATEST"}, "expected !GetAtt"),
+        (
+            {"Stream": {"Fn::GetAtt": ["Nope", "StreamArn"]}, "StartingPosition": "LATEST"},
+            "Nope is not a table",
+        ),
+        ({"Stream": STREAM}, "StartingPosition must be one of"),
+        ({"Stream": STREAM, "StartingPosition": "AT_TIMESTAMP"}, "StartingPosition"),
+        ({"Stream": STREAM, "StartingPosition": "LATEST", "BatchSize": 0}, "BatchSize"),
+        (
+            {"Stream": STREAM, "StartingPosition": "LATEST", "MaximumRetryAttempts": -2},
+            "MaximumRetryAttempts",
+        ),
+        (
+            {"Stream": STREAM, "StartingPosition": "LATEST", "FunctionResponseTypes": ["X"]},
+            "FunctionResponseTypes",
+        ),
+        (
+            {"Stream": STREAM, "StartingPosition": "LATEST", "FilterCriteria": {}},
+            "does not support",
+        ),
+    ],
+)
+def test_stream_events_lambda_would_refuse_are_clear_errors(
+    properties: dict[str, object], message: str
+) -> None:
+    with pytest.raises(TemplateError, match=message) as raised:
+        stream_sources(_with_stream_event(**properties))
+    assert "RecorderFunction.Events.OrdersStream" in str(raised.value)
+
+
+def test_a_stream_event_on_a_table_without_a_stream_is_an_error() -> None:
+    template = _with_stream_event(Stream=STREAM, StartingPosition="LATEST")
+    del template["Resources"]["OrdersTable"]["Properties"]["StreamSpecification"]
+    with pytest.raises(TemplateError, match="OrdersTable has no StreamSpecification"):
+        stream_sources(template)
+
+
+def test_the_long_getatt_form_and_a_literal_destination_are_understood() -> None:
+    template = _with_stream_event(
+        Stream={"Fn::GetAtt": "OrdersTable.StreamArn"},
+        StartingPosition="LATEST",
+        DestinationConfig={"OnFailure": {"Destination": "arn:aws:sqs:us-east-1:1:dlq"}},
+    )
+    source = next(s for s in stream_sources(template) if s.function_id == "RecorderFunction")
+    assert (source.table_id, source.on_failure) == ("OrdersTable", "arn:aws:sqs:us-east-1:1:dlq")
+
+
+def test_schedules_read_every_schedule_event() -> None:
+    found = {(s.function_id, s.event_name): s for s in schedules(load_template(SYNTHETIC))}
+    assert set(found) == {
+        ("TickFunction", "EveryMinute"),
+        ("TickFunction", "Nightly"),
+        ("TickFunction", "Custom"),
+        ("BrokenFunction", "Hourly"),
+    }
+    minute = found["TickFunction", "EveryMinute"]
+    assert (minute.rate, minute.enabled, minute.input) == (timedelta(minutes=1), True, None)
+    assert (minute.code_uri, minute.handler) == ("tests/functions/probe/", "app.tick")
+    # cron(...) runs only on demand locally.
+    assert found["TickFunction", "Nightly"].rate is None
+    custom = found["TickFunction", "Custom"]
+    assert (custom.rate, custom.enabled) == (timedelta(hours=2), False)
+    assert custom.input == {"job": "custom"}
+
+
+@pytest.mark.parametrize(
+    ("expression", "rate"),
+    [
+        ("rate(1 minute)", timedelta(minutes=1)),
+        ("rate(30 minutes)", timedelta(minutes=30)),
+        ("rate(1 hour)", timedelta(hours=1)),
+        ("rate(12 hours)", timedelta(hours=12)),
+        ("rate(1 day)", timedelta(days=1)),
+        ("rate(7 days)", timedelta(days=7)),
+        (" rate( 5 minutes ) ", timedelta(minutes=5)),
+    ],
+)
+def test_rates(expression: str, rate: timedelta) -> None:
+    assert parse_rate(expression) == rate
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("rate(1 minutes)", r"wants rate\(1 minute\)"),
+        ("rate(5 hour)", r"wants rate\(5 hours\)"),
+        ("rate(0 minutes)", "at least 1"),
+        ("rate(10 seconds)", "is not rate"),
+        ("rate(-1 days)", "is not rate"),
+        ("every 5 minutes", "is not rate"),
+    ],
+)
+def test_bad_rates_are_clear_errors(expression: str, message: str) -> None:
+    with pytest.raises(TemplateError, match=message):
+        parse_rate(expression)
+
+
+def test_a_schedule_event_without_an_expression_names_itself() -> None:
+    template = copy.deepcopy(load_template(SYNTHETIC))
+    events = template["Resources"]["TickFunction"]["Properties"]["Events"]
+    events["EveryMinute"]["Properties"] = {"Schedule": "rate(2 minute)"}
+    with pytest.raises(TemplateError, match=r"TickFunction.Events.EveryMinute: .*2 minutes"):
+        schedules(template)
+    events["EveryMinute"]["Properties"] = {}
+    with pytest.raises(TemplateError, match=r"TickFunction\.Events\.EveryMinute: Schedule must be"):
+        schedules(template)
