@@ -18,9 +18,11 @@ from leadbot.domain.errors import (
     DomainError,
     LeadConflict,
     LeadNotFound,
+    LinkNotFound,
     TenantNotFound,
 )
 from leadbot.domain.models import (
+    Catalog,
     Choice,
     Decision,
     Delivery,
@@ -28,6 +30,7 @@ from leadbot.domain.models import (
     DomainEvent,
     InboundEvent,
     Lead,
+    Link,
     Money,
     Outbound,
     PhoneCaptured,
@@ -38,6 +41,7 @@ from leadbot.domain.models import (
 
 __all__ = [
     "Bedrooms",
+    "Catalog",
     "Channel",
     "ChannelBlocked",
     "ChannelError",
@@ -55,6 +59,8 @@ __all__ = [
     "LeadConflict",
     "LeadNotFound",
     "LeadStatus",
+    "Link",
+    "LinkNotFound",
     "Money",
     "Outbound",
     "PaymentMethod",
