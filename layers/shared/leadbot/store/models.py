@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from pynamodb.attributes import (
     BooleanAttribute,
     ListAttribute,
+    MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
@@ -22,6 +23,12 @@ from pynamodb.attributes import (
 from pynamodb.models import Model
 
 M = TypeVar("M", bound=Model)
+
+
+class CatalogAttribute(MapAttribute[str, Any]):
+    catalog_id = UnicodeAttribute()
+    title = UnicodeAttribute()
+    url = UnicodeAttribute()
 
 
 class TenantModel(Model):
@@ -40,6 +47,7 @@ class TenantModel(Model):
     dashboard_url = UnicodeAttribute(null=True)
     telegram_bot_token_param = UnicodeAttribute(null=True)
     telegram_secret_param = UnicodeAttribute(null=True)
+    catalogs = ListAttribute(of=CatalogAttribute, null=True)
     active = BooleanAttribute(default=True)
 
 
@@ -89,6 +97,7 @@ class LeadModel(Model):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     last_inbound_at = UTCDateTimeAttribute(null=True)
+    last_catalog_view_at = UTCDateTimeAttribute(null=True)
     phone_captured_at = UTCDateTimeAttribute(null=True)
     version = VersionAttribute()
 
