@@ -91,7 +91,8 @@ build: install
 	# Lambda cannot write bytecode at run time: ship it, or every cold start compiles the
 	# layer's own modules (~40 ms here). Hash-checked pycs survive the zip's timestamps.
 	$(BIN)/python -m compileall -q --invalidation-mode unchecked-hash \
-		.aws-sam/build/SharedLayer/python/leadbot .aws-sam/build/WebhookTelegramFunction
+		.aws-sam/build/SharedLayer/python/leadbot .aws-sam/build/WebhookTelegramFunction \
+		.aws-sam/build/ApiFunction
 
 deploy: build
 	$(BIN)/sam deploy --config-env $(ENV)

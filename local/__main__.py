@@ -39,10 +39,24 @@ def local_dir() -> Path:
 
 
 def function_env(
-    template: dict[str, Any], names: dict[str, str], ddb: str, secrets: Path, api: str
+    template: dict[str, Any],
+    names: dict[str, str],
+    ddb: str,
+    secrets: Path,
+    api: str,
+    public_url: str,
 ) -> dict[str, str]:
-    """Every function's environment from template.yaml, with local tables, secrets and APIs."""
-    refs = {**names, "Env": "local", "DashboardUrl": "", "LogLevel": "WARNING"}
+    """Every function's environment from template.yaml, with local tables, secrets and APIs.
+
+    `public_url` is where leads' browsers reach the gateway (catalog links point there).
+    """
+    refs = {
+        **names,
+        "Env": "local",
+        "DashboardUrl": "",
+        "LogLevel": "WARNING",
+        "PublicApiUrl": public_url,
+    }
     env: dict[str, str] = {}
     for function_id in _local_functions(template):
         env.update(function_environment(template, function_id, refs))
@@ -67,7 +81,15 @@ def _local_functions(template: dict[str, Any]) -> list[str]:
 class LocalStack:
     """DynamoDB Local, tables, demo tenant, gateway, fake Telegram, streams and schedules."""
 
-    def __init__(self, *, port: int, data: Path, ddb_port: int | None, telegram_api: str | None):
+    def __init__(
+        self,
+        *,
+        port: int,
+        data: Path,
+        ddb_port: int | None,
+        telegram_api: str | None,
+        public_url: str | None = None,
+    ):
         self.data = data
         self.template = load_template()
         self.names = local_table_names("leadbot-local", self.template)
@@ -93,6 +115,8 @@ class LocalStack:
             verbose=False,
         )
         self.telegram_api = telegram_api or self.gateway.telegram_api_base
+        # Where catalog links point: the gateway, unless a phone must reach it (a tunnel).
+        self.public_url = public_url or self.gateway.url
 
     def start(self) -> None:
         import boto3
@@ -105,13 +129,21 @@ class LocalStack:
         self.ddb.start()
         secrets = self.data / "secrets.json"
         stored = json.loads(secrets.read_text()) if secrets.exists() else {}
-        values = {**stored, **demo_secrets()}  # the demo's own always win over stale ones
+        # The demo's own always win over stale ones; the link key survives, so do sent links.
+        values = {**stored, **demo_secrets(stored)}
         if self.telegram_api != self.gateway.telegram_api_base:
             # Polling the real Bot API: the demo bot answers with the real bot's token.
             values[demo_tenant().telegram_bot_token_param] = os.environ["TELEGRAM_BOT_TOKEN"]
         secrets.write_text(json.dumps(values, indent=2))
         os.environ.update(
-            function_env(self.template, self.names, self.ddb.endpoint, secrets, self.telegram_api)
+            function_env(
+                self.template,
+                self.names,
+                self.ddb.endpoint,
+                secrets,
+                self.telegram_api,
+                self.public_url,
+            )
         )
         client = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=self.ddb.endpoint)
         create_tables(client, self.names, self.template)
@@ -140,6 +172,7 @@ def _banner(stack: LocalStack) -> str:
             "LeadBot local stack is up.",
             f"  Telegram webhook  POST {url}/telegram/{DEMO_TENANT_ID}",
             f"                    header X-Telegram-Bot-Api-Secret-Token: {DEMO_TELEGRAM_SECRET}",
+            f"  Catalog links     GET  {stack.public_url}/c/<token>   (sent to leads as buttons)",
             f"  Bot API outbox    GET  {url}/_local/outbox   (admin chat {DEMO_ADMIN_CHAT})",
             f"  Health            GET  {url}/_local/health",
             *_streams_banner(stack),
@@ -198,7 +231,12 @@ def serve(args: argparse.Namespace) -> int:
     telegram_api = "https://api.telegram.org" if args.poll_telegram else None
     try:
         stack = LocalStack(
-            port=port, data=local_dir(), ddb_port=ddb_port, telegram_api=telegram_api
+            port=port,
+            data=local_dir(),
+            ddb_port=ddb_port,
+            telegram_api=telegram_api,
+            # A phone following a button from the real Telegram cannot reach 127.0.0.1.
+            public_url=os.environ.get("PUBLIC_API_URL"),
         )
     except OSError as exc:
         print(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); set PORT=…", file=sys.stderr)
@@ -247,6 +285,7 @@ def admin_code(args: argparse.Namespace) -> int:
         running["dynamodb"],
         local_dir() / "secrets.json",
         running["url"] + "/_local/telegram",
+        running["url"],
     )
     os.environ.update(env)
     from leadbot.admin.__main__ import main

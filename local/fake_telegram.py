@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 BOT_FIRST_NAME = "LeadBot"
 BOT_USERNAME = "LeadBotLocalBot"
@@ -91,7 +92,20 @@ def _parse_markup(raw: object) -> dict[str, Any] | None:
             data = button.get("callback_data") if isinstance(button, dict) else None
             if data is not None and len(str(data).encode("utf-8")) > MAX_CALLBACK_DATA_BYTES:
                 raise _BadRequest("Bad Request: BUTTON_DATA_INVALID")
+            url = button.get("url") if isinstance(button, dict) else None
+            if url is not None and not _valid_button_url(str(url)):
+                raise _BadRequest(
+                    f"Bad Request: inline keyboard button URL '{url}' is invalid: Wrong HTTP URL"
+                )
     return markup
+
+
+def _valid_button_url(url: str) -> bool:
+    """As Telegram judges URL buttons: http(s) or tg, and a host with a dot (no "localhost")."""
+    parts = urlsplit(url)
+    if parts.scheme == "tg":
+        return bool(parts.netloc)
+    return parts.scheme in ("http", "https") and "." in (parts.hostname or "")
 
 
 def _check_text(text: object) -> str:

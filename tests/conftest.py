@@ -14,7 +14,7 @@ import pytest
 from leadbot.services import runtime, telegram
 from local.dynamodb_local import DynamoDBLocal, jar_dir
 from local.fake_telegram import FakeTelegram
-from local.seed import demo_secrets, seed
+from local.seed import LINK_SIGNING_KEY_PARAM, demo_secrets, seed
 from local.template import create_tables, local_table_names
 from tests.support import REPO, InProcessStack, use_fake_telegram
 
@@ -40,10 +40,13 @@ def _function_env(monkeypatch: pytest.MonkeyPatch, prefix: str, secrets_file: Pa
         "SECRETS_SOURCE": f"file:{secrets_file}",
         "TELEGRAM_API_BASE": "http://telegram.invalid",
         "DASHBOARD_URL": "https://dashboard.example.test",
+        "LINK_SIGNING_KEY_PARAM": LINK_SIGNING_KEY_PARAM,
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("DYNAMODB_ENDPOINT", raising=False)
+    # Links then point where each webhook event says it came through, as in AWS by default.
+    monkeypatch.delenv("PUBLIC_API_URL", raising=False)
 
 
 @pytest.fixture(scope="session")

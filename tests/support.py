@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from local.template import api_routes, load_template
 
 REPO = Path(__file__).resolve().parent.parent
 EVENTS = REPO / "tests" / "events"
+# A handler's module is in sys.modules before it has finished loading: threads wait for it.
+_LOADING = threading.Lock()
 
 
 def event_payload(name: str) -> dict[str, Any]:
@@ -40,6 +43,22 @@ def apigw_event(
         raw,
         params={"tenant_id": tenant_id},
         source_ip="149.154.167.220",  # one of Telegram's webhook senders
+    )
+
+
+def link_event(
+    token: str, method: str = "GET", headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """An API Gateway REST proxy event for GET (or HEAD) /c/{token}, as a phone's browser sends."""
+    browser = {"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X)"}
+    return proxy_event(
+        "/c/{token}",
+        method,
+        f"/c/{token}",
+        {**browser, **(headers or {})}.items(),
+        b"",
+        params={"token": token},
+        source_ip="203.0.113.7",
     )
 
 
@@ -119,9 +138,10 @@ class InProcessStack:
     def repos(self) -> Repositories:
         return runtime.repositories()
 
-    def handler(self) -> Any:
-        route = next(r for r in api_routes(load_template()) if r.path == "/telegram/{tenant_id}")
-        return load_handler(REPO, route)
+    def handler(self, path: str = "/telegram/{tenant_id}") -> Any:
+        route = next(r for r in api_routes(load_template()) if r.path == path)
+        with _LOADING:
+            return load_handler(REPO, route)
 
     def post(
         self, update: dict[str, Any] | str | bytes, secret: str | None = DEMO_TELEGRAM_SECRET
@@ -132,6 +152,16 @@ class InProcessStack:
             headers["X-Telegram-Bot-Api-Secret-Token"] = secret
         response: dict[str, Any] = self.handler()(
             apigw_event(self.tenant_id, body, headers), lambda_context("WebhookTelegramFunction")
+        )
+        return response
+
+    def open_link(
+        self, url_or_token: str, method: str = "GET", headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """The API function's answer to a lead opening a catalog link (its URL or its token)."""
+        token = url_or_token.rsplit("/c/", 1)[-1]
+        response: dict[str, Any] = self.handler("/c/{token}")(
+            link_event(token, method, headers), lambda_context("ApiFunction")
         )
         return response
 

@@ -21,7 +21,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             tenant_id, event.get("headers"), event.get("body"), bool(event.get("isBase64Encoded"))
         )
         logger.append_keys(update_id=update["update_id"])
-        outcome = process_update(tenant, update, context)
+        outcome = process_update(tenant, update, context, event.get("requestContext"))
     except WebhookRejected as exc:
         logger.warning("webhook rejected", extra={"status": exc.status, "reason": str(exc)})
         return _response(exc.status, {"ok": False, "error": str(exc)})

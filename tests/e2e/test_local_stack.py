@@ -1,18 +1,20 @@
-"""`python -m local` over HTTP: qualifications in four languages end with the admin alert."""
+"""`python -m local` over HTTP: qualifications in four languages, the admin alert, catalog links."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import boto3
 import httpx
 import pytest
 
 from leadbot.domain import Language
 from leadbot.i18n import t
-from local.seed import DEMO_ADMIN_CHAT, DEMO_TELEGRAM_SECRET
+from local.seed import DEMO_ADMIN_CHAT, DEMO_CATALOGS, DEMO_TELEGRAM_SECRET
 from local.template import load_template, schedules, stream_sources
 from tests.e2e.conftest import stack_env
 from tests.support import Updates
@@ -124,12 +126,13 @@ def test_a_whole_qualification_over_http_ends_with_the_admin_alert(
 
     outbox = _outbox(local_stack)
     to_lead = [c["payload"]["text"] for c in outbox if c.get("chat_id") == str(chat)]
-    assert len(to_lead) == len(steps)
+    assert len(to_lead) == len(steps) + 1  # the demo agency's catalogs follow the thanks
     # Every answer was understood: each reply asks the next question, none re-asks with a hint.
-    for reply, question in zip(to_lead[:-1], QUESTIONS, strict=True):
+    for reply, question in zip(to_lead[:-2], QUESTIONS, strict=True):
         assert t(f"{question}.ask", Language(language)) in reply
     name = f"Lead-{language}"
-    assert to_lead[-1] == t("contact.thanks", Language(language), name=name, phone=phone)
+    assert to_lead[-2] == t("contact.thanks", Language(language), name=name, phone=phone)
+    assert to_lead[-1] == t("catalog.offer", Language(language))
     alerts = [
         c["payload"]["text"]
         for c in outbox
@@ -143,6 +146,62 @@ def test_a_whole_qualification_over_http_ends_with_the_admin_alert(
 def test_health_lists_the_template_routes(local_stack: str) -> None:
     health = httpx.get(f"{local_stack}/_local/health", timeout=5).json()
     assert "POST /telegram/{tenant_id}" in health["routes"]
+    assert {"GET /c/{token}", "HEAD /c/{token}"} <= set(health["routes"])
+
+
+def _stored_lead(stack_dir: Path, chat: int) -> dict[str, Any]:
+    """The lead's item as the stack's DynamoDB Local holds it."""
+    running = json.loads((stack_dir / "stack.json").read_text())
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=running["dynamodb"],
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    identity = client.get_item(
+        TableName="leadbot-local-Identities", Key={"pk": {"S": f"demo#telegram#{chat}"}}
+    )["Item"]
+    key = {"tenant_id": {"S": "demo"}, "lead_id": identity["lead_id"]}
+    item: dict[str, Any] = client.get_item(
+        TableName="leadbot-local-Leads", Key=key, ConsistentRead=True
+    )["Item"]
+    return item
+
+
+def test_the_catalog_button_opens_the_brochure_and_counts_one_view(
+    local_stack: str, stack_dir: Path
+) -> None:
+    chat = 800_000_060
+    lead = Updates(chat, first_name="Catalog Reader")
+    for update in (
+        lead.text("/start"),
+        lead.press("goal:buy"),
+        lead.text("4M"),
+        lead.press("property_type:villa"),
+        lead.text("Arabian Ranches"),
+        lead.press("timeline:now"),
+        lead.press("bedrooms:4+"),
+        lead.press("payment:cash"),
+        lead.contact("971507778899"),
+    ):
+        _send(local_stack, update)
+    offer = [c for c in _outbox(local_stack) if c.get("chat_id") == str(chat)][-1]
+    buttons = [b for row in offer["payload"]["reply_markup"]["inline_keyboard"] for b in row]
+    assert [b["text"] for b in buttons] == [c.title for c in DEMO_CATALOGS]
+    url = buttons[0]["url"]
+    assert url.startswith(f"{local_stack}/c/")
+
+    assert httpx.head(url, timeout=5).status_code == 302  # a link checker: not a view
+    response = httpx.get(url, follow_redirects=False, timeout=5)
+    assert response.status_code == 302
+    assert response.headers["location"] == DEMO_CATALOGS[0].url
+    assert response.headers["cache-control"] == "no-store"
+    assert _stored_lead(stack_dir, chat)["catalog_views"] == {"N": "1"}
+
+    forged = httpx.get(url[:-1] + ("B" if url[-1] != "B" else "C"), timeout=5)
+    assert forged.status_code == 404
+    assert _stored_lead(stack_dir, chat)["catalog_views"] == {"N": "1"}
 
 
 def test_streams_and_schedules_are_the_templates(local_stack: str) -> None:

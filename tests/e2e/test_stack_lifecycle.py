@@ -13,7 +13,7 @@ import pytest
 
 from leadbot.domain import Language
 from leadbot.i18n import t
-from local.seed import DEMO_TELEGRAM_SECRET
+from local.seed import DEMO_TELEGRAM_SECRET, LINK_SIGNING_KEY_PARAM
 from tests.e2e.conftest import start_stack, stop_stack
 from tests.support import Updates
 
@@ -41,6 +41,7 @@ def test_a_second_stack_runs_beside_the_first_stops_on_ctrl_c_and_keeps_its_data
     assert url != local_stack
     assert httpx.get(f"{local_stack}/_local/health", timeout=5).status_code == 200
     dynamodb = json.loads((tmp_path / "stack.json").read_text())["dynamodb"]
+    link_key = json.loads((tmp_path / "secrets.json").read_text())[LINK_SIGNING_KEY_PARAM]
     lead = Updates(810_000_001)
     try:
         httpx.post(f"{url}/telegram/demo", json=lead.text("/start"), headers=HEADERS, timeout=10)
@@ -54,5 +55,8 @@ def test_a_second_stack_runs_beside_the_first_stops_on_ctrl_c_and_keeps_its_data
         httpx.post(f"{url}/telegram/demo", json=lead.text("hmm"), headers=HEADERS, timeout=10)
         # The lead survived the restart: it is asked its pending question again, not welcomed.
         assert _last_reply(url, 810_000_001).startswith(t("goal.hint", Language.EN))
+        # So did the link-signing key: catalog links sent before the restart still open.
+        secrets = json.loads((tmp_path / "secrets.json").read_text())
+        assert secrets[LINK_SIGNING_KEY_PARAM] == link_key
     finally:
         stop_stack(process)

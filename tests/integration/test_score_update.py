@@ -200,6 +200,27 @@ def test_a_redelivered_or_outdated_record_writes_nothing(stack: InProcessStack) 
     assert stream.item(_lead_id(stack, 710_000_021)) == scored
 
 
+def test_an_outdated_record_that_would_change_the_temperature_writes_nothing(
+    stack: InProcessStack,
+) -> None:
+    stream = LeadsStream()
+    lead = Updates(710_000_022)
+    stack.post(lead.text("/start"))
+    _run(stream.changed())
+    _run(stream.changed())
+    stack.post(lead.press("goal:rent"))  # cold → warm
+    crossing = stream.changed()
+    stack.post(lead.text("not a budget"))
+    latest = stream.changed()
+    assert _run(latest) == {"batchItemFailures": []}
+    scored = stream.item(_lead_id(stack, 710_000_022))
+    assert (scored["score"]["N"], scored["temperature"]["S"]) == ("28", "warm")
+    assert _run(crossing) == {"batchItemFailures": []}  # stale: nothing written, no error
+    assert stream.item(_lead_id(stack, 710_000_022)) == scored
+    history = stack.repos.timeline.history("demo", _lead_id(stack, 710_000_022))
+    assert [e.text for e in history if e.kind == "event"] == ["temperature_changed"]
+
+
 def test_no_write_when_the_score_does_not_change(stack: InProcessStack) -> None:
     stream = LeadsStream()
     lead = Updates(710_000_031)

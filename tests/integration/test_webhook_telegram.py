@@ -49,7 +49,9 @@ def test_a_lead_qualifies_itself_and_the_admin_is_alerted(stack: InProcessStack)
     for expected in ("Sara", "+971501234567", "Buy", "2,500,000 AED", "Dubai Marina", "expo2026"):
         assert expected in alert
     assert f"https://dashboard.example.test/leads/{saved.lead_id}" in alert
-    assert "+971501234567" in stack.last_text(700_000_101)
+    thanks, offer = stack.sent(700_000_101)[-2:]  # the demo agency's catalogs follow the thanks
+    assert "+971501234567" in thanks["payload"]["text"]
+    assert all("url" in row[0] for row in offer["payload"]["reply_markup"]["inline_keyboard"])
     history = stack.repos.timeline.history("demo", saved.lead_id)
     assert [e.text for e in history if e.kind == "event"] == ["hot_lead_alert"]
     assert all(e.status == "sent" for e in history if e.kind == "outbound")

@@ -12,6 +12,7 @@ import pytest
 
 from leadbot.conversation import NEXT_STAGE, Ctx, step
 from leadbot.domain import (
+    Catalog,
     Channel,
     Decision,
     EventKind,
@@ -19,11 +20,14 @@ from leadbot.domain import (
     Language,
     Lead,
     LeadStatus,
+    Link,
     Money,
+    Outbound,
     PhoneCaptured,
     Stage,
     Tenant,
 )
+from leadbot.i18n import t
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 TENANT = Tenant(tenant_id="demo", name="Demo Realty", currency="AED", phone_region="AE")
@@ -278,3 +282,81 @@ def test_every_kind_of_event_gets_an_answer_at_every_stage(
     assert decision.outbound, (stage, inbound.kind)
     assert all(o.text.strip() for o in decision.outbound)
     assert lead.messages_count == 1
+
+
+# Catalog links: offered after the phone and on request, only when the tenant has catalogs and
+# the service can make links; the engine never sees a key, only the URL maker it is given.
+CATALOGS = (
+    Catalog(catalog_id="marina", title="Marina brochure", url="https://x.example/m.pdf"),
+    Catalog(catalog_id="prices", title="Price list", url="https://x.example/p.pdf"),
+)
+
+
+def _url(lead_id: str, catalog_id: str) -> str:
+    return f"https://links.example/c/{lead_id}-{catalog_id}"
+
+
+CATALOG_CTX = Ctx(tenant=replace(TENANT, catalogs=CATALOGS), now=NOW, catalog_url=_url)
+
+
+def test_after_the_phone_the_catalogs_follow_the_thanks_as_links() -> None:
+    decision = step(at_stage(Stage.CONTACT), text("+971 50 123 4567"), CATALOG_CTX)
+    thanks, offer = decision.outbound
+    assert thanks.remove_keyboard and thanks.links == ()
+    assert offer.text == t("catalog.offer", Language.EN)
+    assert offer.links == (
+        Link(label="Marina brochure", url="https://links.example/c/01LEAD-marina"),
+        Link(label="Price list", url="https://links.example/c/01LEAD-prices"),
+    )
+    assert decision.events == (PhoneCaptured(lead_id="01LEAD"),)
+
+
+@pytest.mark.parametrize(
+    "ctx",
+    [
+        CTX,  # no catalogs, no URL maker
+        Ctx(tenant=TENANT, now=NOW, catalog_url=_url),  # no catalogs
+        Ctx(tenant=replace(TENANT, catalogs=CATALOGS), now=NOW),  # no way to make links
+    ],
+    ids=["neither", "no-catalogs", "no-url-maker"],
+)
+def test_without_catalogs_or_a_url_maker_no_links_are_offered(ctx: Ctx) -> None:
+    decision = step(at_stage(Stage.CONTACT), text("+971 50 123 4567"), ctx)
+    assert len(decision.outbound) == 1 and decision.outbound[0].links == ()
+    decision = step(at_stage(Stage.ENGAGEMENT), text("send me the brochure"), ctx)
+    assert decision.outbound == (Outbound(text=t("catalog.unavailable", Language.EN)),)
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        (Language.EN, "Could you send me the brochure?"),
+        (Language.EN, "catalogue pls"),
+        (Language.FA, "کاتالوگ دارید؟"),
+        (Language.AR, "أرسل لي الكتالوج من فضلك"),
+        (Language.RU, "Пришлите, пожалуйста, брошюру"),
+    ],
+)
+def test_asking_for_the_catalog_in_engagement_offers_the_links(
+    language: Language, message: str
+) -> None:
+    lead = replace(at_stage(Stage.ENGAGEMENT), language=language)
+    decision = step(lead, text(message), CATALOG_CTX)
+    (offer,) = decision.outbound
+    assert offer.text == t("catalog.offer", language)
+    assert [link.label for link in offer.links] == ["Marina brochure", "Price list"]
+    assert decision.lead.messages_count == 1
+
+
+def test_other_messages_in_engagement_get_the_usual_answer_without_links() -> None:
+    lead = at_stage(Stage.ENGAGEMENT)
+    (reply,) = step(lead, text("is there a pool?"), CATALOG_CTX).outbound
+    assert reply == Outbound(text=t("engagement.ack", Language.EN))
+    (reply,) = step(lead, event(EventKind.VOICE), CATALOG_CTX).outbound
+    assert reply == Outbound(text=t("voice.unsupported", Language.EN))
+
+
+def test_a_catalog_request_before_qualifying_is_just_an_invalid_answer() -> None:
+    lead, decision = run(at_stage(Stage.BUDGET), text("brochure"))
+    assert lead.stage is Stage.BUDGET and lead.invalid_answers == 1
+    assert all(o.links == () for o in decision.outbound)

@@ -137,6 +137,25 @@ def test_unknown_method_is_404(tg: FakeTelegram) -> None:
             },
             "Bad Request: BUTTON_DATA_INVALID",
         ),
+        (
+            {
+                "chat_id": 1,
+                "text": "x",
+                "reply_markup": {"inline_keyboard": [[{"text": "b", "url": "/c/relative"}]]},
+            },
+            "Bad Request: inline keyboard button URL '/c/relative' is invalid: Wrong HTTP URL",
+        ),
+        (
+            {
+                "chat_id": 1,
+                "text": "x",
+                "reply_markup": {
+                    "inline_keyboard": [[{"text": "b", "url": "http://localhost:8080/c/t"}]]
+                },
+            },
+            "Bad Request: inline keyboard button URL 'http://localhost:8080/c/t' is invalid: "
+            "Wrong HTTP URL",
+        ),
     ],
 )
 def test_send_message_validation(
@@ -146,6 +165,15 @@ def test_send_message_validation(
         400,
         {"ok": False, "error_code": 400, "description": description},
     )
+
+
+def test_url_buttons_with_a_real_host_are_accepted(tg: FakeTelegram) -> None:
+    for url in ("https://demo-agency.example/b.pdf", "http://127.0.0.1:8080/c/t", "tg://resolve"):
+        markup = {"inline_keyboard": [[{"text": "b", "url": url}]]}
+        status, _ = tg.handle(
+            TOKEN, "sendMessage", {"chat_id": 1, "text": "x", "reply_markup": markup}
+        )
+        assert status == 200, url
 
 
 def test_limits_are_inclusive(tg: FakeTelegram) -> None:

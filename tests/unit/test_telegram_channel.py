@@ -14,6 +14,7 @@ from leadbot.channels.telegram import TelegramClient, parse_update, render, to_i
 from leadbot.channels.telegram.render import MAX_TEXT, CallbackDataTooLong
 from leadbot.conversation import Ctx, step
 from leadbot.domain import (
+    Catalog,
     Channel,
     ChannelBlocked,
     ChannelError,
@@ -23,6 +24,7 @@ from leadbot.domain import (
     InboundEvent,
     Language,
     Lead,
+    Link,
     Outbound,
     Tenant,
 )
@@ -87,6 +89,25 @@ def test_remove_keyboard_renders_as_remove_keyboard_and_plain_text_has_no_markup
     assert plain == {"chat_id": CHAT, "text": "Hello"}
 
 
+def test_links_render_as_url_buttons_a_row_each_after_the_choices() -> None:
+    links = (
+        Link(label="Marina Residences brochure", url="https://demo-agency.example/c/abc"),
+        Link(label="Price list", url="https://demo-agency.example/c/def"),
+    )
+    (only_links,) = render(CHAT, Outbound(text="Brochures", links=links))
+    assert only_links["reply_markup"] == {
+        "inline_keyboard": [
+            [{"text": "Marina Residences brochure", "url": "https://demo-agency.example/c/abc"}],
+            [{"text": "Price list", "url": "https://demo-agency.example/c/def"}],
+        ]
+    }
+    (both,) = render(CHAT, Outbound(text="?", choices=GOAL_CHOICES[:1], links=links[:1]))
+    assert both["reply_markup"]["inline_keyboard"] == [
+        [{"text": "Buy", "callback_data": "goal:buy"}],
+        [{"text": "Marina Residences brochure", "url": "https://demo-agency.example/c/abc"}],
+    ]
+
+
 def test_a_choice_value_over_64_utf8_bytes_is_refused_before_sending() -> None:
     persian = "ب" * 40  # 40 characters, 80 bytes
     with pytest.raises(CallbackDataTooLong):
@@ -95,7 +116,9 @@ def test_a_choice_value_over_64_utf8_bytes_is_refused_before_sending() -> None:
 
 def _journey(lang: Language) -> list[Outbound]:
     """Everything the conversation says to one lead who answers every question, in `lang`."""
-    tenant = Tenant(tenant_id="demo", name="Demo Realty")
+    brochure = Catalog(catalog_id="marina", title="Marina", url="https://x.example/m.pdf")
+    tenant = Tenant(tenant_id="demo", name="Demo Realty", catalogs=(brochure,))
+    ctx = Ctx(tenant=tenant, now=NOW, catalog_url=lambda lead, c: f"https://l.example/c/{c}")
     lead = Lead(
         tenant_id="demo",
         lead_id="01LEAD",
@@ -127,7 +150,7 @@ def _journey(lang: Language) -> list[Outbound]:
             at=NOW,
             **fields,
         )
-        decision = step(lead, event, Ctx(tenant=tenant, now=NOW))
+        decision = step(lead, event, ctx)
         lead = decision.lead
         said += decision.outbound
     assert lead.phone == "+971501234567"
@@ -142,6 +165,7 @@ def test_the_fake_bot_api_accepts_every_message_of_the_conversation(lang: Langua
     answers = [fake.handle(TOKEN, "sendMessage", p) for p in payloads]
     assert [status for status, _ in answers] == [200] * len(payloads)
     assert any(o.choices for o in outbounds) and any(o.request_contact for o in outbounds)
+    assert any(o.links for o in outbounds)
 
 
 # --- client -------------------------------------------------------------------------------

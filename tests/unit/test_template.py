@@ -114,12 +114,54 @@ def test_routes_include_the_telegram_webhook() -> None:
     ) in api_routes(load_template())
 
 
+def test_routes_include_the_catalog_link_for_get_and_head() -> None:
+    routes = [r for r in api_routes(load_template()) if r.path == "/c/{token}"]
+    assert {(r.method, r.function_id, r.code_uri, r.handler) for r in routes} == {
+        ("GET", "ApiFunction", "functions/api/", "app.handler"),
+        ("HEAD", "ApiFunction", "functions/api/", "app.handler"),
+    }
+
+
+def test_the_api_function_may_do_only_what_a_catalog_view_needs() -> None:
+    function = load_template()["Resources"]["ApiFunction"]["Properties"]
+    (policy,) = function["Policies"]
+    granted = {
+        statement["Sid"]: (sorted(statement["Action"]), statement["Resource"])
+        for statement in policy["Statement"]
+    }
+    assert granted == {
+        "CountCatalogViews": (["dynamodb:UpdateItem"], {"Fn::GetAtt": ["LeadsTable", "Arn"]}),
+        "Timeline": (["dynamodb:BatchWriteItem"], {"Fn::GetAtt": ["TimelineTable", "Arn"]}),
+        "Tenants": (["dynamodb:GetItem"], {"Fn::GetAtt": ["TenantsTable", "Arn"]}),
+        "LinkSigningKey": (
+            ["ssm:GetParameter"],
+            {
+                "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}"
+                ":parameter/leadbot/${Env}/link-signing-key"
+            },
+        ),
+    }
+    assert all(s["Effect"] == "Allow" for s in policy["Statement"])
+
+
+def test_no_function_environment_refers_to_the_api_it_sits_behind() -> None:
+    """A !Ref or !GetAtt of Api in a function's environment is a circular dependency."""
+    template = load_template()
+    functions = [
+        res for res in template["Resources"].values() if res["Type"] == "AWS::Serverless::Function"
+    ]
+    variables = [template["Globals"]["Function"]["Environment"]["Variables"]]
+    variables += [f["Properties"].get("Environment", {}).get("Variables", {}) for f in functions]
+    assert "'Api'" not in repr(variables) and "${Api" not in repr(variables)
+
+
 def _refs() -> dict[str, str]:
     return {
         **local_table_names("dev"),
         "Env": "dev",
         "LogLevel": "DEBUG",
         "DashboardUrl": "http://localhost:8000",
+        "PublicApiUrl": "https://api.example.test",
     }
 
 
@@ -131,6 +173,8 @@ def test_function_environment_resolves_refs() -> None:
     assert env["POWERTOOLS_SERVICE_NAME"] == "leadbot"
     assert env["SECRETS_SOURCE"] == "ssm"
     assert env["DASHBOARD_URL"] == "http://localhost:8000"
+    assert env["PUBLIC_API_URL"] == "https://api.example.test"
+    assert env["LINK_SIGNING_KEY_PARAM"] == "/leadbot/dev/link-signing-key"
     assert all(isinstance(v, str) for v in env.values())
 
 

@@ -37,12 +37,21 @@ class Settings:
     secrets_source: str = "ssm"
     telegram_api_base: str = "https://api.telegram.org"
     dashboard_url: str = ""
+    # Base of the links leads open (catalogs): set when the API has a custom domain; empty means
+    # "the address the webhook was called on", taken from each API Gateway event.
+    public_api_url: str = ""
+    # The SSM parameter of the key that signs catalog links; "" means /leadbot/<env>/….
+    link_signing_key_param: str = ""
     tenant_cache_seconds: float = 60.0
     idempotency_seconds: int = 86_400
 
     @property
     def region(self) -> str:
         return self.aws_region
+
+    @property
+    def signing_key_param(self) -> str:
+        return self.link_signing_key_param or f"/leadbot/{self.leadbot_env}/link-signing-key"
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> Settings:

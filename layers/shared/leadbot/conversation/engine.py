@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,7 @@ from leadbot.domain import (
     Language,
     Lead,
     LeadStatus,
+    Link,
     Money,
     Outbound,
     PhoneCaptured,
@@ -23,18 +25,27 @@ from leadbot.domain import (
 )
 from leadbot.i18n import t
 from leadbot.parsing import detect_script_language, language_from_code, parse_phone
-from leadbot.parsing.answers import is_stop_word
+from leadbot.parsing.answers import asks_for_catalog, is_stop_word
 
 QR_PREFIX = "qr_"
 LANGUAGE_PREFIX = "lang:"
 
 
+# (lead_id, catalog_id) -> the tracked URL of that catalog for that lead
+CatalogUrl = Callable[[str, str], str]
+
+
 @dataclass(frozen=True)
 class Ctx:
-    """What a step may know besides the lead and the event: the agency and the time."""
+    """What a step may know besides the lead and the event: the agency, the time, link making.
+
+    `catalog_url` is made by the service (it holds the signing key and the public address);
+    without it the conversation offers no catalog links.
+    """
 
     tenant: Tenant
     now: datetime
+    catalog_url: CatalogUrl | None = None
 
 
 def step(lead: Lead, event: InboundEvent, ctx: Ctx) -> Decision:
@@ -59,8 +70,7 @@ def step(lead: Lead, event: InboundEvent, ctx: Ctx) -> Decision:
     if lead.stage is Stage.LANGUAGE:
         return _first_contact(lead, event, ctx)
     if lead.stage is Stage.ENGAGEMENT:
-        key = "voice.unsupported" if event.kind is EventKind.VOICE else "engagement.ack"
-        return _say(lead, Outbound(text=t(key, _lang(lead, ctx))))
+        return _engage(lead, event, ctx)
     if event.kind is EventKind.VOICE:
         return _reask(lead, ctx, "voice.unsupported")
     if lead.stage is Stage.CONTACT:
@@ -206,11 +216,37 @@ def _contact(lead: Lead, event: InboundEvent, ctx: Ctx) -> Decision:
         status=LeadStatus.QUALIFIED,
     )
     thanks = t("contact.thanks", lang, name=lead.name or "", phone=phone)
+    # Telegram cannot remove the share-phone keyboard and show link buttons in one message.
+    offer = _catalog_offer(lead, ctx)
     return _say(
         lead,
         Outbound(text=thanks, remove_keyboard=True),
+        *((offer,) if offer is not None else ()),
         events=(PhoneCaptured(lead_id=lead.lead_id),),
     )
+
+
+def _engage(lead: Lead, event: InboundEvent, ctx: Ctx) -> Decision:
+    """After qualifying: catalogs on request, otherwise an agent is on the way."""
+    lang = _lang(lead, ctx)
+    if event.kind is EventKind.VOICE:
+        return _say(lead, Outbound(text=t("voice.unsupported", lang)))
+    if event.kind is EventKind.TEXT and asks_for_catalog(event.text):
+        offer = _catalog_offer(lead, ctx)
+        return _say(lead, offer or Outbound(text=t("catalog.unavailable", lang)))
+    return _say(lead, Outbound(text=t("engagement.ack", lang)))
+
+
+def _catalog_offer(lead: Lead, ctx: Ctx) -> Outbound | None:
+    """The tenant's catalogs as tracked links for this lead; None if there is nothing to offer."""
+    make_url = ctx.catalog_url
+    if make_url is None or not ctx.tenant.catalogs:
+        return None
+    links = tuple(
+        Link(label=catalog.title, url=make_url(lead.lead_id, catalog.catalog_id))
+        for catalog in ctx.tenant.catalogs
+    )
+    return Outbound(text=t("catalog.offer", _lang(lead, ctx)), links=links)
 
 
 def _join(*parts: str) -> str:

@@ -20,9 +20,11 @@ from leadbot.domain.errors import (
     DomainError,
     LeadConflict,
     LeadNotFound,
+    LinkNotFound,
     TenantNotFound,
 )
 from leadbot.domain.models import (
+    Catalog,
     Choice,
     Decision,
     Delivery,
@@ -30,6 +32,7 @@ from leadbot.domain.models import (
     DomainEvent,
     InboundEvent,
     Lead,
+    Link,
     Money,
     Outbound,
     PhoneCaptured,
@@ -41,6 +44,7 @@ from leadbot.domain.models import (
 
 __all__ = [
     "Bedrooms",
+    "Catalog",
     "Channel",
     "ChannelBlocked",
     "ChannelError",
@@ -59,6 +63,8 @@ __all__ = [
     "LeadConflict",
     "LeadNotFound",
     "LeadStatus",
+    "Link",
+    "LinkNotFound",
     "Money",
     "Outbound",
     "PaymentMethod",

@@ -13,6 +13,10 @@ class LeadNotFound(DomainError):
     pass
 
 
+class LinkNotFound(DomainError):
+    """A tracked link is forged, damaged or points at nothing that exists (any of them: a 404)."""
+
+
 class LeadConflict(DomainError):
     """Another writer changed the lead since it was read (optimistic locking)."""
 

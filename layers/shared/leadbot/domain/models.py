@@ -38,6 +38,15 @@ class Money:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Catalog:
+    """A brochure an agency shares with leads: a named link until listings land (DESIGN.md §4)."""
+
+    catalog_id: str  # short and stable: it travels inside every tracked link to this catalog
+    title: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Tenant:
     """An agency's settings. Secrets live in SSM; only their parameter names are here."""
 
@@ -53,10 +62,14 @@ class Tenant:
     dashboard_url: str = ""
     telegram_bot_token_param: str = ""
     telegram_secret_param: str = ""
+    catalogs: tuple[Catalog, ...] = ()
     active: bool = True
 
     def lead_url(self, lead_id: str) -> str:
         return f"{self.dashboard_url.rstrip('/')}/leads/{lead_id}" if self.dashboard_url else ""
+
+    def catalog(self, catalog_id: str) -> Catalog | None:
+        return next((c for c in self.catalogs if c.catalog_id == catalog_id), None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -137,11 +150,20 @@ class Choice:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Link:
+    """A button that opens a web page (a tracked catalog link) instead of answering the bot."""
+
+    label: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Outbound:
     """A channel-neutral message; channels render it (inline keyboards, reply buttons, lists)."""
 
     text: str
     choices: tuple[Choice, ...] = ()
+    links: tuple[Link, ...] = ()
     request_contact: str | None = None  # the label of a share-phone button
     remove_keyboard: bool = False
 

@@ -1,4 +1,4 @@
-"""Typed answers to choice questions, in any catalog language: synonyms, numbers, stop words."""
+"""Typed answers in any catalog language: choice synonyms, numbers, stop words, catalog requests."""
 
 from __future__ import annotations
 
@@ -193,6 +193,26 @@ STOP_WORDS = frozenset(
     }
 )
 
+# Stems of "catalog" and "brochure" in each language, found anywhere in a message, so that
+# inflections (каталоги, брошюру) and the Arabic article (الكتالوج, البروشور) match too.
+CATALOG_WORDS = (
+    "catalog",
+    "brochure",
+    "price list",
+    "pdf",
+    "کاتالوگ",
+    "بروشور",  # Persian and Arabic alike
+    "لیست قیمت",
+    "كتالوج",
+    "كاتالوج",
+    "كتيب",
+    "قائمة الأسعار",
+    "каталог",
+    "брошюр",
+    "буклет",
+    "прайс",
+)
+
 _BEDROOM_WORDS: Mapping[Bedrooms, tuple[str, ...]] = {
     Bedrooms.STUDIO: ("studio", "استودیو", "ستوديو", "студия"),
 }
@@ -254,3 +274,12 @@ _FOLDED_STOP_WORDS = frozenset(_fold(word) for word in STOP_WORDS)
 
 def is_stop_word(text: str) -> bool:
     return clean(text) in _FOLDED_STOP_WORDS
+
+
+_FOLDED_CATALOG_WORDS = tuple(_fold(word) for word in CATALOG_WORDS)
+
+
+def asks_for_catalog(text: str) -> bool:
+    """Whether a message asks for the agency's catalog or brochure, in any catalog language."""
+    answer = clean(text)
+    return any(word in answer for word in _FOLDED_CATALOG_WORDS)

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from ulid import ULID
 
-from leadbot.conversation import Ctx, step
+from leadbot.conversation import CatalogUrl, Ctx, step
 from leadbot.domain import (
     Decision,
     Delivery,
@@ -64,21 +64,27 @@ def handle_event(
     repos: Repositories,
     messenger: Messenger,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    catalog_url: CatalogUrl | None = None,
 ) -> InboundResult:
-    """Run one event through the conversation. Not idempotent by itself: callers guard it."""
+    """Run one event through the conversation. Not idempotent by itself: callers guard it.
+
+    `catalog_url` makes the tracked catalog links the conversation offers (none without it).
+    """
     key = repos.identities.key(tenant.tenant_id, event.channel, event.external_id)
     # A /start mostly comes from someone new: claiming straight away saves a read for them.
     lead_id = repos.identities.lead_id(key, remembered_only=event.kind is EventKind.START)
     if lead_id is None and event.kind in (EventKind.BLOCKED, EventKind.UNBLOCKED):
         return InboundResult(lead_id=None)  # a stranger blocking the bot is not a lead
     with _answering(messenger, event.callback_id):
-        created = _create_lead(event, tenant, repos, key, now) if lead_id is None else None
+        created = (
+            _create_lead(event, tenant, repos, key, now, catalog_url) if lead_id is None else None
+        )
         if created is not None:
             lead, decision = created
         else:
             lead_id = lead_id or repos.identities.lead_id(key, consistent=True)
             assert lead_id is not None  # the identity was taken by an existing lead
-            lead, decision = _step_and_save(event, tenant, repos, lead_id, now)
+            lead, decision = _step_and_save(event, tenant, repos, lead_id, now, catalog_url)
         deliveries = [messenger.send(lead.external_id, outbound) for outbound in decision.outbound]
 
     alerts: dict[str, Delivery] = {}
@@ -134,9 +140,11 @@ def _create_lead(
     repos: Repositories,
     identity_key: str,
     now: Callable[[], datetime],
+    catalog_url: CatalogUrl | None,
 ) -> tuple[Lead, Decision] | None:
     """A first message makes a lead and binds its identity in one write; None if already bound."""
-    decision = step(_new_lead(event, str(ULID()), now()), event, Ctx(tenant=tenant, now=now()))
+    ctx = Ctx(tenant=tenant, now=now(), catalog_url=catalog_url)
+    decision = step(_new_lead(event, str(ULID()), now()), event, ctx)
     try:
         lead = repos.leads.create(decision.lead, identity_key)
     except IdentityTaken:
@@ -151,13 +159,14 @@ def _step_and_save(
     repos: Repositories,
     lead_id: str,
     now: Callable[[], datetime],
+    catalog_url: CatalogUrl | None,
 ) -> tuple[Lead, Decision]:
     """Optimistic locking: step on the lead as read; on a conflict, re-read and step again."""
     for attempt in range(MAX_CONFLICT_RETRIES):
         # The first try may start from this process's last copy; a retry reads afresh.
         load = repos.leads.recent if attempt == 0 else repos.leads.get
         before = load(tenant.tenant_id, lead_id)
-        decision = step(before, event, Ctx(tenant=tenant, now=now()))
+        decision = step(before, event, Ctx(tenant=tenant, now=now(), catalog_url=catalog_url))
         try:
             saved = repos.leads.save(before, decision.lead)
         except LeadConflict:
@@ -238,6 +247,9 @@ def _outbound_entry(
     event: InboundEvent, outbound: Outbound, delivery: Delivery, now: datetime
 ) -> TimelineEntry:
     detail = {"choices": ",".join(c.value for c in outbound.choices)} if outbound.choices else {}
+    if outbound.links:
+        # Labels only: a link's URL carries a token that would count views for the lead.
+        detail["links"] = "\n".join(link.label for link in outbound.links)
     if delivery.error:
         detail["error"] = delivery.error
     return TimelineEntry(

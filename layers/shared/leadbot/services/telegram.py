@@ -21,6 +21,7 @@ from leadbot.channels.telegram import (
 from leadbot.config import settings
 from leadbot.domain import EventKind, InboundEvent, LeadConflict, Tenant, TenantNotFound
 from leadbot.services import admin
+from leadbot.services.catalog import catalog_urls, public_base_url
 from leadbot.services.errors import BadRequest, PayloadTooLarge, RetryLater, Unauthorized
 from leadbot.services.inbound import handle_event
 from leadbot.services.runtime import dynamodb_client, http_client, repositories, secret
@@ -47,8 +48,17 @@ def accept_update(
         raise BadRequest(f"not a Telegram Update: {exc.error_count()} error(s)") from None
 
 
-def process_update(tenant: Tenant, update: Update, lambda_context: Any = None) -> dict[str, Any]:
-    """Handle one verified update exactly once per update_id (Powertools idempotency)."""
+def process_update(
+    tenant: Tenant,
+    update: Update,
+    lambda_context: Any = None,
+    request_context: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Handle one verified update exactly once per update_id (Powertools idempotency).
+
+    `request_context` is the API Gateway event's: catalog links point back at the API it names
+    unless PUBLIC_API_URL says otherwise.
+    """
     event = to_inbound(tenant.tenant_id, update, datetime.now(UTC))
     if event is None:
         return {"ignored": True}
@@ -60,7 +70,7 @@ def process_update(tenant: Tenant, update: Update, lambda_context: Any = None) -
     if lambda_context is not None:
         config.register_lambda_context(lambda_context)
     try:
-        result: dict[str, Any] = process(event=event)
+        result: dict[str, Any] = process(event=event, link_base=public_base_url(request_context))
     except IdempotencyAlreadyInProgressError:
         raise RetryLater(f"update {update['update_id']} is being processed") from None
     except LeadConflict:
@@ -69,13 +79,14 @@ def process_update(tenant: Tenant, update: Update, lambda_context: Any = None) -
     return result
 
 
-def _process(event: InboundEvent) -> dict[str, Any]:
+def _process(event: InboundEvent, link_base: str = "") -> dict[str, Any]:
     repos = repositories()
     tenant = repos.tenants.get(event.tenant_id)
     messenger = telegram_client(tenant)
     if event.kind is EventKind.SET_ADMIN:
         return admin.register_admin_chat(tenant, event, repos, messenger)
-    result = handle_event(event, tenant, repos, messenger)
+    links = catalog_urls(tenant.tenant_id, link_base)
+    result = handle_event(event, tenant, repos, messenger, catalog_url=links)
     return {
         "lead_id": result.lead_id,
         "sent": [d.status.value for d in result.deliveries],

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from pynamodb.attributes import (
     BooleanAttribute,
     ListAttribute,
+    MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
@@ -23,6 +24,12 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 M = TypeVar("M", bound=Model)
+
+
+class CatalogAttribute(MapAttribute[str, Any]):
+    catalog_id = UnicodeAttribute()
+    title = UnicodeAttribute()
+    url = UnicodeAttribute()
 
 
 class TenantModel(Model):
@@ -41,6 +48,7 @@ class TenantModel(Model):
     dashboard_url = UnicodeAttribute(null=True)
     telegram_bot_token_param = UnicodeAttribute(null=True)
     telegram_secret_param = UnicodeAttribute(null=True)
+    catalogs = ListAttribute(of=CatalogAttribute, null=True)
     active = BooleanAttribute(default=True)
 
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from pynamodb.constants import ALL_NEW, ATTRIBUTES
 from pynamodb.exceptions import (
     DeleteError,
     DoesNotExist,
@@ -28,6 +29,7 @@ from ulid import ULID
 
 from leadbot.domain import (
     Bedrooms,
+    Catalog,
     Channel,
     DeliveryStatus,
     Goal,
@@ -46,7 +48,7 @@ from leadbot.domain import (
     TimelineEntry,
     TimelineKind,
 )
-from leadbot.store.models import LeadModel, Tables, TenantModel, TimelineModel
+from leadbot.store.models import CatalogAttribute, LeadModel, Tables, TenantModel, TimelineModel
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 ADMIN_STREAM = "_admin"  # Timeline key of a tenant's own events (admin registrations)
@@ -92,6 +94,11 @@ class TenantRepository:
         data = _plain(tenant)
         data["languages"] = [lang.value for lang in tenant.languages]
         data["admin_chats"] = set(tenant.admin_chats) or None
+        data["catalogs"] = [
+            # pynamodb leaves MapAttribute.__init__ unannotated
+            CatalogAttribute(catalog_id=c.catalog_id, title=c.title, url=c.url)  # type: ignore[no-untyped-call]
+            for c in tenant.catalogs
+        ] or None
         self._model(**data).save()
         self.forget(tenant.tenant_id)
 
@@ -125,6 +132,10 @@ def _tenant(item: TenantModel) -> Tenant:
     data["admin_chats"] = tuple(sorted(data.get("admin_chats", ())))
     if "languages" in data:
         data["languages"] = tuple(Language(code) for code in data["languages"])
+    if "catalogs" in data:
+        data["catalogs"] = tuple(
+            Catalog(catalog_id=c.catalog_id, title=c.title, url=c.url) for c in data["catalogs"]
+        )
     for name in ("default_language", "admin_language"):
         if name in data:
             data[name] = Language(data[name])
@@ -278,6 +289,37 @@ class LeadRepository:
         saved = replace(after, version=item.version)
         self._remember(saved)
         return saved
+
+    def count_catalog_view(self, tenant_id: str, lead_id: str, now: datetime) -> Lead:
+        """One more catalog view, in one UpdateItem that also bumps the version.
+
+        ADD needs no read and cannot lose a concurrent click; the version bump makes a webhook
+        holding an older copy re-read before it saves, so its save never writes over the count.
+        LeadNotFound, creating nothing, if the lead does not exist.
+        """
+        model = self._model
+        actions = [
+            model.catalog_views.add(1),
+            model.version.add(1),
+            model.last_catalog_view_at.set(now),
+            model.updated_at.set(now),
+        ]
+        try:
+            # The table connection, not Model.update: that one would condition on a version.
+            data = model._get_connection().update_item(
+                tenant_id,
+                lead_id,
+                actions=actions,
+                condition=model.lead_id.exists(),
+                return_values=ALL_NEW,
+            )
+        except UpdateError as exc:
+            if _conflict(exc):
+                raise LeadNotFound(lead_id) from None
+            raise
+        lead = _lead(model.from_raw_data(data[ATTRIBUTES]))
+        self._remember(lead)
+        return lead
 
 
 _LEAD_ENUMS: dict[str, type[StrEnum]] = {

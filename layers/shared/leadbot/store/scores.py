@@ -105,8 +105,9 @@ class ScoreRepository:
                 condition_check_items=[], delete_items=[], put_items=puts, update_items=[update]
             )
         except TransactWriteError as exc:
+            # Only the lead's update carries a condition; the Timeline puts are new items.
             reasons = exc.cancellation_reasons or []
-            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+            if any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons):
                 return False
             raise
         return True

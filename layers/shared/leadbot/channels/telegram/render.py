@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from leadbot.domain import Choice, Outbound
+from leadbot.domain import Choice, Link, Outbound
 
 MAX_TEXT = 4096
 MAX_CALLBACK_BYTES = 64
@@ -27,11 +27,12 @@ def render(chat_id: str, outbound: Outbound) -> list[dict[str, Any]]:
 
 
 def _markup(outbound: Outbound) -> dict[str, Any] | None:
+    """One reply_markup per message: a share-phone keyboard, else inline buttons, else removal."""
     if outbound.request_contact:
         button = {"text": outbound.request_contact, "request_contact": True}
         return {"keyboard": [[button]], "resize_keyboard": True, "one_time_keyboard": True}
-    if outbound.choices:
-        return {"inline_keyboard": _rows(outbound.choices)}
+    if outbound.choices or outbound.links:
+        return {"inline_keyboard": _rows(outbound.choices) + _link_rows(outbound.links)}
     if outbound.remove_keyboard:
         return {"remove_keyboard": True}
     return None
@@ -54,6 +55,11 @@ def _rows(choices: tuple[Choice, ...]) -> list[list[dict[str, str]]]:
         else:
             rows.append([button])
     return rows
+
+
+def _link_rows(links: tuple[Link, ...]) -> list[list[dict[str, str]]]:
+    """A row per link: InlineKeyboardButton.url opens the page, nothing comes back to the bot."""
+    return [[{"text": link.label, "url": link.url}] for link in links]
 
 
 def _short(button: dict[str, str]) -> bool:

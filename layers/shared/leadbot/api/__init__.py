@@ -1,0 +1,1 @@
+"""Powertools Routers of the API function: the tracked catalog link now, the dashboard later."""
