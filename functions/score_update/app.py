@@ -14,7 +14,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from leadbot.services.scores import decay_now, rescore_record
 
 logger = Logger()
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+# A batch whose every record fails is reported record by record too, never raised.
+processor = BatchProcessor(
+    event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
+)
 
 
 def record_handler(record: DynamoDBRecord) -> str:
