@@ -199,6 +199,14 @@ def test_the_catalog_button_opens_the_brochure_and_counts_one_view(
     assert response.headers["cache-control"] == "no-store"
     assert _stored_lead(stack_dir, chat)["catalog_views"] == {"N": "1"}
 
+    # The view counts in the score: 69 (hot) + 2 makes the lead burning, and the admin hears.
+    for _ in range(2):  # the changes, then what scoring them wrote
+        assert httpx.post(f"{local_stack}/_local/streams/wait", timeout=60).status_code == 200
+    stored = _stored_lead(stack_dir, chat)
+    assert (stored["score"]["N"], stored["temperature"]["S"]) == ("71", "burning")
+    alert = [c for c in _outbox(local_stack) if c.get("chat_id") == DEMO_ADMIN_CHAT][-1]
+    assert "71/100" in alert["payload"]["text"]
+
     forged = httpx.get(url[:-1] + ("B" if url[-1] != "B" else "C"), timeout=5)
     assert forged.status_code == 404
     assert _stored_lead(stack_dir, chat)["catalog_views"] == {"N": "1"}

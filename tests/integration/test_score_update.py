@@ -125,6 +125,38 @@ def test_a_lead_turning_burning_alerts_the_admins_once(stack: InProcessStack) ->
     assert events.count("temperature_changed") == 3  # cold→warm→hot→burning
 
 
+def test_a_lead_first_scored_burning_is_alerted_but_not_when_a_backfill_finds_it(
+    stack: InProcessStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stream = LeadsStream()
+    for chat in (710_000_004, 710_000_005):
+        lead = Updates(chat, first_name="Quick")
+        for kind, value in JOURNEY:
+            _send(stack, lead, kind, value)
+        stack.post(lead.contact("+971 50 222 3344"))
+    alerts = len(stack.sent(DEMO_ADMIN_CHAT))  # the two phones' hot lead alerts
+
+    # The stream: its whole journey arrived in one batch, scored once, straight to burning.
+    first, other = _lead_id(stack, 710_000_004), _lead_id(stack, 710_000_005)
+    _run([stream.record(None, stream.item(first))])
+    assert stream.item(first)["temperature"]["S"] == "burning"
+    assert len(stack.sent(DEMO_ADMIN_CHAT)) == alerts + 1
+    events = stack.repos.timeline.history("demo", first)
+    [change] = [e.detail for e in events if e.text == "temperature_changed"]
+    assert (change["from"], change["to"], change["score"]) == ("", "burning", "72")
+
+    # A backfill scoring an existing lead for the first time announces nothing.
+    assert admin(["rescore", "--tenant", "demo"]) == 0
+    capsys.readouterr()
+    assert stream.item(other)["temperature"]["S"] == "burning"
+    assert len(stack.sent(DEMO_ADMIN_CHAT)) == alerts + 1
+    assert not [
+        e
+        for e in stack.repos.timeline.history("demo", other)
+        if e.text.startswith(("temperature", "burning"))
+    ]
+
+
 def test_burning_again_within_a_day_is_not_alerted_again_but_after_a_day_it_is(
     stack: InProcessStack,
 ) -> None:
@@ -219,6 +251,20 @@ def test_an_outdated_record_that_would_change_the_temperature_writes_nothing(
     assert stream.item(_lead_id(stack, 710_000_022)) == scored
     history = stack.repos.timeline.history("demo", _lead_id(stack, 710_000_022))
     assert [e.text for e in history if e.kind == "event"] == ["temperature_changed"]
+
+
+def test_a_change_behind_a_score_written_in_the_same_batch_is_still_scored(
+    stack: InProcessStack,
+) -> None:
+    stream = LeadsStream()
+    lead = Updates(710_000_023)
+    stack.post(lead.text("/start"))
+    created = stream.changed()
+    stack.post(lead.press("goal:invest"))
+    answered = stream.changed()
+    # Scoring the first record writes a score the second record's image has not seen.
+    assert _run(created + answered) == {"batchItemFailures": []}
+    assert stream.item(_lead_id(stack, 710_000_023))["score"]["N"] == "27"
 
 
 def test_no_write_when_the_score_does_not_change(stack: InProcessStack) -> None:

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 BURNING_ALERT_EVERY = timedelta(hours=24)
 DECAY_MARGIN_MS = 5_000
+MAX_SCORE_CONFLICTS = 3
 
 MessengerFor = Callable[[Tenant], Messenger]
 
@@ -100,7 +101,7 @@ def on_change(
         # Our own score writes land here too: they change no input, so they end the loop.
         if ScoreInputs.of(before.lead) == ScoreInputs.of(seen.lead):
             return Rescored(lead_id=seen.lead.lead_id, outcome=Outcome.INPUTS_UNCHANGED)
-    return rescore(seen, repos, messenger_for, now, reschedule=False)
+    return rescore(seen, repos, messenger_for, now, reschedule=False, first_is_news=True)
 
 
 def decay(
@@ -122,7 +123,7 @@ def decay(
         for seen in repos.scores.due(shard, now, counts[shard]):
             if out_of_time():
                 return
-            rescored = rescore(seen, repos, messenger_for, now, reschedule=True)
+            rescored = rescore(seen, repos, messenger_for, now, reschedule=True, first_is_news=True)
             with lock:
                 report.add(rescored)
 
@@ -147,7 +148,11 @@ def backfill(
         done = 0
         progress(tenant_id, done, total)
         for seen in repos.scores.of_tenant(tenant_id, count):
-            report.add(rescore(seen, repos, messenger_for, now(), reschedule=True))
+            # Existing leads scored for the first time did not just turn anything.
+            rescored = rescore(
+                seen, repos, messenger_for, now(), reschedule=True, first_is_news=False
+            )
+            report.add(rescored)
             done += 1
             progress(tenant_id, done, max(total, done))
     report.items_read, report.queries = count.items, count.queries
@@ -161,12 +166,42 @@ def rescore(
     now: datetime,
     *,
     reschedule: bool,
+    first_is_news: bool = True,
 ) -> Rescored:
     """Score the lead as seen; store the result only if it differs from what the lead carries.
 
     `reschedule` also stores a changed `rescore_at` alone (decay runs, backfills). The stream
     does not: a stored time that is early only costs a decay run a look, never a late drop.
+    `first_is_news`: a lead's first score is a change from nothing (a new lead whose first
+    records were scored in one batch may start out hot or burning) — not so in a backfill.
+
+    If the lead changed since it was seen, its newer stream record rescores it. If only its
+    score did (another record's scoring, a decay run), the lead is read again and scored from
+    there: the record that wrote that score may not have seen this change, and the score write's
+    own stream record changes no input, so nothing else would.
     """
+    for _ in range(MAX_SCORE_CONFLICTS):
+        rescored = _rescore_once(
+            seen, repos, messenger_for, now, reschedule=reschedule, first_is_news=first_is_news
+        )
+        if rescored.outcome is not Outcome.STALE:
+            return rescored
+        fresh = repos.scores.get(seen.lead.tenant_id, seen.lead.lead_id)
+        if fresh is None or fresh.lead.version != seen.lead.version:
+            return rescored
+        seen = fresh
+    return rescored
+
+
+def _rescore_once(
+    seen: ScoredLead,
+    repos: Repositories,
+    messenger_for: MessengerFor,
+    now: datetime,
+    *,
+    reschedule: bool,
+    first_is_news: bool,
+) -> Rescored:
     lead, state = seen.lead, seen.state
     result = score_lead(lead, now)
     breakdown = result.breakdown.as_dict()
@@ -178,7 +213,8 @@ def rescore(
             score=result.value,
             temperature=result.temperature,
         )
-    alert = _turns_burning(state, result, now)
+    known = state.temperature is not None or first_is_news
+    alert = known and _turns_burning(state, result, now)
     new = ScoreState(
         value=result.value,
         temperature=result.temperature,
@@ -187,8 +223,10 @@ def rescore(
         rescore_at=result.rescore_at,
         burning_alerted_at=now if alert else state.burning_alerted_at,
     )
+    # Every lead starts cold: only a first score above that is worth an event.
+    starts_cold = state.temperature is None and result.temperature is Temperature.COLD
     events = []
-    if state.temperature is not None and state.temperature is not result.temperature:
+    if known and state.temperature is not result.temperature and not starts_cold:
         events.append(_temperature_event(state, result, now))
     key = score_key(result.value, lead.created_at)
     if not repos.scores.write(seen, new, score_key=key, events=events):
@@ -204,27 +242,24 @@ def rescore(
 
 
 def _turns_burning(state: ScoreState, result: Score, now: datetime) -> bool:
-    """A known lead crossing into burning; a first score (a backfill) is not a crossing."""
-    if result.temperature is not Temperature.BURNING or state.temperature in (
-        None,
-        Temperature.BURNING,
-    ):
+    """Crossing into burning, and no alert for this lead in the last 24 hours."""
+    if result.temperature is not Temperature.BURNING or state.temperature is Temperature.BURNING:
         return False
     last = state.burning_alerted_at
     return last is None or now - last >= BURNING_ALERT_EVERY
 
 
 def _temperature_event(state: ScoreState, result: Score, now: datetime) -> TimelineEntry:
-    assert state.temperature is not None
+    """`from` and `previous_score` are empty for a lead's first score."""
     return TimelineEntry(
         kind=TimelineKind.EVENT,
         at=now,
         text="temperature_changed",
         detail={
-            "from": state.temperature.value,
+            "from": state.temperature.value if state.temperature else "",
             "to": result.temperature.value,
             "score": str(result.value),
-            "previous_score": str(state.value),
+            "previous_score": str(state.value) if state.value is not None else "",
         },
     )
 
