@@ -36,6 +36,7 @@ COLD_RUNS = 21
 WARM_MESSAGES = 300
 LEADS, PER_LEAD, CONCURRENCY = 100, 10, 100
 DECAY_LEADS, DECAY_DUE = 100_000, 1_000
+SCORE_BATCH = 100
 HEADERS = {"X-Telegram-Bot-Api-Secret-Token": DEMO_TELEGRAM_SECRET}
 
 
@@ -367,6 +368,126 @@ def report_concurrency(stack: LocalStack) -> None:
     )
 
 
+class LeadsStreamReader:
+    """The Leads table's real stream on DynamoDB Local, read as Lambda's poller reads it: only
+    what is written after the reader is made."""
+
+    def __init__(self, endpoint: str, table: str) -> None:
+        import boto3
+
+        from local.streams import lambda_record
+
+        self._lambda_record = lambda_record
+        ddb = boto3.client("dynamodb", endpoint_url=endpoint)
+        self._streams = boto3.client("dynamodbstreams", endpoint_url=endpoint)
+        self.arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+        shards = self._streams.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"]
+        self._shards = [
+            s["ShardId"] for s in shards if "EndingSequenceNumber" not in s["SequenceNumberRange"]
+        ]
+        self._seen = dict.fromkeys(self._shards, -1)
+        self._iterators = {shard: self._oldest(shard) for shard in self._shards}
+        self._read()  # skip what is already there
+
+    def _oldest(self, shard: str) -> str:
+        iterator: str = self._streams.get_shard_iterator(
+            StreamArn=self.arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        return iterator
+
+    def _read(self) -> list[dict[str, Any]]:
+        records = []
+        for shard in self._shards:
+            while True:
+                try:
+                    page = self._streams.get_records(
+                        ShardIterator=self._iterators[shard], Limit=1000
+                    )
+                except self._streams.exceptions.TrimmedDataAccessException:
+                    # DynamoDB Local: an iterator taken on an empty shard goes stale once
+                    # records arrive (its sequence numbers are shared by all tables).
+                    self._iterators[shard] = self._oldest(shard)
+                    continue
+                self._iterators[shard] = page["NextShardIterator"]
+                fresh = [
+                    r
+                    for r in page["Records"]
+                    if int(r["dynamodb"]["SequenceNumber"]) > self._seen[shard]
+                ]
+                if not page["Records"]:
+                    break
+                for r in fresh:
+                    self._seen[shard] = int(r["dynamodb"]["SequenceNumber"])
+                records += [self._lambda_record(r, self.arn) for r in fresh]
+        return records
+
+    def take(self, count: int) -> list[dict[str, Any]]:
+        records: list[dict[str, Any]] = []
+        deadline = time.monotonic() + 30
+        while len(records) < count and time.monotonic() < deadline:
+            records += self._read()
+        if len(records) != count:
+            raise RuntimeError(f"expected {count} stream records, got {len(records)}")
+        return records
+
+
+WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
+
+
+def score_batches(handler: Callable[..., Any], stack: LocalStack) -> list[dict[str, Any]]:
+    """Batches of SCORE_BATCH real stream records through score_update, as Lambda sends them."""
+    from local.gateway import load_handler as load
+    from local.template import stream_sources
+
+    source = next(
+        s for s in stream_sources(stack.template) if s.function_id == "ScoreUpdateFunction"
+    )
+    score_update = load(REPO, source)
+    reader = LeadsStreamReader(stack.ddb.endpoint, stack.names["LeadsTable"])
+    chats = range(640_000_000, 640_000_000 + SCORE_BATCH)
+    steps: list[tuple[str, Callable[[int], dict[str, Any]] | None]] = [
+        ("new leads (INSERT, first score)", lambda c: message(c, text="/start")),
+        ("the score writes' own changes", None),
+        ("a message each (score +1)", lambda c: message(c, text="not sure yet")),
+        ("the score writes' own changes", None),
+        ("an answer each (score +6, cold → warm)", lambda c: press(c, "goal:buy")),
+        ("the score writes' own changes", None),
+    ]
+    rows = []
+    for name, update in steps:
+        if update is not None:
+            for chat in chats:
+                assert handler(apigw(update(chat)), context())["statusCode"] == 200
+        records = reader.take(SCORE_BATCH)
+        with counting() as calls:
+            started = time.perf_counter()
+            response = score_update({"Records": records}, lambda_context("ScoreUpdateFunction", 60))
+            elapsed = time.perf_counter() - started
+        assert response == {"batchItemFailures": []}, response
+        writes = sum(n for op, n in calls.items() if op in WRITES)
+        rows.append(
+            {
+                "name": name,
+                "records": len(records),
+                "per_second": len(records) / elapsed,
+                "writes_per_record": writes / len(records),
+                "requests": dict(calls),
+            }
+        )
+    return rows
+
+
+def report_scoring(handler: Callable[..., Any], stack: LocalStack) -> None:
+    say(f"\n5. score_update: batches of {SCORE_BATCH} records from the real Leads stream")
+    say("   (target: 1 DynamoDB write per record whose score changes, 0 otherwise)")
+    for row in score_batches(handler, stack):
+        requests = ", ".join(f"{op} {n}" for op, n in sorted(row["requests"].items()))
+        say(
+            f"   {row['name']:40} {row['per_second']:6.0f} records/s   "
+            f"writes/record {row['writes_per_record']:.2f}   [{requests}]"
+        )
+
+
 def decay_reads() -> dict[str, Any]:
     """An hourly decay run over DECAY_LEADS scored leads of which DECAY_DUE are due."""
     from datetime import UTC, datetime, timedelta
@@ -453,7 +574,7 @@ def report_decay() -> None:
     say(f"   (writing the {DECAY_LEADS:,} leads took {result['load_seconds']:.0f} s)")
 
 
-PARTS = ("cold", "messages", "warm", "concurrency", "decay")
+PARTS = ("cold", "messages", "warm", "concurrency", "scoring", "decay")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -464,7 +585,10 @@ def main(argv: list[str] | None = None) -> int:
     parts = set(parser.parse_args(argv).parts or PARTS)
     say("LeadBot bench — DynamoDB Local + fake Telegram Bot API on this machine")
     with tempfile.TemporaryDirectory(prefix="leadbot-bench-") as data:
-        stack = LocalStack(port=0, data=Path(data), ddb_port=None, telegram_api=None)
+        # No stream pollers or schedules: they would score behind the figures' backs.
+        stack = LocalStack(
+            port=0, data=Path(data), ddb_port=None, telegram_api=None, background=False
+        )
         stack.start()
         try:
             route = next(r for r in api_routes(stack.template) if r.path.startswith("/telegram"))
@@ -478,6 +602,8 @@ def main(argv: list[str] | None = None) -> int:
                 report_warm(handler)
             if "concurrency" in parts:
                 report_concurrency(stack)
+            if "scoring" in parts:
+                report_scoring(handler, stack)
             if "decay" in parts:
                 report_decay()
         finally:

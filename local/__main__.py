@@ -89,7 +89,11 @@ class LocalStack:
         ddb_port: int | None,
         telegram_api: str | None,
         public_url: str | None = None,
+        background: bool = True,
     ):
+        """`background=False` leaves stream pollers and schedules stopped (the bench drives
+        score_update itself and counts every DynamoDB request of the process)."""
+        self.background = background
         self.data = data
         self.template = load_template()
         self.names = local_table_names("leadbot-local", self.template)
@@ -148,8 +152,9 @@ class LocalStack:
         client = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=self.ddb.endpoint)
         create_tables(client, self.names, self.template)
         seed(repositories(), dashboard_url=self.gateway.url)  # the dashboard comes in issue 9
-        self.streams.start()
-        self.schedules.start()
+        if self.background:
+            self.streams.start()
+            self.schedules.start()
         self.gateway.start()
         (self.data / "stack.json").write_text(
             json.dumps({"url": self.gateway.url, "dynamodb": self.ddb.endpoint, "pid": os.getpid()})
