@@ -184,6 +184,7 @@ def _banner(stack: LocalStack) -> str:
             *_schedules_banner(stack),
             f"  DynamoDB Local    {stack.ddb.endpoint}   data in {stack.data}",
             "  Admin code        make admin-code TENANT=demo",
+            "  Rescore leads     make rescore TENANT=demo   (or ALL=1)",
             "Ctrl-C stops everything.",
         ]
     )
@@ -276,8 +277,8 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def admin_code(args: argparse.Namespace) -> int:
-    """Issue a /set_admin code against the running local stack's DynamoDB."""
+def ops(argv: list[str]) -> int:
+    """`python -m leadbot.admin …` against the running local stack's DynamoDB and secrets."""
     stack_file = local_dir() / "stack.json"
     if not stack_file.exists():
         print("the local stack is not running: start it with `make dev`", file=sys.stderr)
@@ -295,7 +296,7 @@ def admin_code(args: argparse.Namespace) -> int:
     os.environ.update(env)
     from leadbot.admin.__main__ import main
 
-    return main(["issue-admin-code", "--tenant", args.tenant])
+    return main(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -308,9 +309,14 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command")
     code = commands.add_parser("admin-code", help="issue a one-time /set_admin code")
     code.add_argument("--tenant", default="demo")
+    rescore = commands.add_parser("rescore", help="score the existing leads of a tenant now")
+    rescore.add_argument("--tenant", default="demo")
+    rescore.add_argument("--all", action="store_true", help="every tenant")
     args = parser.parse_args(argv)
     if args.command == "admin-code":
-        return admin_code(args)
+        return ops(["issue-admin-code", "--tenant", args.tenant])
+    if args.command == "rescore":
+        return ops(["rescore", "--all"] if args.all else ["rescore", "--tenant", args.tenant])
     return serve(args)
 
 

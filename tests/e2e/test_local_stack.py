@@ -277,3 +277,30 @@ def test_an_admin_registers_with_a_code_from_the_cli_and_gets_alerts(
     sent = [c for c in _outbox(local_stack) if c["method"] == "sendMessage"]
     alerted = {c["chat_id"] for c in sent if "Late Lead" in c["payload"]["text"]}
     assert {DEMO_ADMIN_CHAT, "800000050"} <= alerted
+
+
+def test_rescore_scores_the_stacks_leads_and_is_safe_to_run_twice(
+    local_stack: str, stack_dir: Path
+) -> None:
+    _send(local_stack, Updates(800_000_070).text("/start qr_rescore"))
+    for _ in range(2):
+        assert httpx.post(f"{local_stack}/_local/streams/wait", timeout=60).status_code == 200
+
+    def rescore() -> tuple[str, dict[str, Any]]:
+        done = subprocess.run(
+            [sys.executable, "-m", "local", "rescore", "--tenant", "demo"],
+            env=stack_env(stack_dir),
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        return done.stderr, json.loads(done.stdout.splitlines()[-1])
+
+    progress, first = rescore()
+    assert "demo  [" in progress and "100%" in progress
+    assert first["leads"] >= 1
+    _, second = rescore()
+    assert second["leads"] == first["leads"]
+    assert set(second["outcomes"]) == {"unchanged"}  # the stream had scored them all already
+    assert _stored_lead(stack_dir, 800_000_070)["score"]["N"] == "24"
