@@ -96,6 +96,20 @@ class Updates:
         contact = {"phone_number": phone, "first_name": "Sara", "user_id": owner}
         return self._message(contact=contact)
 
+    def qualification(self, phone: str = "+971 50 123 4567") -> list[dict[str, Any]]:
+        """A whole journey, from /start to a phone number: a qualified lead."""
+        return [
+            self.text("/start"),
+            self.press("goal:buy"),
+            self.text("2.5M AED"),
+            self.press("property_type:apartment"),
+            self.text("Dubai Marina"),
+            self.press("timeline:3m"),
+            self.press("bedrooms:2"),
+            self.press("payment:cash"),
+            self.contact(phone),
+        ]
+
     def press(self, data: str) -> dict[str, Any]:
         return {
             "update_id": self.new_id(),
@@ -164,6 +178,10 @@ class InProcessStack:
             link_event(token, method, headers), lambda_context("ApiFunction")
         )
         return response
+
+    def qualify(self, lead: Updates) -> None:
+        for update in lead.qualification():
+            assert self.post(update)["statusCode"] == 200
 
     def sent(self, chat_id: int | str | None = None) -> list[dict[str, Any]]:
         calls = [c for c in self.fake.outbox() if c["method"] == "sendMessage"]

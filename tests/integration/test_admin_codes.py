@@ -40,22 +40,6 @@ def _has_lead(stack: InProcessStack, chat_id: int) -> bool:
     return stack.repos.identities.lead_id(key) is not None
 
 
-def _qualify(stack: InProcessStack, chat_id: int) -> None:
-    lead = Updates(chat_id)
-    for update in (
-        lead.text("/start"),
-        lead.press("goal:buy"),
-        lead.text("2.5M AED"),
-        lead.press("property_type:apartment"),
-        lead.text("Dubai Marina"),
-        lead.press("timeline:3m"),
-        lead.press("bedrooms:2"),
-        lead.press("payment:mortgage"),
-        lead.contact("+971 50 123 4567"),
-    ):
-        stack.post(update)
-
-
 def test_given_a_fresh_code_when_a_chat_sends_it_then_that_chat_gets_hot_lead_alerts(
     stack: InProcessStack,
 ) -> None:
@@ -67,7 +51,7 @@ def test_given_a_fresh_code_when_a_chat_sends_it_then_that_chat_gets_hot_lead_al
     assert _admin_log(stack) == [("admin_registered", str(NEW_ADMIN))]
     assert not _has_lead(stack, NEW_ADMIN)
 
-    _qualify(stack, 700_000_201)
+    stack.qualify(Updates(700_000_201))
     for admin in (DEMO_ADMIN_CHAT, NEW_ADMIN):
         assert "+971501234567" in stack.last_text(admin)
 

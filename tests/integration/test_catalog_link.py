@@ -30,21 +30,6 @@ def _lead(stack: InProcessStack, chat_id: int, tenant_id: str = "demo") -> Lead:
     return stack.repos.leads.get(tenant_id, lead_id)
 
 
-def _qualify(stack: InProcessStack, lead: Updates) -> None:
-    for update in (
-        lead.text("/start"),
-        lead.press("goal:buy"),
-        lead.text("2.5M AED"),
-        lead.press("property_type:apartment"),
-        lead.text("Dubai Marina"),
-        lead.press("timeline:3m"),
-        lead.press("bedrooms:2"),
-        lead.press("payment:cash"),
-        lead.contact("+971 50 123 4567"),
-    ):
-        assert stack.post(update)["statusCode"] == 200
-
-
 def _buttons(stack: InProcessStack, chat_id: int) -> list[dict[str, str]]:
     """The URL buttons of the last message to the lead that had any."""
     for call in reversed(stack.sent(chat_id)):
@@ -70,7 +55,7 @@ def _token(link: CatalogLink) -> str:
 # then each request counts one view and redirects to that brochure.
 def test_each_open_of_a_catalog_link_counts_one_view_and_redirects(stack: InProcessStack) -> None:
     chat = 700_000_201
-    _qualify(stack, Updates(chat))
+    stack.qualify(Updates(chat))
     before = _lead(stack, chat)
     buttons = _buttons(stack, chat)
     assert [b["text"] for b in buttons] == [MARINA.title, PRICES.title]
@@ -102,7 +87,7 @@ def test_each_open_of_a_catalog_link_counts_one_view_and_redirects(stack: InProc
 def test_the_webhooks_next_save_never_writes_over_a_counted_view(stack: InProcessStack) -> None:
     chat = 700_000_202
     lead = Updates(chat)
-    _qualify(stack, lead)
+    stack.qualify(lead)
     stack.open_link(_buttons(stack, chat)[0]["url"])
     assert stack.post(lead.text("When can I see it?"))["statusCode"] == 200
     saved = _lead(stack, chat)
@@ -112,7 +97,7 @@ def test_the_webhooks_next_save_never_writes_over_a_counted_view(stack: InProces
 def test_asking_for_the_brochure_later_offers_the_links_again(stack: InProcessStack) -> None:
     chat = 700_000_203
     lead = Updates(chat)
-    _qualify(stack, lead)
+    stack.qualify(lead)
     stack.post(lead.text("Can you send me the brochure again?"))
     assert stack.last_text(chat) == t("catalog.offer", Language.EN)
     assert stack.open_link(_buttons(stack, chat)[1]["url"])["statusCode"] == 302
@@ -125,7 +110,7 @@ def test_links_use_the_public_api_url_when_it_is_set(
     monkeypatch.setenv("PUBLIC_API_URL", "https://api.demo-agency.example/")
     settings.cache_clear()
     chat = 700_000_204
-    _qualify(stack, Updates(chat))
+    stack.qualify(Updates(chat))
     url = _buttons(stack, chat)[0]["url"]
     assert url.startswith("https://api.demo-agency.example/c/")
     assert stack.open_link(url)["statusCode"] == 302
@@ -144,7 +129,7 @@ def test_link_checkers_and_preview_bots_are_answered_but_not_counted(
     stack: InProcessStack, method: str, agent: str
 ) -> None:
     chat = 700_000_205
-    _qualify(stack, Updates(chat))
+    stack.qualify(Updates(chat))
     response = stack.open_link(_buttons(stack, chat)[0]["url"], method, {"User-Agent": agent})
     assert response["statusCode"] == 302
     assert _header(response, "Location") == MARINA.url
@@ -268,7 +253,7 @@ def test_clicks_racing_with_messages_lose_no_count(ddblocal_stack: InProcessStac
     stack = ddblocal_stack
     chat = 700_000_208
     lead = Updates(chat)
-    _qualify(stack, lead)
+    stack.qualify(lead)
     url = _buttons(stack, chat)[0]["url"]
     messages = [lead.text(f"question {n}") for n in range(10)]
     clicks = 12
