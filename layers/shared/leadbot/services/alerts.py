@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from leadbot.conversation import format_money
 from leadbot.domain import Lead, Outbound, Tenant
 from leadbot.i18n import t
-from leadbot.scoring import Score
+
+if TYPE_CHECKING:  # the webhook imports these alerts; scoring is score_update's business
+    from leadbot.scoring import Score
 
 
 def hot_lead_alert(tenant: Tenant, lead: Lead, now: datetime) -> Outbound:
