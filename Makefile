@@ -17,7 +17,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help install dev dev-telegram test test-fast lint typecheck unit integration e2e cfn \
-	bench build deploy admin-code rescore clean
+	bench build deploy admin-code rescore openapi clean
 
 help:
 	@echo "make dev          run LeadBot locally on http://127.0.0.1:8080 (PORT=…)"
@@ -25,6 +25,7 @@ help:
 	@echo "make test-fast    lint, types, unit and moto tests only"
 	@echo "make bench        cold start, requests per message, latency, concurrency figures"
 	@echo "make admin-code   one-time /set_admin code for TENANT=$(TENANT) on the local stack"
+	@echo "make openapi      regenerate openapi.json from the API's routes (a test checks they agree)"
 	@echo "make rescore      score the existing leads of TENANT=$(TENANT) (ALL=1: every tenant) on the local stack"
 	@echo "make build        sam build"
 	@echo "make deploy       sam deploy --config-env ENV (dev|prod)"
@@ -57,6 +58,9 @@ dev-telegram: install
 
 admin-code: install
 	$(BIN)/python -m local admin-code --tenant $(TENANT)
+
+openapi: install
+	$(BIN)/python -c "from leadbot.api import openapi_json; open('openapi.json', 'w').write(openapi_json())"
 
 rescore: install
 	$(BIN)/python -m local rescore --tenant $(TENANT) $(if $(ALL),--all)

@@ -303,3 +303,58 @@ def score_update_handler() -> Any:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.handler
+
+
+AGENT = {
+    "sub": "u-agent",
+    "email": "agent@demo.example",
+    "custom:tenant_id": "demo",
+    "custom:role": "agent",
+}
+ADMIN = {
+    "sub": "u-admin",
+    "email": "admin@demo.example",
+    "custom:tenant_id": "demo",
+    "custom:role": "admin",
+}
+OTHER_TENANT_AGENT = {
+    "sub": "u-demo2",
+    "email": "agent@demo2.example",
+    "custom:tenant_id": "demo2",
+    "custom:role": "agent",
+}
+
+
+def api_call(
+    method: str,
+    path: str,
+    claims: dict[str, str] | None,
+    body: Any = None,
+    query: str = "",
+) -> tuple[int, Any]:
+    """Call the API function in-process as API Gateway would after its Cognito authorizer:
+    the route matched from template.yaml, the verified claims in the request context."""
+    from local.gateway import match_path
+
+    for route in api_routes(load_template()):
+        params = match_path(route.path, path)
+        if route.method == method and params is not None:
+            break
+    else:
+        raise AssertionError(f"no route {method} {path} in template.yaml")
+    raw = b"" if body is None else json.dumps(body).encode()
+    event = proxy_event(
+        route.path,
+        method,
+        path,
+        [("Content-Type", "application/json")],
+        raw,
+        params=params,
+        query=query,
+    )
+    if claims is not None:
+        event["requestContext"]["authorizer"] = {"claims": dict(claims)}
+    response = load_handler(REPO, route)(event, lambda_context(route.function_id))
+    text = response.get("body") or ""
+    is_json = "json" in str(response.get("headers", {}).get("Content-Type", "")) or text[:1] in "{["
+    return response["statusCode"], json.loads(text) if is_json and text else text

@@ -122,7 +122,7 @@ def test_routes_include_the_catalog_link_for_get_and_head() -> None:
     }
 
 
-def test_the_api_function_may_do_only_what_a_catalog_view_needs() -> None:
+def test_the_api_function_may_read_and_update_leads_but_never_scan_or_delete() -> None:
     function = load_template()["Resources"]["ApiFunction"]["Properties"]
     (policy,) = function["Policies"]
     granted = {
@@ -130,8 +130,17 @@ def test_the_api_function_may_do_only_what_a_catalog_view_needs() -> None:
         for statement in policy["Statement"]
     }
     assert granted == {
-        "CountCatalogViews": (["dynamodb:UpdateItem"], {"Fn::GetAtt": ["LeadsTable", "Arn"]}),
-        "Timeline": (["dynamodb:BatchWriteItem"], {"Fn::GetAtt": ["TimelineTable", "Arn"]}),
+        "Leads": (
+            ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"],
+            [
+                {"Fn::GetAtt": ["LeadsTable", "Arn"]},
+                {"Fn::Sub": "${LeadsTable.Arn}/index/by_score"},
+            ],
+        ),
+        "Timeline": (
+            ["dynamodb:BatchWriteItem", "dynamodb:Query"],
+            {"Fn::GetAtt": ["TimelineTable", "Arn"]},
+        ),
         "Tenants": (["dynamodb:GetItem"], {"Fn::GetAtt": ["TenantsTable", "Arn"]}),
         "LinkSigningKey": (
             ["ssm:GetParameter"],

@@ -31,11 +31,18 @@ class Stage(StrEnum):
 
 
 class LeadStatus(StrEnum):
+    """The sales pipeline, in order; the bot moves a lead to qualified, agents take it on."""
+
     NEW = "new"
     QUALIFYING = "qualifying"
     QUALIFIED = "qualified"
     BROKER_REQUESTED = "broker_requested"
+    ASSIGNED = "assigned"
+    CONTACTED = "contacted"
     VIEWING_SCHEDULED = "viewing_scheduled"
+    NEGOTIATING = "negotiating"
+    WON = "won"
+    LOST = "lost"
 
 
 class Goal(StrEnum):

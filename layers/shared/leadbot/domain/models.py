@@ -85,6 +85,7 @@ class Lead:
     language: Language | None = None
     stage: Stage = Stage.LANGUAGE
     status: LeadStatus = LeadStatus.NEW
+    lost_reason: str | None = None
     goal: Goal | None = None
     budget: Money | None = None
     property_type: PropertyType | None = None

@@ -23,3 +23,9 @@ class RetryLater(WebhookRejected):
     """The same update is being processed right now; the sender should retry (Telegram does)."""
 
     status = 503
+
+
+class Forbidden(WebhookRejected):
+    """The caller is known but its role may not do this (an agent on an admin route)."""
+
+    status = 403

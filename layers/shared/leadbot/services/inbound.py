@@ -70,6 +70,7 @@ def handle_event(
 
     `catalog_url` makes the tracked catalog links the conversation offers (none without it).
     """
+    received = now()
     key = repos.identities.key(tenant.tenant_id, event.channel, event.external_id)
     # A /start mostly comes from someone new: claiming straight away saves a read for them.
     lead_id = repos.identities.lead_id(key, remembered_only=event.kind is EventKind.START)
@@ -94,7 +95,7 @@ def handle_event(
     blocked = any(d.status is DeliveryStatus.BLOCKED for d in deliveries)
     if blocked and not lead.unreachable:
         _mark_unreachable(repos, lead, now)
-    entries = _timeline(event, decision, deliveries, alerts, blocked, now())
+    entries = _timeline(event, received, decision, deliveries, alerts, blocked, now())
     record(repos, tenant.tenant_id, lead.lead_id, entries)
     sent_alerts = sum(d.status is DeliveryStatus.SENT for d in alerts.values())
     return InboundResult(lead_id=lead.lead_id, deliveries=deliveries, alerts_sent=sent_alerts)
@@ -200,6 +201,7 @@ def _mark_unreachable(repos: Repositories, lead: Lead, now: Callable[[], datetim
 
 def _timeline(
     event: InboundEvent,
+    received: datetime,
     decision: Decision,
     deliveries: list[Delivery],
     alerts: dict[str, Delivery],
@@ -207,7 +209,7 @@ def _timeline(
     now: datetime,
 ) -> list[TimelineEntry]:
     """What Timeline keeps of one event: the message, each reply and alert with its status."""
-    entries = [_inbound_entry(event)]
+    entries = [_inbound_entry(event, received)]
     entries += [
         _outbound_entry(event, o, d, now)
         for o, d in zip(decision.outbound, deliveries, strict=True)
@@ -228,15 +230,17 @@ def _timeline(
     return entries
 
 
-def _inbound_entry(event: InboundEvent) -> TimelineEntry:
-    detail = {"event_id": event.event_id, "kind": event.kind.value}
+def _inbound_entry(event: InboundEvent, received: datetime) -> TimelineEntry:
+    """At the time it arrived here, which orders it before its replies and after earlier
+    messages; channels date messages to the second only (Telegram), button presses not at all."""
+    detail = {"event_id": event.event_id, "kind": event.kind.value, "sent_at": event.at.isoformat()}
     if event.payload:
         detail["payload"] = event.payload
     if event.contact_phone:
         detail["contact_phone"] = event.contact_phone
     return TimelineEntry(
         kind=TimelineKind.INBOUND,
-        at=event.at,
+        at=received,
         channel=event.channel,
         text=event.text,
         detail=detail,

@@ -14,6 +14,7 @@ import httpx
 from leadbot.config import Settings, settings
 from leadbot.store import (
     IdentityRepository,
+    LeadPages,
     LeadRepository,
     ScoreRepository,
     Tables,
@@ -30,6 +31,7 @@ class Repositories:
     leads: LeadRepository
     timeline: TimelineRepository
     scores: ScoreRepository
+    pages: LeadPages
 
 
 @cache
@@ -56,6 +58,7 @@ def repositories() -> Repositories:
         leads=LeadRepository(tables),
         timeline=TimelineRepository(tables),
         scores=ScoreRepository(tables),
+        pages=LeadPages(tables),
     )
 
 

@@ -1,6 +1,7 @@
 """Persistence: pynamodb models and repositories over the DynamoDB tables."""
 
 from leadbot.store.models import Tables, bind
+from leadbot.store.pages import Key, LeadPages, Walk
 from leadbot.store.repositories import (
     ADMIN_STREAM,
     IdentityRepository,
@@ -17,6 +18,8 @@ __all__ = [
     "SHARDS",
     "IdentityRepository",
     "IdentityTaken",
+    "Key",
+    "LeadPages",
     "LeadRepository",
     "ReadCount",
     "ScoreRepository",
@@ -25,6 +28,7 @@ __all__ = [
     "TenantRepository",
     "TimelineRepository",
     "TimelineUnavailable",
+    "Walk",
     "bind",
     "score_key",
 ]

@@ -76,11 +76,23 @@ class RescoreDueIndex(GlobalSecondaryIndex["LeadModel"]):  # type: ignore[no-unt
     rescore_due_at = UnicodeAttribute(range_key=True)
 
 
+class ByScoreIndex(GlobalSecondaryIndex["LeadModel"]):  # type: ignore[no-untyped-call]
+    """A tenant's leads, hottest first (queried backwards), newest first within a score."""
+
+    class Meta:
+        index_name = "by_score"
+        projection = AllProjection()
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    score_key = UnicodeAttribute(range_key=True)
+
+
 class LeadModel(Model):
     class Meta:
         table_name = "Leads"
 
     rescore_due = RescoreDueIndex()
+    by_score = ByScoreIndex()
 
     tenant_id = UnicodeAttribute(hash_key=True)
     lead_id = UnicodeAttribute(range_key=True)
@@ -91,6 +103,7 @@ class LeadModel(Model):
     language = UnicodeAttribute(null=True)
     stage = UnicodeAttribute()
     status = UnicodeAttribute()
+    lost_reason = UnicodeAttribute(null=True)
     goal = UnicodeAttribute(null=True)
     # Money as a decimal string plus currency: DynamoDB numbers would come back as float here.
     budget_amount = UnicodeAttribute(null=True)

@@ -389,17 +389,16 @@ class TimelineRepository:
                 batch.save(timeline_item(self._model, pk, entry))
 
     def history(self, tenant_id: str, lead_id: str) -> list[TimelineEntry]:
-        entries = []
-        for item in self._model.query(f"{tenant_id}#{lead_id}"):
-            entries.append(
-                TimelineEntry(
-                    kind=TimelineKind(item.kind),
-                    at=datetime.fromisoformat(item.sk.rsplit("#", 1)[0]),
-                    channel=Channel(item.channel) if item.channel else None,
-                    text=item.text or "",
-                    detail=json.loads(item.detail) if item.detail else {},
-                    status=DeliveryStatus(item.status) if item.status else None,
-                    message_id=item.message_id,
-                )
-            )
-        return entries
+        return [timeline_entry(item) for item in self._model.query(f"{tenant_id}#{lead_id}")]
+
+
+def timeline_entry(item: TimelineModel) -> TimelineEntry:
+    return TimelineEntry(
+        kind=TimelineKind(item.kind),
+        at=datetime.fromisoformat(item.sk.rsplit("#", 1)[0]),
+        channel=Channel(item.channel) if item.channel else None,
+        text=item.text or "",
+        detail=json.loads(item.detail) if item.detail else {},
+        status=DeliveryStatus(item.status) if item.status else None,
+        message_id=item.message_id,
+    )

@@ -1,0 +1,55 @@
+"""Domain and request errors → HTTP answers with a message, one place for the whole API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from leadbot.domain import LeadConflict, LeadNotFound, TenantNotFound
+from leadbot.services.errors import WebhookRejected
+
+Answer = Response[dict[str, Any]]
+
+
+def _answer(status: int, message: str, **extra: Any) -> Answer:
+    return Response(status, "application/json", {"message": message, **extra})
+
+
+def invalid(exc: RequestValidationError) -> Answer:
+    errors = [
+        {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", "")}
+        for e in exc.errors()
+    ]
+    return _answer(400, "the request is not valid", errors=errors)
+
+
+def rejected(exc: WebhookRejected) -> Answer:
+    return _answer(exc.status, str(exc))
+
+
+def lead_not_found(exc: LeadNotFound) -> Answer:
+    return _answer(404, "no such lead")
+
+
+def tenant_not_found(exc: TenantNotFound) -> Answer:
+    return _answer(403, "this account's agency is not set up")
+
+
+def conflict(exc: LeadConflict) -> Answer:
+    return _answer(409, "the lead is changing right now; try again")
+
+
+HANDLERS: dict[type[Exception], Any] = {
+    RequestValidationError: invalid,
+    WebhookRejected: rejected,
+    LeadNotFound: lead_not_found,
+    TenantNotFound: tenant_not_found,
+    LeadConflict: conflict,
+}
+
+
+def register(app: APIGatewayRestResolver) -> None:
+    for error, handler in HANDLERS.items():
+        app.exception_handler(error)(handler)

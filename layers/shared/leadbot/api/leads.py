@@ -1,0 +1,217 @@
+"""/api/leads: the leads board (hottest first), one lead, its history, moving it along."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import BaseModel, Field
+
+from leadbot.api.auth import caller
+from leadbot.domain import (
+    Language,
+    LeadStatus,
+    Temperature,
+    TimelineEntry,
+)
+from leadbot.services import leads as use
+from leadbot.services.runtime import repositories
+from leadbot.store import ScoredLead
+
+router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ bare
+
+LeadId = Annotated[str, Path(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$", description="the lead's ULID")]
+Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of a page")]
+
+
+class Budget(BaseModel):
+    amount: str = Field(description="a decimal number, never a float")
+    currency: str
+
+
+class Engagement(BaseModel):
+    qr_scans: int
+    catalog_views: int
+    messages: int
+    voice: int
+
+
+class LeadSummary(BaseModel):
+    lead_id: str
+    name: str
+    username: str
+    phone: str | None
+    channel: str
+    language: str | None
+    source: str | None
+    status: LeadStatus
+    stage: str
+    score: int | None
+    temperature: Temperature | None
+    grade: str | None
+    goal: str | None
+    budget: Budget | None
+    property_type: str | None
+    location: str | None
+    engagement: Engagement
+    created_at: datetime
+    last_interaction_at: datetime | None
+
+
+class LeadDetail(LeadSummary):
+    timeline: str | None = Field(description="when the lead wants to move")
+    bedrooms: str | None
+    payment_method: str | None
+    lost_reason: str | None
+    opted_out: bool
+    unreachable: bool
+    phone_captured_at: datetime | None
+    score_breakdown: dict[str, Any] = Field(description="each part and each rule that fired")
+    scored_at: datetime | None
+
+
+class LeadPage(BaseModel):
+    items: list[LeadSummary]
+    next_cursor: str | None
+
+
+class TimelineItem(BaseModel):
+    kind: str
+    at: datetime
+    channel: str | None
+    text: str
+    detail: dict[str, str]
+    status: str | None = Field(description="delivery status of an outbound message")
+
+
+class TimelinePage(BaseModel):
+    items: list[TimelineItem]
+    next_cursor: str | None
+
+
+class LeadChange(BaseModel):
+    status: LeadStatus | None = None
+    lost_reason: str | None = Field(default=None, max_length=500)
+    note: str | None = Field(default=None, max_length=4000)
+
+
+@router.get("", summary="Leads, hottest first", response_description="one page of leads")
+def list_leads(
+    temperature: Annotated[Temperature | None, Query()] = None,
+    status: Annotated[LeadStatus | None, Query()] = None,
+    source: Annotated[str | None, Query(max_length=64)] = None,
+    language: Annotated[Language | None, Query()] = None,
+    created_from: Annotated[datetime | None, Query()] = None,
+    created_to: Annotated[datetime | None, Query()] = None,
+    q: Annotated[str | None, Query(max_length=100, description="name or phone")] = None,
+    cursor: Cursor = None,
+    limit: Annotated[int, Query(ge=1, le=use.MAX_PAGE)] = 50,
+) -> LeadPage:
+    who = caller(router)
+    filters = use.LeadFilter(
+        temperature=temperature,
+        status=status,
+        source=source,
+        language=language,
+        created_from=created_from,
+        created_to=created_to,
+        search=q or None,
+    )
+    page = use.list_leads(repositories(), who.tenant_id, filters, cursor, limit)
+    return LeadPage(items=[_summary(s) for s in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/<lead_id>", summary="One lead: profile, answers, engagement, score breakdown")
+def get_lead(lead_id: LeadId) -> LeadDetail:
+    return _detail(use.lead(repositories(), caller(router).tenant_id, lead_id))
+
+
+@router.patch("/<lead_id>", summary="Move a lead along the pipeline, and/or add a note")
+def change_lead(lead_id: LeadId, change: LeadChange) -> LeadDetail:
+    who = caller(router)
+    updated = use.update_lead(
+        repositories(),
+        who.tenant_id,
+        lead_id,
+        by=who.name,
+        status=change.status,
+        lost_reason=change.lost_reason,
+        note=change.note,
+    )
+    return _detail(updated)
+
+
+@router.get("/<lead_id>/timeline", summary="The lead's messages and events, newest first")
+def get_timeline(
+    lead_id: LeadId,
+    cursor: Cursor = None,
+    limit: Annotated[int, Query(ge=1, le=use.MAX_PAGE)] = 50,
+) -> TimelinePage:
+    page = use.timeline(repositories(), caller(router).tenant_id, lead_id, cursor, limit)
+    return TimelinePage(items=[_entry(e) for e in page.items], next_cursor=page.next_cursor)
+
+
+def _summary(scored: ScoredLead) -> LeadSummary:
+    return LeadSummary(**_summary_fields(scored))
+
+
+def _summary_fields(scored: ScoredLead) -> dict[str, Any]:
+    lead, state = scored.lead, scored.state
+    seen = [at for at in (lead.last_inbound_at, lead.last_catalog_view_at) if at is not None]
+    return {
+        "lead_id": lead.lead_id,
+        "name": lead.name,
+        "username": lead.username,
+        "phone": lead.phone,
+        "channel": lead.channel.value,
+        "language": lead.language.value if lead.language else None,
+        "source": lead.source,
+        "status": lead.status,
+        "stage": lead.stage.value,
+        "score": state.value,
+        "temperature": state.temperature,
+        "grade": state.temperature.grade.value if state.temperature else None,
+        "goal": lead.goal.value if lead.goal else None,
+        "budget": Budget(amount=str(lead.budget.amount), currency=lead.budget.currency)
+        if lead.budget
+        else None,
+        "property_type": lead.property_type.value if lead.property_type else None,
+        "location": lead.location,
+        "engagement": Engagement(
+            qr_scans=lead.qr_scans,
+            catalog_views=lead.catalog_views,
+            messages=lead.messages_count,
+            voice=lead.voice_count,
+        ),
+        "created_at": lead.created_at,
+        "last_interaction_at": max(seen, default=None),
+    }
+
+
+def _detail(scored: ScoredLead) -> LeadDetail:
+    lead, state = scored.lead, scored.state
+    return LeadDetail(
+        **_summary_fields(scored),
+        timeline=lead.timeline.value if lead.timeline else None,
+        bedrooms=lead.bedrooms.value if lead.bedrooms else None,
+        payment_method=lead.payment_method.value if lead.payment_method else None,
+        lost_reason=lead.lost_reason,
+        opted_out=lead.opted_out,
+        unreachable=lead.unreachable,
+        phone_captured_at=lead.phone_captured_at,
+        score_breakdown=state.breakdown,
+        scored_at=state.scored_at,
+    )
+
+
+def _entry(entry: TimelineEntry) -> TimelineItem:
+    return TimelineItem(
+        kind=entry.kind.value,
+        at=entry.at,
+        channel=entry.channel.value if entry.channel else None,
+        text=entry.text,
+        detail={k: str(v) for k, v in entry.detail.items()},
+        status=entry.status.value if entry.status else None,
+    )

@@ -1,0 +1,207 @@
+"""What agents do with leads in the dashboard: list them hottest first, read one, move it."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from leadbot.domain import (
+    Language,
+    LeadConflict,
+    LeadNotFound,
+    LeadStatus,
+    Temperature,
+    TimelineEntry,
+    TimelineKind,
+)
+from leadbot.services.errors import BadRequest
+from leadbot.services.runtime import Repositories
+from leadbot.store import Key, ScoredLead
+
+MAX_PAGE = 100
+# A filtered page stops after reading this many leads, with a cursor to go on from: a rare
+# filter must not make one request read a whole tenant.
+MAX_EXAMINED = 1_000
+MAX_CONFLICT_RETRIES = 5
+
+
+@dataclass(frozen=True, kw_only=True)
+class LeadFilter:
+    temperature: Temperature | None = None
+    status: LeadStatus | None = None
+    source: str | None = None
+    language: Language | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    search: str | None = None  # part of the name (any case) or of the phone's digits
+
+    def matches(self, scored: ScoredLead) -> bool:
+        lead, state = scored.lead, scored.state
+        if self.temperature is not None and state.temperature is not self.temperature:
+            return False
+        if self.status is not None and lead.status is not self.status:
+            return False
+        if self.source is not None and lead.source != self.source:
+            return False
+        if self.language is not None and lead.language is not self.language:
+            return False
+        if self.created_from is not None and lead.created_at < self.created_from:
+            return False
+        if self.created_to is not None and lead.created_at >= self.created_to:
+            return False
+        return self.search is None or _found(self.search, lead.name, lead.username, lead.phone)
+
+    @property
+    def empty(self) -> bool:
+        return self == LeadFilter()
+
+
+def _found(search: str, name: str, username: str, phone: str | None) -> bool:
+    needle = search.strip().casefold()
+    digits = "".join(ch for ch in search if ch.isdigit())
+    if needle and (needle in name.casefold() or needle.lstrip("@") in username.casefold()):
+        return True
+    return bool(digits) and digits in (phone or "")
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[ScoredLead]
+    next_cursor: str | None
+
+
+def list_leads(
+    repos: Repositories, tenant_id: str, filters: LeadFilter, cursor: str | None, limit: int
+) -> Page:
+    """One page of the tenant's leads, hottest first. Unfiltered, a page is one query."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise BadRequest(f"limit must be between 1 and {MAX_PAGE}")
+    start = decode_cursor(cursor, tenant_id)
+    walk = repos.pages.by_score(tenant_id, start, page_size=limit if filters.empty else MAX_PAGE)
+    items: list[ScoredLead] = []
+    for examined, scored in enumerate(walk, start=1):
+        if filters.matches(scored):
+            items.append(scored)
+        if len(items) == limit or examined == MAX_EXAMINED:
+            break
+    return Page(items=items, next_cursor=encode_cursor(walk.resume_key()))
+
+
+def lead(repos: Repositories, tenant_id: str, lead_id: str) -> ScoredLead:
+    found = repos.scores.get(tenant_id, lead_id)
+    if found is None:
+        raise LeadNotFound(lead_id)
+    return found
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    items: list[TimelineEntry]
+    next_cursor: str | None
+
+
+def timeline(
+    repos: Repositories, tenant_id: str, lead_id: str, cursor: str | None, limit: int
+) -> TimelinePage:
+    """The lead's history, newest first."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise BadRequest(f"limit must be between 1 and {MAX_PAGE}")
+    lead(repos, tenant_id, lead_id)  # another tenant's lead is not found, not empty
+    start = decode_cursor(cursor, tenant_id, pk=f"{tenant_id}#{lead_id}")
+    walk = repos.pages.timeline(tenant_id, lead_id, start, page_size=limit)
+    items = []
+    for entry in walk:
+        items.append(entry)
+        if len(items) == limit:
+            break
+    return TimelinePage(items=items, next_cursor=encode_cursor(walk.resume_key()))
+
+
+def update_lead(
+    repos: Repositories,
+    tenant_id: str,
+    lead_id: str,
+    *,
+    by: str,
+    status: LeadStatus | None = None,
+    lost_reason: str | None = None,
+    note: str | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> ScoredLead:
+    """Move the lead along the pipeline and/or add a note; each is a Timeline event."""
+    if status is LeadStatus.LOST and not (lost_reason or "").strip():
+        raise BadRequest("a lost lead needs a lost_reason")
+    if lost_reason is not None and status is not LeadStatus.LOST:
+        raise BadRequest("lost_reason goes with status lost")
+    if status is None and note is None:
+        raise BadRequest("nothing to change: give a status or a note")
+    if note is not None and not note.strip():
+        raise BadRequest("a note cannot be empty")
+    for _ in range(MAX_CONFLICT_RETRIES):
+        before = repos.leads.get(tenant_id, lead_id)  # LeadNotFound for another tenant's id
+        entries = []
+        after = before
+        at = now()
+        if status is not None and status is not before.status:
+            after = replace(
+                before,
+                status=status,
+                lost_reason=lost_reason.strip() if lost_reason else None,
+                updated_at=at,
+            )
+            detail = {"from": before.status.value, "to": status.value, "by": by}
+            if lost_reason:
+                detail["lost_reason"] = lost_reason.strip()
+            entries.append(
+                TimelineEntry(kind=TimelineKind.EVENT, at=at, text="status_changed", detail=detail)
+            )
+        try:
+            repos.leads.save(before, after)
+        except LeadConflict:
+            continue
+        if note is not None:
+            entries.append(
+                TimelineEntry(
+                    kind=TimelineKind.EVENT,
+                    at=at,
+                    text="note",
+                    detail={"by": by, "note": note.strip()},
+                )
+            )
+        if entries:
+            repos.timeline.append(tenant_id, lead_id, entries)
+        return lead(repos, tenant_id, lead_id)
+    raise LeadConflict(lead_id)
+
+
+# -- cursors: opaque to clients, checked on the way back in ------------------------------------
+
+
+def encode_cursor(key: Key | None) -> str | None:
+    if key is None:
+        return None
+    raw = json.dumps(key, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, tenant_id: str, *, pk: str | None = None) -> Key | None:
+    """The key a cursor stands for; BadRequest if it is not one of ours for this tenant."""
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError):
+        raise BadRequest("cursor is not valid") from None
+    ok = isinstance(key, dict) and all(
+        isinstance(v, dict) and len(v) == 1 and isinstance(v.get("S"), str) for v in key.values()
+    )
+    if not ok:
+        raise BadRequest("cursor is not valid")
+    owner = key.get("pk", {}).get("S") if pk is not None else key.get("tenant_id", {}).get("S")
+    if owner != (pk if pk is not None else tenant_id):
+        raise BadRequest("cursor is not valid")
+    return dict(key)
