@@ -10,11 +10,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from local import auth
 from local.dynamodb_local import DynamoDBLocal, jar_dir
 from local.fake_telegram import FakeTelegram
 from local.gateway import LocalGateway
@@ -110,11 +112,16 @@ class LocalStack:
             checkpoints=data / "streams.json",
         )
         self.schedules = Schedules(schedules(self.template), REPO)
+        # The demo users' id tokens, minted at every start under a key kept in secrets.json.
+        self.tokens: dict[str, str] = {}
+        self._token_key = b""
         self.gateway = LocalGateway(
             api_routes(self.template),
             REPO,
             self.fake,
+            {"tokens": lambda: self.tokens},
             endpoints={**self.streams.endpoints(), **self.schedules.endpoints()},
+            verify_token=self.verify_token,
             port=port,
             verbose=False,
         )
@@ -126,7 +133,7 @@ class LocalStack:
         import boto3
 
         from leadbot.services.runtime import repositories
-        from local.seed import demo_secrets, demo_tenant, seed
+        from local.seed import DEMO_USERS, DEV_TOKEN_KEY_PARAM, demo_secrets, demo_tenant, seed
         from local.template import create_tables
 
         self.data.mkdir(parents=True, exist_ok=True)
@@ -139,6 +146,12 @@ class LocalStack:
             # Polling the real Bot API: the demo bot answers with the real bot's token.
             values[demo_tenant().telegram_bot_token_param] = os.environ["TELEGRAM_BOT_TOKEN"]
         secrets.write_text(json.dumps(values, indent=2))
+        self._token_key = values[DEV_TOKEN_KEY_PARAM].encode()
+        now = datetime.now(UTC)
+        self.tokens = {
+            name: auth.mint(auth.id_claims(user, now), self._token_key)
+            for name, user in DEMO_USERS.items()
+        }
         os.environ.update(
             function_env(
                 self.template,
@@ -160,6 +173,13 @@ class LocalStack:
             json.dumps({"url": self.gateway.url, "dynamodb": self.ddb.endpoint, "pid": os.getpid()})
         )
 
+    def verify_token(self, token: str) -> dict[str, str]:
+        """The gateway's Cognito authorizer: the claims of a token this stack signed."""
+        if not self._token_key:
+            raise auth.InvalidToken("the stack has not started")
+        claims = auth.verify(token, self._token_key, datetime.now(UTC))
+        return auth.apigw_claims(claims)
+
     def stop(self) -> None:
         self.schedules.stop()
         self.streams.stop()
@@ -180,6 +200,7 @@ def _banner(stack: LocalStack) -> str:
             f"  Catalog links     GET  {stack.public_url}/c/<token>   (sent to leads as buttons)",
             f"  Bot API outbox    GET  {url}/_local/outbox   (admin chat {DEMO_ADMIN_CHAT})",
             f"  Health            GET  {url}/_local/health",
+            *_tokens_banner(stack),
             *_streams_banner(stack),
             *_schedules_banner(stack),
             f"  DynamoDB Local    {stack.ddb.endpoint}   data in {stack.data}",
@@ -188,6 +209,20 @@ def _banner(stack: LocalStack) -> str:
             "Ctrl-C stops everything.",
         ]
     )
+
+
+def _tokens_banner(stack: LocalStack) -> list[str]:
+    from local.seed import DEMO_USERS
+
+    url = stack.gateway.url
+    lines = [
+        f"  Dashboard tokens  GET  {url}/_local/tokens   (30 days; header Authorization: <token>)"
+    ]
+    for name, token in stack.tokens.items():
+        user = DEMO_USERS[name]
+        lines.append(f"                    {name}: {user.email} ({user.role}, {user.tenant_id})")
+        lines.append(f"                      {token}")
+    return lines
 
 
 def _streams_banner(stack: LocalStack) -> list[str]:

@@ -25,8 +25,9 @@ from types import ModuleType, TracebackType
 from typing import Any, Final, Self, cast
 from urllib.parse import parse_qs, parse_qsl, unquote, urlsplit
 
+from local.auth import ExpiredToken, InvalidToken, bearer_token
 from local.fake_telegram import FakeTelegram
-from local.template import HandlerRef, Route
+from local.template import CognitoAuthorizer, HandlerRef, Route
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 ACCOUNT_ID = "000000000000"
@@ -36,12 +37,17 @@ LAMBDA_TIMEOUT_S = 30.0
 LAMBDA_MEMORY_MB = 128
 
 LambdaHandler = Callable[[dict[str, Any], Any], Any]
+# An id token -> its claims as API Gateway passes them; raises InvalidToken (ExpiredToken).
+TokenVerifier = Callable[[str], Mapping[str, str]]
 Headers = list[tuple[str, str]]
 
 _BOT_METHOD = re.compile(r"^/_local/telegram/bot(?P<token>[^/]+)/(?P<method>[A-Za-z0-9_]+)$")
 _BUILTIN_LOCAL = frozenset({"health", "outbox", "telegram"})
 # Lambda computes Content-Length and the connection headers itself; never pass them through.
 _HOP_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
+# API Gateway's own answers when a Cognito authorizer refuses a request.
+_UNAUTHORIZED = {"message": "Unauthorized"}
+_EXPIRED = {"message": "The incoming token has expired"}
 _DEFAULT_FAULT_DESCRIPTIONS = {
     400: "Bad Request: chat not found",
     403: "Forbidden: bot was blocked by the user",
@@ -286,13 +292,19 @@ class LocalGateway:
         extra: Mapping[str, Callable[[], object]] | None = None,
         *,
         endpoints: Mapping[str, LocalEndpoint] | None = None,
+        verify_token: TokenVerifier | None = None,
         port: int = 0,
         host: str = "127.0.0.1",
         verbose: bool = False,
     ) -> None:
+        """`verify_token` checks the id tokens of routes behind a Cognito authorizer."""
         clash = _BUILTIN_LOCAL & (set(extra or {}) | set(endpoints or {}))
         if clash:
             raise ValueError(f"extra endpoints shadow built-in ones: {sorted(clash)}")
+        guarded = [f"{r.method} {r.path}" for r in routes if r.authorizer is not None]
+        if guarded and verify_token is None:
+            raise ValueError(f"routes behind an authorizer need verify_token: {guarded}")
+        self.verify_token = verify_token
         self.routes = list(routes)
         self.repo_root = repo_root
         self.fake_telegram = fake_telegram
@@ -366,6 +378,18 @@ class LocalGateway:
                 return route, params
         status = 403 if candidates else 404
         raise _HttpError(status, {"message": "Missing Authentication Token"})
+
+    def authorize(self, authorizer: CognitoAuthorizer, header: str | None) -> dict[str, str]:
+        """The caller's claims, or _HttpError 401 worded as API Gateway's Cognito authorizer."""
+        token = bearer_token(header)
+        if token is None or self.verify_token is None:
+            raise _HttpError(401, _UNAUTHORIZED)
+        try:
+            return dict(self.verify_token(token))
+        except ExpiredToken:
+            raise _HttpError(401, _EXPIRED) from None
+        except InvalidToken:
+            raise _HttpError(401, _UNAUTHORIZED) from None
 
     def function(self, route: Route) -> _Function:
         """Load `<code_uri>/<module>.py` once per function id and cache its handler."""
@@ -475,6 +499,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             headers.append(("Content-Type", "application/json"))
             if exc.body.get("message") == "Missing Authentication Token":
                 headers.append(("x-amzn-ErrorType", "MissingAuthenticationTokenException"))
+            elif exc.body in (_UNAUTHORIZED, _EXPIRED):
+                headers.append(("x-amzn-ErrorType", "UnauthorizedException"))
         except Exception:
             # A bug in the gateway itself: answer rather than drop the connection.
             traceback.print_exc(file=sys.stderr)
@@ -545,8 +571,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _invoke(self, path: str, query: str, body: bytes) -> tuple[int, Headers, bytes]:
         gateway = self.gateway
         route, params = gateway.resolve(self.command, path)
+        claims = None
+        if route.authorizer is not None:
+            claims = gateway.authorize(route.authorizer, self.headers.get(route.authorizer.header))
         request_id = str(uuid.uuid4())
         event = self._event(route, path, query, params, body, request_id)
+        if claims is not None:
+            event["requestContext"]["authorizer"] = {"claims": claims}
         try:
             function = gateway.function(route)
             context = LambdaContext(

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 from collections.abc import Mapping
 from dataclasses import replace
 
 from leadbot.domain import Catalog, Tenant
 from leadbot.services.runtime import Repositories
+from local.auth import User
 
 DEMO_TENANT_ID = "demo"
 DEMO_TELEGRAM_SECRET = "demo-telegram-secret"
 DEMO_ADMIN_CHAT = "900000001"
 DEMO_BOT_TOKEN = "100000001:demo-bot-token"
+# A second agency, so tests can show one tenant never sees another's data.
+DEMO2_TENANT_ID = "demo2"
+DEMO2_TELEGRAM_SECRET = "demo2-telegram-secret"
+DEMO2_ADMIN_CHAT = "900000002"
+DEMO2_BOT_TOKEN = "100000002:demo2-bot-token"
 # LINK_SIGNING_KEY_PARAM of the local stack (template.yaml with Env=local) and of the tests.
 LINK_SIGNING_KEY_PARAM = "/leadbot/local/link-signing-key"
+# Signs the local stack's development id tokens (local/auth.py); Cognito's own keys in AWS.
+DEV_TOKEN_KEY_PARAM = "/leadbot/local/dev-token-signing-key"
 DEMO_CATALOGS = (
     Catalog(
         catalog_id="marina-residences",
@@ -27,6 +36,20 @@ DEMO_CATALOGS = (
         url="https://demo-agency.example/brochures/price-list-2026.pdf",
     ),
 )
+
+
+def _demo_user(email: str, tenant_id: str, role: str) -> User:
+    # The sub is stable across restarts and machines, as a Cognito user's is across sign-ins.
+    sub = uuid.uuid5(uuid.NAMESPACE_URL, f"leadbot-local:{email}")
+    return User(sub=str(sub), email=email, tenant_id=tenant_id, role=role)
+
+
+# The users of the local stack's user pool: GET /_local/tokens answers a token for each key.
+DEMO_USERS: Mapping[str, User] = {
+    "admin": _demo_user("admin@demo.example", DEMO_TENANT_ID, "admin"),
+    "agent": _demo_user("agent@demo.example", DEMO_TENANT_ID, "agent"),
+    "demo2_agent": _demo_user("agent@demo2.example", DEMO2_TENANT_ID, "agent"),
+}
 
 
 def _param(tenant_id: str, name: str) -> str:
@@ -48,22 +71,39 @@ def demo_tenant(dashboard_url: str = "") -> Tenant:
     )
 
 
+def demo2_tenant(dashboard_url: str = "") -> Tenant:
+    return Tenant(
+        tenant_id=DEMO2_TENANT_ID,
+        name="Second Demo Homes",
+        currency="AED",
+        phone_region="AE",
+        timezone="Asia/Dubai",
+        admin_chats=(DEMO2_ADMIN_CHAT,),
+        dashboard_url=dashboard_url,
+        telegram_bot_token_param=_param(DEMO2_TENANT_ID, "telegram_bot_token"),
+        telegram_secret_param=_param(DEMO2_TENANT_ID, "telegram_webhook_secret"),
+    )
+
+
 def demo_secrets(stored: Mapping[str, str] | None = None) -> dict[str, str]:
     """What SSM holds in AWS, for the file-backed secrets of the local stack.
 
-    The link-signing key is generated, once: a key already in `stored` is kept, so links sent
-    before a restart still open.
+    The link-signing and dev-token keys are generated, once: a key already in `stored` is kept,
+    so links sent and tokens handed out before a restart still work.
     """
-    key = (stored or {}).get(LINK_SIGNING_KEY_PARAM) or secrets.token_urlsafe(32)
+    stored = stored or {}
     return {
         _param(DEMO_TENANT_ID, "telegram_bot_token"): DEMO_BOT_TOKEN,
         _param(DEMO_TENANT_ID, "telegram_webhook_secret"): DEMO_TELEGRAM_SECRET,
-        LINK_SIGNING_KEY_PARAM: key,
+        _param(DEMO2_TENANT_ID, "telegram_bot_token"): DEMO2_BOT_TOKEN,
+        _param(DEMO2_TENANT_ID, "telegram_webhook_secret"): DEMO2_TELEGRAM_SECRET,
+        LINK_SIGNING_KEY_PARAM: stored.get(LINK_SIGNING_KEY_PARAM) or secrets.token_urlsafe(32),
+        DEV_TOKEN_KEY_PARAM: stored.get(DEV_TOKEN_KEY_PARAM) or secrets.token_urlsafe(32),
     }
 
 
 def seed(repos: Repositories, dashboard_url: str = "") -> None:
-    """Create the demo tenant unless it exists (restarts keep admins registered since).
+    """Create the demo tenants unless they exist (restarts keep admins registered since).
 
     A demo tenant made before catalogs existed gets the demo catalogs.
     """
@@ -73,6 +113,10 @@ def seed(repos: Repositories, dashboard_url: str = "") -> None:
         tenant = repos.tenants.get(DEMO_TENANT_ID)
     except TenantNotFound:
         repos.tenants.put(demo_tenant(dashboard_url))
-        return
-    if not tenant.catalogs:
-        repos.tenants.put(replace(tenant, catalogs=DEMO_CATALOGS))
+    else:
+        if not tenant.catalogs:
+            repos.tenants.put(replace(tenant, catalogs=DEMO_CATALOGS))
+    try:
+        repos.tenants.get(DEMO2_TENANT_ID)
+    except TenantNotFound:
+        repos.tenants.put(demo2_tenant(dashboard_url))

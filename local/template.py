@@ -22,6 +22,9 @@ DEFAULT_TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
 
 _TABLE = "AWS::DynamoDB::Table"
 _FUNCTION = "AWS::Serverless::Function"
+_API = "AWS::Serverless::Api"
+# The Auth value that makes an event public under an Api's DefaultAuthorizer.
+NO_AUTHORIZER = "NONE"
 # "${!Literal}" is an escaped literal in Fn::Sub, not a variable.
 _SUB_VAR = re.compile(r"\$\{([^}!][^}]*)\}")
 
@@ -173,12 +176,22 @@ class TemplateError(ValueError):
 
 
 @dataclass(frozen=True)
+class CognitoAuthorizer:
+    """A COGNITO_USER_POOLS authorizer of an Api: the id token travels in `header`."""
+
+    name: str
+    header: str = "Authorization"
+
+
+@dataclass(frozen=True)
 class Route:
     method: str
     path: str
     function_id: str
     code_uri: str
     handler: str
+    # A Cognito user pool authorizer guards the route; None: public.
+    authorizer: CognitoAuthorizer | None = None
 
 
 def _globals(template: Mapping[str, Any]) -> dict[str, Any]:
@@ -217,7 +230,7 @@ def _events(template: Mapping[str, Any], kind: str) -> list[_Event]:
 
 
 def api_routes(template: Mapping[str, Any]) -> list[Route]:
-    """Every Api event of every serverless function, in template order."""
+    """Every Api event of every serverless function, in template order, with its authorizer."""
     return [
         Route(
             method=str(event.properties["Method"]).upper(),
@@ -225,9 +238,45 @@ def api_routes(template: Mapping[str, Any]) -> list[Route]:
             function_id=event.function_id,
             code_uri=event.code_uri,
             handler=event.handler,
+            authorizer=_route_authorizer(template, event),
         )
         for event in _events(template, "Api")
     ]
+
+
+def _route_authorizer(template: Mapping[str, Any], event: _Event) -> CognitoAuthorizer | None:
+    """The event's own Auth.Authorizer, else its Api's DefaultAuthorizer; NONE is public.
+
+    Only Cognito user pool authorizers without scopes run locally (id tokens); anything else
+    is refused rather than served unguarded.
+    """
+    where = f"{event.function_id}.Events.{event.name}"
+    api_ref = event.properties.get("RestApiId")
+    if api_ref is None:
+        auth: dict[str, Any] = {}  # the implicit ServerlessRestApi has no authorizers
+    else:
+        api_id = _logical_id(api_ref, None, f"{where}.RestApiId")
+        api = _resources(template, _API).get(api_id)
+        if api is None:
+            raise TemplateError(f"{where}: RestApiId {api_id} is not an AWS::Serverless::Api")
+        auth = api.get("Properties", {}).get("Auth") or {}
+    own = event.properties.get("Auth") or {}
+    if "AuthorizationScopes" in own:
+        raise TemplateError(f"{where}: the local stack does not support AuthorizationScopes")
+    name = own.get("Authorizer", auth.get("DefaultAuthorizer"))
+    if name is None or name == NO_AUTHORIZER:
+        return None
+    if name == "AWS_IAM":
+        raise TemplateError(f"{where}: the local stack does not support AWS_IAM authorization")
+    spec = (auth.get("Authorizers") or {}).get(name)
+    if spec is None:
+        raise TemplateError(f"{where}: authorizer {name!r} is not in its Api's Auth.Authorizers")
+    if "UserPoolArn" not in spec:
+        raise TemplateError(f"{where}: {name} is not a Cognito authorizer (no UserPoolArn)")
+    if spec.get("AuthorizationScopes"):
+        raise TemplateError(f"{where}: the local stack does not support AuthorizationScopes")
+    header = (spec.get("Identity") or {}).get("Header", "Authorization")
+    return CognitoAuthorizer(name=str(name), header=str(header))
 
 
 REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import socket
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -13,7 +14,8 @@ import pytest
 
 from leadbot.domain import Language
 from leadbot.i18n import t
-from local.seed import DEMO_TELEGRAM_SECRET, LINK_SIGNING_KEY_PARAM
+from local import auth
+from local.seed import DEMO_TELEGRAM_SECRET, DEV_TOKEN_KEY_PARAM, LINK_SIGNING_KEY_PARAM
 from tests.e2e.conftest import start_stack, stop_stack
 from tests.support import Updates
 
@@ -42,6 +44,7 @@ def test_a_second_stack_runs_beside_the_first_stops_on_ctrl_c_and_keeps_its_data
     assert httpx.get(f"{local_stack}/_local/health", timeout=5).status_code == 200
     dynamodb = json.loads((tmp_path / "stack.json").read_text())["dynamodb"]
     link_key = json.loads((tmp_path / "secrets.json").read_text())[LINK_SIGNING_KEY_PARAM]
+    token = httpx.get(f"{url}/_local/tokens", timeout=5).json()["agent"]
     lead = Updates(810_000_001)
     try:
         httpx.post(f"{url}/telegram/demo", json=lead.text("/start"), headers=HEADERS, timeout=10)
@@ -58,5 +61,8 @@ def test_a_second_stack_runs_beside_the_first_stops_on_ctrl_c_and_keeps_its_data
         # So did the link-signing key: catalog links sent before the restart still open.
         secrets = json.loads((tmp_path / "secrets.json").read_text())
         assert secrets[LINK_SIGNING_KEY_PARAM] == link_key
+        # And the dev-token key: tokens handed out before the restart still verify.
+        claims = auth.verify(token, secrets[DEV_TOKEN_KEY_PARAM].encode(), datetime.now(UTC))
+        assert claims["email"] == "agent@demo.example"
     finally:
         stop_stack(process)

@@ -1,0 +1,100 @@
+"""`python -m local` over HTTP: the demo users' dev tokens, the second tenant, public routes."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from local import auth
+from local.seed import (
+    DEMO2_TELEGRAM_SECRET,
+    DEMO_TELEGRAM_SECRET,
+    DEMO_USERS,
+    DEV_TOKEN_KEY_PARAM,
+)
+from tests.support import Updates
+
+pytestmark = pytest.mark.e2e
+
+
+def _key(stack_dir: Path) -> bytes:
+    secrets = json.loads((stack_dir / "secrets.json").read_text())
+    key: str = secrets[DEV_TOKEN_KEY_PARAM]
+    return key.encode()
+
+
+def test_local_tokens_are_the_demo_users_signed_by_the_stack(
+    local_stack: str, stack_dir: Path
+) -> None:
+    response = httpx.get(f"{local_stack}/_local/tokens", timeout=5)
+    assert response.status_code == 200
+    tokens = response.json()
+    assert set(tokens) == {"admin", "agent", "demo2_agent"}
+    now = datetime.now(UTC)
+    seen = {}
+    for name, token in tokens.items():
+        claims = auth.verify(token, _key(stack_dir), now)
+        seen[name] = (
+            claims["email"],
+            claims["custom:tenant_id"],
+            claims["custom:role"],
+            claims["sub"],
+        )
+        assert claims["exp"] - now.timestamp() > 29 * 86400
+    assert seen == {
+        name: (user.email, user.tenant_id, user.role, user.sub) for name, user in DEMO_USERS.items()
+    }
+    assert seen["admin"][1:3] == ("demo", "admin")
+    assert seen["agent"][1:3] == ("demo", "agent")
+    assert seen["demo2_agent"][1:3] == ("demo2", "agent")
+
+
+def test_the_stack_verifies_only_its_own_tokens(local_stack: str, stack_dir: Path) -> None:
+    tokens = httpx.get(f"{local_stack}/_local/tokens", timeout=5).json()
+    with pytest.raises(auth.InvalidToken):
+        auth.verify(tokens["admin"], b"some other stack's key", datetime.now(UTC))
+
+
+def _replies(url: str, chat: int) -> list[str]:
+    outbox = httpx.get(f"{url}/_local/outbox", timeout=5).json()
+    return [
+        call["payload"]["text"]
+        for call in outbox
+        if call["method"] == "sendMessage" and str(call["payload"]["chat_id"]) == str(chat)
+    ]
+
+
+def test_the_second_tenant_has_its_own_bot_and_secret(local_stack: str) -> None:
+    chat = 820_000_001
+    url = f"{local_stack}/telegram/demo2"
+    start = Updates(chat).text("/start")
+    wrong = httpx.post(
+        url, json=start, headers={"X-Telegram-Bot-Api-Secret-Token": DEMO_TELEGRAM_SECRET}
+    )
+    assert wrong.status_code == 401
+    right = httpx.post(
+        url, json=start, headers={"X-Telegram-Bot-Api-Secret-Token": DEMO2_TELEGRAM_SECRET}
+    )
+    assert right.status_code == 200
+    assert any("Second Demo Homes" in text for text in _replies(local_stack, chat))
+
+
+def test_the_webhook_and_catalog_links_need_no_token(local_stack: str) -> None:
+    chat = 820_000_002
+    response = httpx.post(
+        f"{local_stack}/telegram/demo",
+        json=Updates(chat).text("/start"),
+        headers={"X-Telegram-Bot-Api-Secret-Token": DEMO_TELEGRAM_SECRET},
+        timeout=10,
+    )
+    assert response.status_code == 200
+    assert _replies(local_stack, chat)
+    # A bad link is the function's own 404, not the authorizer's 401.
+    for method in ("GET", "HEAD"):
+        link = httpx.request(method, f"{local_stack}/c/not-a-token", timeout=5)
+        assert link.status_code == 404
+        assert link.headers["Content-Type"].startswith("text/plain")
