@@ -98,3 +98,51 @@ def test_the_webhook_and_catalog_links_need_no_token(local_stack: str) -> None:
         link = httpx.request(method, f"{local_stack}/c/not-a-token", timeout=5)
         assert link.status_code == 404
         assert link.headers["Content-Type"].startswith("text/plain")
+
+
+def test_agents_work_their_leads_over_http_and_only_their_tenants(local_stack: str) -> None:
+    tokens = httpx.get(f"{local_stack}/_local/tokens", timeout=5).json()
+    chat = 800_000_090
+    lead = Updates(chat, first_name="Board Walker")
+    for update in lead.qualification(phone="+971 50 909 0909"):
+        response = httpx.post(
+            f"{local_stack}/telegram/demo",
+            json=update,
+            headers={"X-Telegram-Bot-Api-Secret-Token": DEMO_TELEGRAM_SECRET},
+            timeout=10,
+        )
+        assert response.status_code == 200
+    for _ in range(2):  # the changes, then what scoring them wrote
+        assert httpx.post(f"{local_stack}/_local/streams/wait", timeout=60).status_code == 200
+
+    def api(method: str, path: str, token: str | None, **kw: object) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.request(method, f"{local_stack}{path}", headers=headers, timeout=10, **kw)  # type: ignore[arg-type]
+
+    assert api("GET", "/api/leads", None).status_code == 401
+    board = api("GET", "/api/leads", tokens["agent"], params={"q": "Board Walker"}).json()
+    [mine] = board["items"]
+    assert (mine["phone"], mine["status"], mine["temperature"]) == (
+        "+971509090909",
+        "qualified",
+        "hot",
+    )
+    lead_path = f"/api/leads/{mine['lead_id']}"
+    assert api("GET", lead_path, tokens["agent"]).json()["score_breakdown"]["qualification"] == 40
+
+    # The other agency's agent sees none of it, by list, by id, or by changing it.
+    assert (
+        api("GET", "/api/leads", tokens["demo2_agent"], params={"q": "Board"}).json()["items"] == []
+    )
+    for method, path, body in (
+        ("GET", lead_path, None),
+        ("GET", f"{lead_path}/timeline", None),
+        ("PATCH", lead_path, {"status": "lost", "lost_reason": "poached"}),
+    ):
+        answer = api(method, path, tokens["demo2_agent"], json=body)
+        assert answer.status_code == 404, path
+
+    changed = api("PATCH", lead_path, tokens["agent"], json={"status": "contacted"})
+    assert (changed.status_code, changed.json()["status"]) == (200, "contacted")
+    spec = api("GET", "/api/openapi.json", tokens["agent"]).json()
+    assert "/api/leads/{lead_id}/timeline" in spec["paths"]
