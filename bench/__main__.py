@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ WARM_MESSAGES = 300
 LEADS, PER_LEAD, CONCURRENCY = 100, 10, 100
 DECAY_LEADS, DECAY_DUE = 100_000, 1_000
 SCORE_BATCH = 100
+API_LEADS, API_REQUESTS = 10_000, 200
 HEADERS = {"X-Telegram-Bot-Api-Secret-Token": DEMO_TELEGRAM_SECRET}
 
 
@@ -488,33 +490,29 @@ def report_scoring(handler: Callable[..., Any], stack: LocalStack) -> None:
         )
 
 
-def decay_reads() -> dict[str, Any]:
-    """An hourly decay run over DECAY_LEADS scored leads of which DECAY_DUE are due."""
-    from datetime import UTC, datetime, timedelta
-
+def write_scored_leads(tenant_id: str, count: int, last_seen: Callable[[int], timedelta]) -> float:
+    """`count` scored leads written straight to the Leads table; lead n was last seen
+    `last_seen(n)` ago and scored then. Seconds taken."""
     from ulid import ULID
 
-    from leadbot.services import scores
-    from leadbot.services.runtime import _tables, repositories
+    from leadbot.services.runtime import _tables
     from leadbot.store import score_key
     from leadbot.store.scores import shard
 
     model = _tables().leads
     client = _tables().client()
     now = datetime.now(UTC)
-    due_every = DECAY_LEADS // DECAY_DUE
     breakdown = json.dumps({"engagement": 1, "qualification": 0, "recency": 20, "rules": []})
 
     def lead(n: int) -> dict[str, Any]:
         lead_id = str(ULID())
-        # Due: last seen 2 h ago, scored then (recency 20) and due to drop an hour ago.
-        # The rest: seen 10 minutes ago, due in 50 minutes (in the index, not yet due).
-        last = now - (timedelta(hours=2) if n % due_every == 0 else timedelta(minutes=10))
+        last = now - last_seen(n)
         item = model(
-            "decay-bench",
+            tenant_id,
             lead_id,
             channel="telegram",
             external_id=str(n),
+            name=f"Bench Lead {n}",
             stage="goal",
             status="qualifying",
             messages_count=1,
@@ -534,17 +532,33 @@ def decay_reads() -> dict[str, Any]:
         return {"PutRequest": {"Item": item.serialize()}}
 
     def write(first: int) -> None:
-        requests = [lead(n) for n in range(first, min(first + 25, DECAY_LEADS))]
+        requests = [lead(n) for n in range(first, min(first + 25, count))]
         while requests:
             left = client.batch_write_item(RequestItems={model.Meta.table_name: requests})
             requests = left.get("UnprocessedItems", {}).get(model.Meta.table_name, [])
 
     started = time.perf_counter()
     with ThreadPoolExecutor(4) as pool:
-        for done, _ in enumerate(pool.map(write, range(0, DECAY_LEADS, 25)), start=1):
+        for done, _ in enumerate(pool.map(write, range(0, count, 25)), start=1):
             if done % 800 == 0:
                 say(f"   … {done * 25:,} leads written")
-    loaded = time.perf_counter() - started
+    return time.perf_counter() - started
+
+
+def decay_reads() -> dict[str, Any]:
+    """An hourly decay run over DECAY_LEADS scored leads of which DECAY_DUE are due."""
+    from leadbot.services import scores
+    from leadbot.services.runtime import repositories
+
+    now = datetime.now(UTC)
+    due_every = DECAY_LEADS // DECAY_DUE
+    # Due: last seen 2 h ago, scored then (recency 20) and due to drop an hour ago.
+    # The rest: seen 10 minutes ago, due in 50 minutes (in the index, not yet due).
+    loaded = write_scored_leads(
+        "decay-bench",
+        DECAY_LEADS,
+        lambda n: timedelta(hours=2) if n % due_every == 0 else timedelta(minutes=10),
+    )
     started = time.perf_counter()
     with counting() as calls:
         report = scores.decay(repositories(), lambda tenant: None, now)  # type: ignore[arg-type,return-value]
@@ -574,7 +588,56 @@ def report_decay() -> None:
     say(f"   (writing the {DECAY_LEADS:,} leads took {result['load_seconds']:.0f} s)")
 
 
-PARTS = ("cold", "messages", "warm", "concurrency", "scoring", "decay")
+def api_list(stack: LocalStack) -> dict[str, Any]:
+    """GET /api/leads on a tenant of API_LEADS leads: requests per page, latency over HTTP."""
+    from local.auth import apigw_claims, id_claims
+    from local.gateway import load_handler as load
+    from local.seed import DEMO_USERS
+
+    loaded = write_scored_leads("demo", API_LEADS, lambda n: timedelta(minutes=n % 600))
+    # In-process, every DynamoDB request of one page counted, as Cognito's claims arrive.
+    route = next(r for r in api_routes(stack.template) if r.path == "/api/leads")
+    handler = load(REPO, route)
+    claims = apigw_claims(id_claims(DEMO_USERS["agent"], datetime.now(UTC)))
+    event = proxy_event(route.path, "GET", route.path, [], b"", query="limit=50")
+    event["requestContext"]["authorizer"] = {"claims": claims}
+    handler(event, lambda_context("ApiFunction"))  # warm
+    with counting() as calls:
+        response = handler(event, lambda_context("ApiFunction"))
+    assert response["statusCode"] == 200, response
+    page_requests = dict(calls)
+    # Over HTTP through the local gateway (token checked), walking pages as the board scrolls.
+    token = httpx.get(f"{stack.gateway.url}/_local/tokens").json()["agent"]
+    client = httpx.Client(base_url=stack.gateway.url, headers={"Authorization": token})
+    durations, cursor = [], None
+    for _ in range(API_REQUESTS):
+        params = {"limit": "50", **({"cursor": cursor} if cursor else {})}
+        started = time.perf_counter()
+        answer = client.get("/api/leads", params=params)
+        durations.append((time.perf_counter() - started) * 1000)
+        assert answer.status_code == 200, answer.text
+        cursor = answer.json()["next_cursor"]
+    durations.sort()
+    return {
+        "load_seconds": loaded,
+        "page_requests": page_requests,
+        "p50_ms": statistics.median(durations),
+        "p95_ms": durations[int(len(durations) * 0.95) - 1],
+    }
+
+
+def report_api(stack: LocalStack) -> None:
+    say(f"\n7. GET /api/leads: a tenant of {API_LEADS:,} leads, pages of 50")
+    result = api_list(stack)
+    requests = ", ".join(f"{op} {n}" for op, n in sorted(result["page_requests"].items()))
+    say(f"   DynamoDB requests for one page: {requests}   (target: 1 query)")
+    say(
+        f"   over HTTP, {API_REQUESTS} pages: p50 {result['p50_ms']:.1f} ms   "
+        f"p95 {result['p95_ms']:.1f} ms   (writing the leads took {result['load_seconds']:.0f} s)"
+    )
+
+
+PARTS = ("cold", "messages", "warm", "concurrency", "scoring", "decay", "api")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -606,6 +669,8 @@ def main(argv: list[str] | None = None) -> int:
                 report_scoring(handler, stack)
             if "decay" in parts:
                 report_decay()
+            if "api" in parts:
+                report_api(stack)
         finally:
             stack.stop()
     return 0
