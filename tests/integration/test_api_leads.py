@@ -227,7 +227,7 @@ def test_moving_a_lead_along_the_pipeline_and_noting_it(board: InProcessStack) -
     [
         ({"status": "lost"}, "a lost lead needs a lost_reason"),
         ({"status": "won", "lost_reason": "x"}, "lost_reason goes with status lost"),
-        ({}, "nothing to change: give a status or a note"),
+        ({}, "nothing to change: give a status, a note or bot_paused"),
         ({"note": "   "}, "a note cannot be empty"),
         ({"status": "promoted"}, "the request is not valid"),
         ({"note": "x" * 4001}, "the request is not valid"),
@@ -253,3 +253,48 @@ def test_the_served_openapi_is_the_committed_one(board: InProcessStack) -> None:
         "/api/leads/{lead_id}",
         "/api/leads/{lead_id}/timeline",
     }
+
+
+def test_an_agent_takes_over_the_bot_stays_silent_until_handed_back(
+    board: InProcessStack,
+) -> None:
+    lead_id = _lead_id(board, WARM)
+    path = f"/api/leads/{lead_id}"
+    status, sent = api_call("POST", f"{path}/messages", AGENT, body={"text": "Hi Wale, Sara here"})
+    assert (status, sent["status"], sent["bot_paused"]) == (200, "sent", True)
+    assert board.last_text(WARM) == "Hi Wale, Sara here"
+    assert api_call("GET", path, AGENT)[1]["bot_paused"] is True
+
+    replies = len(board.sent(WARM))
+    wale = Updates(WARM, first_name="Wale")
+    board.post(wale.text("Great, call me at 5"))
+    assert len(board.sent(WARM)) == replies  # the bot said nothing
+    assert api_call("GET", path, AGENT)[1]["engagement"]["messages"] == 4  # but it counted
+
+    status, lead = api_call("PATCH", path, AGENT, body={"bot_paused": False})
+    assert (status, lead["bot_paused"]) == (200, False)
+    board.post(wale.press("property_type:villa"))
+    assert len(board.sent(WARM)) == replies + 1  # the bot is back
+
+    _, page = api_call("GET", f"{path}/timeline", AGENT, query="limit=10")
+    kinds = [(i["kind"], i["text"], i["detail"].get("by")) for i in reversed(page["items"])]
+    taken = kinds.index(("event", "bot_paused", "agent@demo.example"))
+    assert kinds[taken + 1] == ("outbound", "Hi Wale, Sara here", "agent@demo.example")
+    assert ("event", "bot_resumed", "agent@demo.example") in kinds[taken + 2 :]
+
+
+def test_agent_messages_are_refused_when_they_cannot_go(board: InProcessStack) -> None:
+    lead_id = _lead_id(board, COLD)
+    path = f"/api/leads/{lead_id}/messages"
+    assert api_call("POST", path, None, body={"text": "hi"})[0] == 401
+    assert api_call("POST", path, OTHER_TENANT_AGENT, body={"text": "hi"})[0] == 404
+    assert api_call("POST", path, AGENT, body={"text": ""})[0] == 400
+    assert api_call("POST", path, AGENT, body={"text": "   "})[1]["message"] == (
+        "a message cannot be empty"
+    )
+    board.post(Updates(COLD).text("/stop"))
+    status, body = api_call("POST", path, AGENT, body={"text": "please reconsider"})
+    assert (status, body["message"]) == (
+        409,
+        "the lead opted out: no messages until it writes again",
+    )

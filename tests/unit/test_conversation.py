@@ -360,3 +360,13 @@ def test_a_catalog_request_before_qualifying_is_just_an_invalid_answer() -> None
     lead, decision = run(at_stage(Stage.BUDGET), text("brochure"))
     assert lead.stage is Stage.BUDGET and lead.invalid_answers == 1
     assert all(o.links == () for o in decision.outbound)
+
+
+def test_while_an_agent_has_taken_over_the_bot_counts_but_says_nothing() -> None:
+    paused = replace(new_lead(), stage=Stage.BUDGET, language=Language.EN, bot_paused=True)
+    decision = step(paused, event(EventKind.TEXT, "around 2M"), CTX)
+    assert decision.outbound == ()
+    assert decision.lead.messages_count == paused.messages_count + 1
+    assert (decision.lead.stage, decision.lead.budget) == (Stage.BUDGET, None)
+    stopped = step(paused, event(EventKind.TEXT, "STOP"), CTX)
+    assert stopped.lead.opted_out  # opting out is honoured even then

@@ -142,11 +142,11 @@ def test_the_api_function_may_read_and_update_leads_but_never_scan_or_delete() -
             {"Fn::GetAtt": ["TimelineTable", "Arn"]},
         ),
         "Tenants": (["dynamodb:GetItem"], {"Fn::GetAtt": ["TenantsTable", "Arn"]}),
-        "LinkSigningKey": (
+        "TenantSecrets": (
             ["ssm:GetParameter"],
             {
                 "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}"
-                ":parameter/leadbot/${Env}/link-signing-key"
+                ":parameter/leadbot/${Env}/*"
             },
         ),
     }

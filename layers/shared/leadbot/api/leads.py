@@ -18,6 +18,7 @@ from leadbot.domain import (
 )
 from leadbot.services import leads as use
 from leadbot.services.runtime import repositories
+from leadbot.services.telegram import telegram_client
 from leadbot.store import ScoredLead
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ bare
@@ -67,6 +68,7 @@ class LeadDetail(LeadSummary):
     lost_reason: str | None
     opted_out: bool
     unreachable: bool
+    bot_paused: bool = Field(description="an agent took over; the bot stays silent")
     phone_captured_at: datetime | None
     score_breakdown: dict[str, Any] = Field(description="each part and each rule that fired")
     scored_at: datetime | None
@@ -95,6 +97,17 @@ class LeadChange(BaseModel):
     status: LeadStatus | None = None
     lost_reason: str | None = Field(default=None, max_length=500)
     note: str | None = Field(default=None, max_length=4000)
+    bot_paused: bool | None = Field(default=None, description="false hands the lead back")
+
+
+class AgentMessage(BaseModel):
+    text: str = Field(min_length=1, max_length=4096)
+
+
+class MessageSent(BaseModel):
+    status: str = Field(description="sent, failed, blocked or rate_limited")
+    message_id: str | None
+    bot_paused: bool
 
 
 @router.get("", summary="Leads, hottest first", response_description="one page of leads")
@@ -139,8 +152,29 @@ def change_lead(lead_id: LeadId, change: LeadChange) -> LeadDetail:
         status=change.status,
         lost_reason=change.lost_reason,
         note=change.note,
+        bot_paused=change.bot_paused,
     )
     return _detail(updated)
+
+
+@router.post(
+    "/<lead_id>/messages", summary="Write to the lead through its channel (pauses the bot)"
+)
+def send_message(lead_id: LeadId, message: AgentMessage) -> MessageSent:
+    who = caller(router)
+    sent = use.send_message(
+        repositories(),
+        who.tenant_id,
+        lead_id,
+        message.text,
+        by=who.name,
+        messenger_for=telegram_client,
+    )
+    return MessageSent(
+        status=sent.delivery.status.value,
+        message_id=sent.delivery.message_id,
+        bot_paused=sent.bot_paused,
+    )
 
 
 @router.get("/<lead_id>/timeline", summary="The lead's messages and events, newest first")
@@ -200,6 +234,7 @@ def _detail(scored: ScoredLead) -> LeadDetail:
         lost_reason=lead.lost_reason,
         opted_out=lead.opted_out,
         unreachable=lead.unreachable,
+        bot_paused=lead.bot_paused,
         phone_captured_at=lead.phone_captured_at,
         score_breakdown=state.breakdown,
         scored_at=state.scored_at,

@@ -59,6 +59,8 @@ def step(lead: Lead, event: InboundEvent, ctx: Ctx) -> Decision:
     if event.kind is EventKind.STOP or (event.kind is EventKind.TEXT and is_stop_word(event.text)):
         lead = replace(lead, opted_out=True)
         return _say(lead, Outbound(text=t("stop.confirm", _lang(lead, ctx)), remove_keyboard=True))
+    if lead.bot_paused:
+        return Decision(lead=lead)  # an agent is talking with the lead: counted, not answered
     if event.kind is EventKind.START:
         return _start(lead, event, ctx)
     if lead.opted_out:

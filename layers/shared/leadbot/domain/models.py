@@ -101,6 +101,7 @@ class Lead:
     voice_count: int = 0
     invalid_answers: int = 0
     opted_out: bool = False
+    bot_paused: bool = False  # an agent took over: the bot listens and stays silent
     unreachable: bool = False
     created_at: datetime
     updated_at: datetime

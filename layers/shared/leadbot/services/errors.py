@@ -29,3 +29,9 @@ class Forbidden(WebhookRejected):
     """The caller is known but its role may not do this (an agent on an admin route)."""
 
     status = 403
+
+
+class Conflict(WebhookRejected):
+    """The request is fine but the lead's state forbids it now (an opted-out lead)."""
+
+    status = 409

@@ -10,15 +10,19 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from leadbot.domain import (
+    Delivery,
     Language,
     LeadConflict,
     LeadNotFound,
     LeadStatus,
+    Outbound,
     Temperature,
+    Tenant,
     TimelineEntry,
     TimelineKind,
 )
-from leadbot.services.errors import BadRequest
+from leadbot.services.errors import BadRequest, Conflict
+from leadbot.services.inbound import Messenger, record
 from leadbot.services.runtime import Repositories
 from leadbot.store import Key, ScoredLead
 
@@ -130,15 +134,17 @@ def update_lead(
     status: LeadStatus | None = None,
     lost_reason: str | None = None,
     note: str | None = None,
+    bot_paused: bool | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> ScoredLead:
-    """Move the lead along the pipeline and/or add a note; each is a Timeline event."""
+    """Move the lead along the pipeline, pause or resume the bot, add a note; each is a
+    Timeline event."""
     if status is LeadStatus.LOST and not (lost_reason or "").strip():
         raise BadRequest("a lost lead needs a lost_reason")
     if lost_reason is not None and status is not LeadStatus.LOST:
         raise BadRequest("lost_reason goes with status lost")
-    if status is None and note is None:
-        raise BadRequest("nothing to change: give a status or a note")
+    if status is None and note is None and bot_paused is None:
+        raise BadRequest("nothing to change: give a status, a note or bot_paused")
     if note is not None and not note.strip():
         raise BadRequest("a note cannot be empty")
     for _ in range(MAX_CONFLICT_RETRIES):
@@ -159,6 +165,9 @@ def update_lead(
             entries.append(
                 TimelineEntry(kind=TimelineKind.EVENT, at=at, text="status_changed", detail=detail)
             )
+        if bot_paused is not None and bot_paused is not before.bot_paused:
+            after = replace(after, bot_paused=bot_paused, updated_at=at)
+            entries.append(_bot_event(bot_paused, by, at))
         try:
             repos.leads.save(before, after)
         except LeadConflict:
@@ -176,6 +185,61 @@ def update_lead(
             repos.timeline.append(tenant_id, lead_id, entries)
         return lead(repos, tenant_id, lead_id)
     raise LeadConflict(lead_id)
+
+
+def _bot_event(paused: bool, by: str, at: datetime) -> TimelineEntry:
+    text = "bot_paused" if paused else "bot_resumed"
+    return TimelineEntry(kind=TimelineKind.EVENT, at=at, text=text, detail={"by": by})
+
+
+@dataclass(frozen=True)
+class Sent:
+    delivery: Delivery
+    bot_paused: bool
+
+
+def send_message(
+    repos: Repositories,
+    tenant_id: str,
+    lead_id: str,
+    text: str,
+    *,
+    by: str,
+    messenger_for: Callable[[Tenant], Messenger],
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Sent:
+    """An agent writes to the lead through its channel. Taking over pauses the bot, so it
+    never talks over the agent; PATCH bot_paused=false hands the lead back."""
+    if not text.strip():
+        raise BadRequest("a message cannot be empty")
+    tenant = repos.tenants.get(tenant_id)
+    for _ in range(MAX_CONFLICT_RETRIES):
+        before = repos.leads.get(tenant_id, lead_id)  # LeadNotFound for another tenant's id
+        if before.opted_out:
+            raise Conflict("the lead opted out: no messages until it writes again")
+        if before.bot_paused:
+            break
+        at = now()
+        try:
+            repos.leads.save(before, replace(before, bot_paused=True, updated_at=at))
+        except LeadConflict:
+            continue
+        repos.timeline.append(tenant_id, lead_id, [_bot_event(True, by, at)])
+        break
+    else:
+        raise LeadConflict(lead_id)
+    delivery = messenger_for(tenant).send(before.external_id, Outbound(text=text.strip()))
+    entry = TimelineEntry(
+        kind=TimelineKind.OUTBOUND,
+        at=now(),
+        channel=before.channel,
+        text=text.strip(),
+        detail={"by": by, **({"error": delivery.error} if delivery.error else {})},
+        status=delivery.status,
+        message_id=delivery.message_id,
+    )
+    record(repos, tenant_id, lead_id, [entry])
+    return Sent(delivery=delivery, bot_paused=True)
 
 
 # -- cursors: opaque to clients, checked on the way back in ------------------------------------

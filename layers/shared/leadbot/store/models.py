@@ -121,6 +121,7 @@ class LeadModel(Model):
     voice_count = NumberAttribute(default=0)
     invalid_answers = NumberAttribute(default=0)
     opted_out = BooleanAttribute(default=False)
+    bot_paused = BooleanAttribute(default=False)
     unreachable = BooleanAttribute(default=False)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
