@@ -475,6 +475,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def do_OPTIONS(self) -> None:
         self._dispatch()
 
+    def __getattr__(self, name: str) -> Any:
+        # API Gateway answers every method (403 where it has no route); http.server would
+        # answer 501 for any method without a do_ handler (TRACE, QUERY, …).
+        if name.startswith("do_") and name[3:].isalpha():
+            return self._dispatch
+        raise AttributeError(name)
+
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass  # _dispatch logs one line with the timing instead
 

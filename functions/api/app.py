@@ -6,7 +6,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadbot.api import app
+from leadbot.api import handle
 
 logger = Logger()
 
@@ -15,4 +15,4 @@ logger = Logger()
     correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
 )
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app().resolve(event, context)
+    return handle(event, context)

@@ -298,3 +298,30 @@ def test_agent_messages_are_refused_when_they_cannot_go(board: InProcessStack) -
         409,
         "the lead opted out: no messages until it writes again",
     )
+
+
+def test_bodies_that_are_not_json_are_refused_before_anything_reads_them(
+    board: InProcessStack,
+) -> None:
+    from leadbot.api import handle
+    from local.gateway import proxy_event
+
+    lead_id = _lead_id(board, HOT)
+    path = f"/api/leads/{lead_id}"
+    for content_type, body, expected in (
+        ("multipart/form-data", b'{"note": "x"}', 415),
+        ("application/json", b"\xdf\x0f\xa0,", 400),
+        ("application/json", b'{"note": ', 400),
+    ):
+        event = proxy_event(
+            "/api/leads/{lead_id}",
+            "PATCH",
+            path,
+            [("Content-Type", content_type)],
+            body,
+            params={"lead_id": lead_id},
+        )
+        event["requestContext"]["authorizer"] = {"claims": dict(AGENT)}
+        answer = handle(event, lambda_context("ApiFunction"))
+        assert answer["statusCode"] == expected, (content_type, body)
+        assert json.loads(answer["body"])["message"]

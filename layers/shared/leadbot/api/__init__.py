@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from functools import cache
 from typing import Any
@@ -27,6 +29,34 @@ def app() -> APIGatewayRestResolver:
         return Response(200, "application/json", openapi_json(resolver))
 
     return resolver
+
+
+def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """One API Gateway event. Bodies are JSON: another type is 415 and a body that is not
+    JSON is 400 before validation tries to parse them (Powertools fails on a form body
+    without a boundary, or bytes that are not UTF-8: the client's mistakes, never a 5xx)."""
+    body = event.get("body")
+    if body:
+        headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+        content_type = (headers.get("content-type") or "application/json").split(";")[0]
+        if content_type.strip().lower() != "application/json":
+            return _refusal(415, "send the body as JSON (Content-Type: application/json)")
+        try:
+            raw = base64.b64decode(body) if event.get("isBase64Encoded") else body
+            json.loads(raw)
+        except (ValueError, binascii.Error):
+            return _refusal(400, "the body is not valid JSON")
+    answer: dict[str, Any] = app().resolve(event, context)
+    return answer
+
+
+def _refusal(status: int, message: str) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps({"message": message}),
+        "isBase64Encoded": False,
+    }
 
 
 def openapi_json(resolver: APIGatewayRestResolver | None = None) -> str:
