@@ -38,8 +38,11 @@ class S3Exports:
     def _s3(self) -> Any:
         if self._client is None:  # only an export that needs it pays for the client
             import boto3
+            from botocore.config import Config
 
-            self._client = boto3.client("s3", region_name=self._region)
+            # SigV4 links (X-Amz-Expires): every region accepts them, some only them.
+            config = Config(signature_version="s3v4")
+            self._client = boto3.client("s3", region_name=self._region, config=config)
         return self._client
 
     def put(self, tenant_id: str, filename: str, body: bytes, content_type: str) -> StoredExport:
