@@ -18,6 +18,7 @@ import httpx
 
 from local import auth
 from local.dynamodb_local import DynamoDBLocal, jar_dir
+from local.exports import exports_endpoint
 from local.fake_telegram import FakeTelegram
 from local.gateway import LocalGateway
 from local.schedules import Schedules
@@ -47,10 +48,13 @@ def function_env(
     secrets: Path,
     api: str,
     public_url: str,
+    exports: Path | None = None,
 ) -> dict[str, str]:
     """Every function's environment from template.yaml, with local tables, secrets and APIs.
 
     `public_url` is where leads' browsers reach the gateway (catalog links point there).
+    `exports` is the folder that stands in for the exports bucket (no S3 here); the gateway
+    serves it at /_local/exports (local.exports).
     """
     refs = {
         **names,
@@ -58,6 +62,7 @@ def function_env(
         "DashboardUrl": "",
         "LogLevel": "WARNING",
         "PublicApiUrl": public_url,
+        "ExportsBucket": "",
     }
     env: dict[str, str] = {}
     for function_id in _local_functions(template):
@@ -71,6 +76,8 @@ def function_env(
         SECRETS_SOURCE=f"file:{secrets}",
         TELEGRAM_API_BASE=api,
     )
+    if exports is not None:
+        env.update(EXPORTS_DIR=str(exports), EXPORTS_URL_BASE=f"{public_url}/_local/exports")
     return env
 
 
@@ -120,7 +127,11 @@ class LocalStack:
             REPO,
             self.fake,
             {"tokens": lambda: self.tokens},
-            endpoints={**self.streams.endpoints(), **self.schedules.endpoints()},
+            endpoints={
+                **self.streams.endpoints(),
+                **self.schedules.endpoints(),
+                "exports": exports_endpoint(data / "exports"),
+            },
             verify_token=self.verify_token,
             port=port,
             verbose=False,
@@ -160,6 +171,7 @@ class LocalStack:
                 secrets,
                 self.telegram_api,
                 self.public_url,
+                self.data / "exports",
             )
         )
         client = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=self.ddb.endpoint)

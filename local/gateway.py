@@ -78,11 +78,15 @@ NO_BODY: Final = object()
 
 @dataclass(frozen=True)
 class LocalResponse:
-    """`body` goes out as JSON; `allow` lists the methods of a 405."""
+    """`body` goes out as JSON, unless `raw` bytes of `content_type` are given; `allow` lists
+    the methods of a 405."""
 
     status: int
     body: object = NO_BODY
     allow: str | None = None
+    raw: bytes | None = None
+    content_type: str = "application/json"
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 LocalEndpoint = Callable[[LocalRequest], LocalResponse]
@@ -688,9 +692,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         except Exception as exc:
             traceback.print_exc(file=sys.stderr)
             raise _HttpError(500, {"message": f"{prefix} failed: {exc}"}) from None
-        headers: Headers = [("Content-Type", "application/json")]
+        headers: Headers = [("Content-Type", response.content_type), *response.headers]
         if response.allow is not None:
             headers.append(("Allow", response.allow))
+        if response.raw is not None:
+            return response.status, headers, response.raw
         payload = b"" if response.body is NO_BODY else _json_body(response.body)
         return response.status, headers, payload
 

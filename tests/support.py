@@ -334,14 +334,34 @@ def api_call(
 ) -> tuple[int, Any]:
     """Call the API function in-process as API Gateway would after its Cognito authorizer:
     the route matched from template.yaml, the verified claims in the request context."""
+    response = api_response(method, path, claims, body, query)
+    text = response.get("body") or ""
+    is_json = "json" in str(response.get("headers", {}).get("Content-Type", "")) or text[:1] in "{["
+    return response["statusCode"], json.loads(text) if is_json and text else text
+
+
+def api_response(
+    method: str,
+    path: str,
+    claims: dict[str, str] | None,
+    body: Any = None,
+    query: str = "",
+) -> dict[str, Any]:
+    """As api_call, but the function's whole proxy response (headers, isBase64Encoded)."""
     from local.gateway import match_path
 
-    for route in api_routes(load_template()):
-        params = match_path(route.path, path)
-        if route.method == method and params is not None:
-            break
-    else:
+    # The most literal template wins (/api/leads/export over /api/leads/{lead_id}), as in AWS.
+    matches = sorted(
+        (
+            (route, params)
+            for route in api_routes(load_template())
+            if route.method == method and (params := match_path(route.path, path)) is not None
+        ),
+        key=lambda found: len(found[1]),
+    )
+    if not matches:
         raise AssertionError(f"no route {method} {path} in template.yaml")
+    route, params = matches[0]
     raw = b"" if body is None else json.dumps(body).encode()
     event = proxy_event(
         route.path,
@@ -354,7 +374,5 @@ def api_call(
     )
     if claims is not None:
         event["requestContext"]["authorizer"] = {"claims": dict(claims)}
-    response = load_handler(REPO, route)(event, lambda_context(route.function_id))
-    text = response.get("body") or ""
-    is_json = "json" in str(response.get("headers", {}).get("Content-Type", "")) or text[:1] in "{["
-    return response["statusCode"], json.loads(text) if is_json and text else text
+    response: dict[str, Any] = load_handler(REPO, route)(event, lambda_context(route.function_id))
+    return response

@@ -149,8 +149,28 @@ def test_the_api_function_may_read_and_update_leads_but_never_scan_or_delete() -
                 ":parameter/leadbot/${Env}/*"
             },
         ),
+        "Exports": (
+            ["s3:GetObject", "s3:PutObject"],
+            {"Fn::Sub": "${ExportsBucket.Arn}/exports/*"},
+        ),
     }
     assert all(s["Effect"] == "Allow" for s in policy["Statement"])
+
+
+def test_exports_bucket_is_private_encrypted_and_short_lived() -> None:
+    template = load_template()
+    bucket = template["Resources"]["ExportsBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    (sse,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert sse["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    (rule,) = bucket["LifecycleConfiguration"]["Rules"]
+    assert (rule["Status"], rule["ExpirationInDays"]) == ("Enabled", 1)
+    api = template["Resources"]["Api"]["Properties"]
+    assert api["BinaryMediaTypes"] == [
+        "application~1vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    ]
+    routes = {(r.method, r.path) for r in api_routes(template) if r.function_id == "ApiFunction"}
+    assert {("GET", "/api/leads/export"), ("GET", "/api/stats")} <= routes
 
 
 def test_no_function_environment_refers_to_the_api_it_sits_behind() -> None:

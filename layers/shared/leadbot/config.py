@@ -43,6 +43,13 @@ class Settings:
     # The SSM parameter of the key that signs catalog links; "" means /leadbot/<env>/….
     link_signing_key_param: str = ""
     tenant_cache_seconds: float = 60.0
+    # Lead exports too big to answer inline: an S3 bucket in AWS; on the local stack (no S3) a
+    # folder the local gateway serves under `exports_url_base`.
+    exports_bucket: str = ""
+    exports_dir: str = ""
+    exports_url_base: str = ""
+    # Lambda answers at most 6 MB; an export whose response body would be bigger goes to storage.
+    export_inline_max_bytes: int = 5_000_000
     idempotency_seconds: int = 86_400
 
     @property

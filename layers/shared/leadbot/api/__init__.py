@@ -17,11 +17,14 @@ OPENAPI_VERSION = "1.0.0"
 @cache
 def app() -> APIGatewayRestResolver:
     """The resolver with every router; built once per warm Lambda."""
-    from leadbot.api import catalog, errors, leads
+    from leadbot.api import catalog, errors, exports, leads, stats
 
     resolver = APIGatewayRestResolver(enable_validation=True)
     resolver.include_router(catalog.router)
+    # Before /api/leads/<lead_id>, though Powertools tries literal paths first anyway.
+    resolver.include_router(exports.router)
     resolver.include_router(leads.router, prefix="/api/leads")
+    resolver.include_router(stats.router)
     errors.register(resolver)
 
     @resolver.get("/api/openapi.json", include_in_schema=False)

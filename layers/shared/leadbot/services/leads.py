@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -31,6 +31,8 @@ MAX_PAGE = 100
 # filter must not make one request read a whole tenant.
 MAX_EXAMINED = 1_000
 MAX_CONFLICT_RETRIES = 5
+# Items per DynamoDB request when a report walks a whole tenant (a page stays under 1 MB).
+WALK_PAGE = 500
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,6 +95,17 @@ def list_leads(
         if len(items) == limit or examined == MAX_EXAMINED:
             break
     return Page(items=items, next_cursor=encode_cursor(walk.resume_key()))
+
+
+def every_lead(repos: Repositories, tenant_id: str, filters: LeadFilter) -> Iterator[ScoredLead]:
+    """Every scored lead of the tenant that matches, hottest first (exports, stats).
+
+    Reads the tenant's whole by_score index, one query per WALK_PAGE leads, whatever the
+    filters: a report is not paged, so it pays for every lead once.
+    """
+    for scored in repos.pages.by_score(tenant_id, None, page_size=WALK_PAGE):
+        if filters.matches(scored):
+            yield scored
 
 
 def lead(repos: Repositories, tenant_id: str, lead_id: str) -> ScoredLead:

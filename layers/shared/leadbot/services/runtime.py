@@ -22,6 +22,7 @@ from leadbot.store import (
     TimelineRepository,
     bind,
 )
+from leadbot.store.exports import ExportStore, LocalExports, S3Exports
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,17 @@ def repositories() -> Repositories:
         scores=ScoreRepository(tables),
         pages=LeadPages(tables),
     )
+
+
+@cache
+def export_store() -> ExportStore | None:
+    """Where big exports go: the S3 bucket in AWS, a folder on the local stack, else nowhere."""
+    s = settings()
+    if s.exports_bucket:
+        return S3Exports(s.exports_bucket, s.region)
+    if s.exports_dir:
+        return LocalExports(Path(s.exports_dir), s.exports_url_base)
+    return None
 
 
 def dynamodb_client() -> Any:
@@ -107,5 +119,12 @@ def reset() -> None:
     """Forget every cached client and setting (tests change the environment between cases)."""
     from leadbot.config import settings as cached_settings
 
-    for cached in (cached_settings, _tables, repositories, http_client, _secret_reader):
+    for cached in (
+        cached_settings,
+        _tables,
+        repositories,
+        http_client,
+        _secret_reader,
+        export_store,
+    ):
         cached.cache_clear()
