@@ -49,7 +49,9 @@ def test_commissions(
     broker: str,
     platform: str,
 ) -> None:
-    shares = commissions(Money(amount=D(value), currency=currency), D(broker_rate), D(platform_rate))
+    shares = commissions(
+        Money(amount=D(value), currency=currency), D(broker_rate), D(platform_rate)
+    )
     assert (str(shares.broker.amount), str(shares.platform.amount)) == (broker, platform)
     assert shares.broker.currency == shares.platform.currency == currency
 
@@ -72,7 +74,14 @@ def test_money_is_never_a_float() -> None:
 
 
 def test_minor_units() -> None:
-    assert [minor_units(c) for c in ("AED", "INR", "USD", "JPY", "KWD", "XYZ")] == [2, 2, 2, 0, 3, 2]
+    assert [minor_units(c) for c in ("AED", "INR", "USD", "JPY", "KWD", "XYZ")] == [
+        2,
+        2,
+        2,
+        0,
+        3,
+        2,
+    ]
     assert str(to_minor(D("2500000"), "AED")) == "2500000.00"
     assert str(to_minor(D("2.675"), "USD")) == "2.68"  # half up, where a float gives 2.67
     assert fits_currency(D("10.50"), "AED") and not fits_currency(D("10.505"), "AED")

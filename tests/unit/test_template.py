@@ -102,6 +102,8 @@ def test_table_specs() -> None:
         "LeadsTable": None,
         "TimelineTable": "expires_at",
         "IdempotencyTable": "expiration",
+        "BrokersTable": None,
+        "DealsTable": None,
     }
 
 

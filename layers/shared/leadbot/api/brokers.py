@@ -77,7 +77,16 @@ def get_broker(broker_id: BrokerId) -> BrokerOut:
     return _out(use.broker(repositories(), caller(router).tenant_id, broker_id))
 
 
-@router.post("", summary="Add a broker (admins)")
+@router.post(
+    "",
+    summary="Add a broker (admins)",
+    responses={
+        201: {
+            "description": "the new broker",
+            "content": {"application/json": {"model": BrokerOut}},
+        }
+    },
+)
 def create_broker(new: NewBroker) -> Response[dict[str, Any]]:
     who = admin(router)
     created = use.create_broker(repositories(), who.tenant_id, **new.model_dump())

@@ -131,7 +131,13 @@ def get_deal(deal_id: DealId) -> DealOut:
     return _out(use.deal(repositories(), caller(router).tenant_id, deal_id))
 
 
-@router.post("", summary="Record a deal on a lead; commissions from the agency's rates")
+@router.post(
+    "",
+    summary="Record a deal on a lead; commissions from the agency's rates",
+    responses={
+        201: {"description": "the new deal", "content": {"application/json": {"model": DealOut}}}
+    },
+)
 def create_deal(new: NewDeal) -> Response[dict[str, Any]]:
     who = caller(router)
     created = use.create_deal(

@@ -155,7 +155,7 @@ class DealRepository:
 
 
 def _deal_item(deal: Deal) -> dict[str, Any]:
-    return {
+    data: dict[str, Any] = {
         "tenant_id": deal.tenant_id,
         "deal_id": deal.deal_id,
         "lead_id": deal.lead_id,
@@ -169,8 +169,10 @@ def _deal_item(deal: Deal) -> dict[str, Any]:
         "platform_commission": str(deal.platform_commission.amount),
         "created_at": deal.created_at,
         "closed_at": deal.closed_at,
-        "version": deal.version,
     }
+    if deal.version is not None:
+        data["version"] = deal.version
+    return data
 
 
 def _deal(item: DealModel) -> Deal:
