@@ -37,6 +37,8 @@ def _function_env(monkeypatch: pytest.MonkeyPatch, prefix: str, secrets_file: Pa
         "LEADS_TABLE": names["LeadsTable"],
         "TIMELINE_TABLE": names["TimelineTable"],
         "IDEMPOTENCY_TABLE": names["IdempotencyTable"],
+        "BROKERS_TABLE": names["BrokersTable"],
+        "DEALS_TABLE": names["DealsTable"],
         "SECRETS_SOURCE": f"file:{secrets_file}",
         "TELEGRAM_API_BASE": "http://telegram.invalid",
         "DASHBOARD_URL": "https://dashboard.example.test",

@@ -22,7 +22,15 @@ from local.template import (
 
 REPO = Path(__file__).resolve().parents[2]
 
-TABLES = {"TenantsTable", "IdentitiesTable", "LeadsTable", "TimelineTable", "IdempotencyTable"}
+TABLES = {
+    "TenantsTable",
+    "IdentitiesTable",
+    "LeadsTable",
+    "TimelineTable",
+    "IdempotencyTable",
+    "BrokersTable",
+    "DealsTable",
+}
 
 
 def test_short_tags_become_long_form(tmp_path: Path) -> None:
@@ -94,6 +102,8 @@ def test_table_specs() -> None:
         "LeadsTable": None,
         "TimelineTable": "expires_at",
         "IdempotencyTable": "expiration",
+        "BrokersTable": None,
+        "DealsTable": None,
     }
 
 
@@ -122,7 +132,7 @@ def test_routes_include_the_catalog_link_for_get_and_head() -> None:
     }
 
 
-def test_the_api_function_may_read_and_update_leads_but_never_scan_or_delete() -> None:
+def test_the_api_function_may_read_and_update_its_tables_but_never_scan_or_delete() -> None:
     function = load_template()["Resources"]["ApiFunction"]["Properties"]
     (policy,) = function["Policies"]
     granted = {
@@ -142,6 +152,14 @@ def test_the_api_function_may_read_and_update_leads_but_never_scan_or_delete() -
             {"Fn::GetAtt": ["TimelineTable", "Arn"]},
         ),
         "Tenants": (["dynamodb:GetItem"], {"Fn::GetAtt": ["TenantsTable", "Arn"]}),
+        "Brokers": (
+            ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"],
+            {"Fn::GetAtt": ["BrokersTable", "Arn"]},
+        ),
+        "Deals": (
+            ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"],
+            {"Fn::GetAtt": ["DealsTable", "Arn"]},
+        ),
         "TenantSecrets": (
             ["ssm:GetParameter"],
             {

@@ -29,6 +29,8 @@ class Settings:
     leads_table: str
     timeline_table: str
     idempotency_table: str
+    brokers_table: str
+    deals_table: str
     leadbot_env: str = "local"
     aws_region: str = "us-east-1"
     # Only the local stack and tests set an endpoint (DynamoDB Local); in AWS it stays None.

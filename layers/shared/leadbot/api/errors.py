@@ -7,7 +7,14 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from leadbot.domain import LeadConflict, LeadNotFound, TenantNotFound
+from leadbot.domain import (
+    BrokerNotFound,
+    DealConflict,
+    DealNotFound,
+    LeadConflict,
+    LeadNotFound,
+    TenantNotFound,
+)
 from leadbot.services.errors import WebhookRejected
 
 Answer = Response[dict[str, Any]]
@@ -33,6 +40,18 @@ def lead_not_found(exc: LeadNotFound) -> Answer:
     return _answer(404, "no such lead")
 
 
+def broker_not_found(exc: BrokerNotFound) -> Answer:
+    return _answer(404, "no such broker")
+
+
+def deal_not_found(exc: DealNotFound) -> Answer:
+    return _answer(404, "no such deal")
+
+
+def deal_conflict(exc: DealConflict) -> Answer:
+    return _answer(409, "the deal is changing right now; try again")
+
+
 def tenant_not_found(exc: TenantNotFound) -> Answer:
     return _answer(403, "this account's agency is not set up")
 
@@ -47,6 +66,9 @@ HANDLERS: dict[type[Exception], Any] = {
     LeadNotFound: lead_not_found,
     TenantNotFound: tenant_not_found,
     LeadConflict: conflict,
+    BrokerNotFound: broker_not_found,
+    DealNotFound: deal_not_found,
+    DealConflict: deal_conflict,
 }
 
 

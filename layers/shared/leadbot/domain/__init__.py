@@ -1,5 +1,15 @@
 """Pure domain types: leads, tenants, inbound events, outbound messages. No I/O here."""
 
+from leadbot.domain.deals import (
+    Broker,
+    Commission,
+    Deal,
+    DealStatus,
+    commissions,
+    fits_currency,
+    minor_units,
+    to_minor,
+)
 from leadbot.domain.enums import (
     Bedrooms,
     Channel,
@@ -15,8 +25,11 @@ from leadbot.domain.enums import (
     Timeline,
 )
 from leadbot.domain.errors import (
+    BrokerNotFound,
     ChannelBlocked,
     ChannelError,
+    DealConflict,
+    DealNotFound,
     DomainError,
     LeadConflict,
     LeadNotFound,
@@ -44,11 +57,18 @@ from leadbot.domain.models import (
 
 __all__ = [
     "Bedrooms",
+    "Broker",
+    "BrokerNotFound",
     "Catalog",
     "Channel",
     "ChannelBlocked",
     "ChannelError",
     "Choice",
+    "Commission",
+    "Deal",
+    "DealConflict",
+    "DealNotFound",
+    "DealStatus",
     "Decision",
     "Delivery",
     "DeliveryStatus",
@@ -78,4 +98,8 @@ __all__ = [
     "Timeline",
     "TimelineEntry",
     "TimelineKind",
+    "commissions",
+    "fits_currency",
+    "minor_units",
+    "to_minor",
 ]

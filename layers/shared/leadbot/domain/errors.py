@@ -13,6 +13,18 @@ class LeadNotFound(DomainError):
     pass
 
 
+class BrokerNotFound(DomainError):
+    pass
+
+
+class DealNotFound(DomainError):
+    pass
+
+
+class DealConflict(DomainError):
+    """Another writer changed the deal since it was read (optimistic locking)."""
+
+
 class LinkNotFound(DomainError):
     """A tracked link is forged, damaged or points at nothing that exists (any of them: a 404)."""
 

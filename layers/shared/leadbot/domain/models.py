@@ -64,6 +64,9 @@ class Tenant:
     telegram_secret_param: str = ""
     catalogs: tuple[Catalog, ...] = ()
     active: bool = True
+    # A deal's broker commission is value × broker rate; the platform's is that × platform rate.
+    broker_commission_rate: Decimal = Decimal("0.02")
+    platform_commission_rate: Decimal = Decimal("0.25")
 
     def lead_url(self, lead_id: str) -> str:
         return f"{self.dashboard_url.rstrip('/')}/leads/{lead_id}" if self.dashboard_url else ""

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -21,10 +18,11 @@ from leadbot.domain import (
     TimelineEntry,
     TimelineKind,
 )
+from leadbot.services.cursors import decode_cursor, encode_cursor
 from leadbot.services.errors import BadRequest, Conflict
 from leadbot.services.inbound import Messenger, record
 from leadbot.services.runtime import Repositories
-from leadbot.store import Key, ScoredLead
+from leadbot.store import ScoredLead
 
 MAX_PAGE = 100
 # A filtered page stops after reading this many leads, with a cursor to go on from: a rare
@@ -253,32 +251,3 @@ def send_message(
     )
     record(repos, tenant_id, lead_id, [entry])
     return Sent(delivery=delivery, bot_paused=True)
-
-
-# -- cursors: opaque to clients, checked on the way back in ------------------------------------
-
-
-def encode_cursor(key: Key | None) -> str | None:
-    if key is None:
-        return None
-    raw = json.dumps(key, separators=(",", ":"), sort_keys=True).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None, tenant_id: str, *, pk: str | None = None) -> Key | None:
-    """The key a cursor stands for; BadRequest if it is not one of ours for this tenant."""
-    if not cursor:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError):
-        raise BadRequest("cursor is not valid") from None
-    ok = isinstance(key, dict) and all(
-        isinstance(v, dict) and len(v) == 1 and isinstance(v.get("S"), str) for v in key.values()
-    )
-    if not ok:
-        raise BadRequest("cursor is not valid")
-    owner = key.get("pk", {}).get("S") if pk is not None else key.get("tenant_id", {}).get("S")
-    if owner != (pk if pk is not None else tenant_id):
-        raise BadRequest("cursor is not valid")
-    return dict(key)

@@ -13,6 +13,8 @@ import httpx
 
 from leadbot.config import Settings, settings
 from leadbot.store import (
+    BrokerRepository,
+    DealRepository,
     IdentityRepository,
     LeadPages,
     LeadRepository,
@@ -33,6 +35,8 @@ class Repositories:
     timeline: TimelineRepository
     scores: ScoreRepository
     pages: LeadPages
+    brokers: BrokerRepository
+    deals: DealRepository
 
 
 @cache
@@ -43,6 +47,8 @@ def _tables() -> Tables:
         identities=s.identities_table,
         leads=s.leads_table,
         timeline=s.timeline_table,
+        brokers=s.brokers_table,
+        deals=s.deals_table,
         region=s.region,
         host=s.dynamodb_endpoint,
     )
@@ -60,6 +66,8 @@ def repositories() -> Repositories:
         timeline=TimelineRepository(tables),
         scores=ScoreRepository(tables),
         pages=LeadPages(tables),
+        brokers=BrokerRepository(tables),
+        deals=DealRepository(tables),
     )
 
 

@@ -1,5 +1,6 @@
 """Persistence: pynamodb models and repositories over the DynamoDB tables."""
 
+from leadbot.store.deals import BrokerRepository, DealRepository
 from leadbot.store.models import Tables, bind
 from leadbot.store.pages import Key, LeadPages, Walk
 from leadbot.store.repositories import (
@@ -16,6 +17,8 @@ from leadbot.store.scores import SHARDS, ReadCount, ScoredLead, ScoreRepository,
 __all__ = [
     "ADMIN_STREAM",
     "SHARDS",
+    "BrokerRepository",
+    "DealRepository",
     "IdentityRepository",
     "IdentityTaken",
     "Key",

@@ -50,6 +50,9 @@ class TenantModel(Model):
     telegram_secret_param = UnicodeAttribute(null=True)
     catalogs = ListAttribute(of=CatalogAttribute, null=True)
     active = BooleanAttribute(default=True)
+    # Decimal strings ("0.02"); absent means the defaults of domain.Tenant.
+    broker_commission_rate = UnicodeAttribute(null=True)
+    platform_commission_rate = UnicodeAttribute(null=True)
 
 
 class IdentityModel(Model):
@@ -156,12 +159,53 @@ class TimelineModel(Model):
     expires_at = NumberAttribute(null=True)
 
 
+class BrokerModel(Model):
+    class Meta:
+        table_name = "Brokers"
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    broker_id = UnicodeAttribute(range_key=True)  # ULID
+    name = UnicodeAttribute()
+    phone = UnicodeAttribute()
+    email = UnicodeAttribute()
+    telegram_chat_id = UnicodeAttribute(null=True)
+    active = BooleanAttribute(default=True)
+    away = BooleanAttribute(default=False)
+    max_open_leads = NumberAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
+class DealModel(Model):
+    """Money and rates as decimal strings: DynamoDB numbers would come back as float here."""
+
+    class Meta:
+        table_name = "Deals"
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    deal_id = UnicodeAttribute(range_key=True)  # ULID of created_at: a month is a key range
+    lead_id = UnicodeAttribute()
+    broker_id = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    currency = UnicodeAttribute()
+    value = UnicodeAttribute()
+    broker_commission_rate = UnicodeAttribute()
+    platform_commission_rate = UnicodeAttribute()
+    broker_commission = UnicodeAttribute()
+    platform_commission = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    closed_at = UTCDateTimeAttribute(null=True)
+    version = VersionAttribute()
+
+
 @dataclass(frozen=True)
 class Tables:
     tenants: type[TenantModel]
     identities: type[IdentityModel]
     leads: type[LeadModel]
     timeline: type[TimelineModel]
+    brokers: type[BrokerModel]
+    deals: type[DealModel]
 
     def share_client(self) -> Any:
         """One botocore client for every table, returned for other users (idempotency).
@@ -170,7 +214,7 @@ class Tables:
         (loading the service model); they would all be the same client.
         """
         client = self.client()
-        for model in (self.tenants, self.identities, self.timeline):
+        for model in (self.tenants, self.identities, self.timeline, self.brokers, self.deals):
             model._get_connection().connection._client = client
         return client
 
@@ -188,7 +232,15 @@ def _bind(model: type[M], table_name: str, region: str, host: str | None) -> typ
 
 @cache
 def bind(
-    *, tenants: str, identities: str, leads: str, timeline: str, region: str, host: str | None
+    *,
+    tenants: str,
+    identities: str,
+    leads: str,
+    timeline: str,
+    brokers: str,
+    deals: str,
+    region: str,
+    host: str | None,
 ) -> Tables:
     """Model classes bound to one deployment's tables (cached: pynamodb keeps a connection each)."""
     return Tables(
@@ -196,4 +248,6 @@ def bind(
         identities=_bind(IdentityModel, identities, region, host),
         leads=_bind(LeadModel, leads, region, host),
         timeline=_bind(TimelineModel, timeline, region, host),
+        brokers=_bind(BrokerModel, brokers, region, host),
+        deals=_bind(DealModel, deals, region, host),
     )

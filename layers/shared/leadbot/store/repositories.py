@@ -94,6 +94,8 @@ class TenantRepository:
         data = _plain(tenant)
         data["languages"] = [lang.value for lang in tenant.languages]
         data["admin_chats"] = set(tenant.admin_chats) or None
+        data["broker_commission_rate"] = str(tenant.broker_commission_rate)
+        data["platform_commission_rate"] = str(tenant.platform_commission_rate)
         data["catalogs"] = [
             # pynamodb leaves MapAttribute.__init__ unannotated
             CatalogAttribute(catalog_id=c.catalog_id, title=c.title, url=c.url)  # type: ignore[no-untyped-call]
@@ -139,6 +141,9 @@ def _tenant(item: TenantModel) -> Tenant:
     for name in ("default_language", "admin_language"):
         if name in data:
             data[name] = Language(data[name])
+    for name in ("broker_commission_rate", "platform_commission_rate"):
+        if name in data:
+            data[name] = Decimal(data[name])
     return Tenant(**data)
 
 
