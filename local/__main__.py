@@ -299,6 +299,9 @@ def serve(args: argparse.Namespace) -> int:
         return 1
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    # Ctrl-C stops the stack even when started from a shell that ignores SIGINT for its
+    # background jobs (Python then leaves it ignored, and the stack could not be stopped).
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
     started = time.monotonic()
     try:
         stack.start()

@@ -57,9 +57,7 @@ def start_stack(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
 def stop_stack(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> int:
     process.send_signal(sig)
     try:
-        # Under a full test run on 2 cores, a stream poller may be mid-batch and DynamoDB Local
-        # slow to exit: stopping has taken over 20 s there (under 1 s when idle).
-        return process.wait(timeout=60)
+        return process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
         raise
