@@ -11,7 +11,7 @@ from ulid import ULID
 
 from leadbot.domain import Broker
 from leadbot.parsing import parse_phone
-from leadbot.services.cursors import decode_cursor, encode_cursor
+from leadbot.services.cursors import decode_cursor, take_page
 from leadbot.services.errors import BadRequest
 from leadbot.services.runtime import Repositories
 
@@ -35,12 +35,8 @@ def list_brokers(repos: Repositories, tenant_id: str, cursor: str | None, limit:
         raise BadRequest(f"limit must be between 1 and {MAX_PAGE}")
     start = decode_cursor(cursor, tenant_id, range_key="broker_id")
     walk = repos.brokers.walk(tenant_id, start, page_size=limit)
-    items: list[Broker] = []
-    for broker in walk:
-        items.append(broker)
-        if len(items) == limit:
-            break
-    return BrokerPage(items=items, next_cursor=encode_cursor(walk.resume_key()))
+    items, next_cursor = take_page(walk, limit)
+    return BrokerPage(items=items, next_cursor=next_cursor)
 
 
 def broker(repos: Repositories, tenant_id: str, broker_id: str) -> Broker:

@@ -5,9 +5,29 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
+from typing import TypeVar
 
 from leadbot.services.errors import BadRequest
-from leadbot.store import Key
+from leadbot.store import Key, Walk
+
+T = TypeVar("T")
+# A filtered page stops after reading this many items, with a cursor to go on from: a rare
+# filter must not make one request read a whole tenant.
+MAX_EXAMINED = 1_000
+
+
+def take_page(
+    walk: Walk[T], limit: int, keep: Callable[[T], bool] = lambda _: True
+) -> tuple[list[T], str | None]:
+    """Up to `limit` items of the walk that `keep` accepts, and the cursor to go on from."""
+    items: list[T] = []
+    for examined, item in enumerate(walk, start=1):
+        if keep(item):
+            items.append(item)
+        if len(items) == limit or examined == MAX_EXAMINED:
+            break
+    return items, encode_cursor(walk.resume_key())
 
 
 def encode_cursor(key: Key | None) -> str | None:

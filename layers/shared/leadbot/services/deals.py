@@ -26,12 +26,11 @@ from leadbot.domain import (
     fits_currency,
     to_minor,
 )
-from leadbot.services.cursors import decode_cursor, encode_cursor
+from leadbot.services.cursors import decode_cursor, take_page
 from leadbot.services.errors import BadRequest
 from leadbot.services.runtime import Repositories
 
 MAX_PAGE = 100
-MAX_EXAMINED = 1_000  # a filtered page stops here, with a cursor to go on from
 MAX_CONFLICT_RETRIES = 5
 CHANGEABLE = frozenset({"status", "value", "currency", "broker_id"})
 
@@ -112,13 +111,8 @@ def list_deals(
     walk = repos.deals.walk(
         tenant_id, start, page_size=limit if plain else MAX_PAGE, between=bounds
     )
-    items: list[Deal] = []
-    for examined, found in enumerate(walk, start=1):
-        if filters.matches(found):
-            items.append(found)
-        if len(items) == limit or examined == MAX_EXAMINED:
-            break
-    return DealPage(items=items, next_cursor=encode_cursor(walk.resume_key()))
+    items, next_cursor = take_page(walk, limit, filters.matches)
+    return DealPage(items=items, next_cursor=next_cursor)
 
 
 def deal(repos: Repositories, tenant_id: str, deal_id: str) -> Deal:

@@ -18,16 +18,13 @@ from leadbot.domain import (
     TimelineEntry,
     TimelineKind,
 )
-from leadbot.services.cursors import decode_cursor, encode_cursor
+from leadbot.services.cursors import decode_cursor, take_page
 from leadbot.services.errors import BadRequest, Conflict
 from leadbot.services.inbound import Messenger, record
 from leadbot.services.runtime import Repositories
 from leadbot.store import ScoredLead
 
 MAX_PAGE = 100
-# A filtered page stops after reading this many leads, with a cursor to go on from: a rare
-# filter must not make one request read a whole tenant.
-MAX_EXAMINED = 1_000
 MAX_CONFLICT_RETRIES = 5
 # Items per DynamoDB request when a report walks a whole tenant (a page stays under 1 MB).
 WALK_PAGE = 500
@@ -86,13 +83,8 @@ def list_leads(
         raise BadRequest(f"limit must be between 1 and {MAX_PAGE}")
     start = decode_cursor(cursor, tenant_id)
     walk = repos.pages.by_score(tenant_id, start, page_size=limit if filters.empty else MAX_PAGE)
-    items: list[ScoredLead] = []
-    for examined, scored in enumerate(walk, start=1):
-        if filters.matches(scored):
-            items.append(scored)
-        if len(items) == limit or examined == MAX_EXAMINED:
-            break
-    return Page(items=items, next_cursor=encode_cursor(walk.resume_key()))
+    items, next_cursor = take_page(walk, limit, filters.matches)
+    return Page(items=items, next_cursor=next_cursor)
 
 
 def every_lead(repos: Repositories, tenant_id: str, filters: LeadFilter) -> Iterator[ScoredLead]:
@@ -128,12 +120,8 @@ def timeline(
     lead(repos, tenant_id, lead_id)  # another tenant's lead is not found, not empty
     start = decode_cursor(cursor, tenant_id, pk=f"{tenant_id}#{lead_id}")
     walk = repos.pages.timeline(tenant_id, lead_id, start, page_size=limit)
-    items = []
-    for entry in walk:
-        items.append(entry)
-        if len(items) == limit:
-            break
-    return TimelinePage(items=items, next_cursor=encode_cursor(walk.resume_key()))
+    items, next_cursor = take_page(walk, limit)
+    return TimelinePage(items=items, next_cursor=next_cursor)
 
 
 def update_lead(
