@@ -262,6 +262,13 @@ class LeadsStream:
                 self._images[lead_id] = item
         return records
 
+    def score_changes(self) -> None:
+        """Feed every change to score_update until nothing changes (scores write their own)."""
+        for _ in range(3):
+            records = self.changed()
+            if records:
+                score_update_handler()({"Records": records}, lambda_context("ScoreUpdateFunction"))
+
     def record(self, old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any]:
         """One stream record (NEW_AND_OLD_IMAGES) in Lambda's event format."""
         self._sequence += 1

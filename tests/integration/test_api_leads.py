@@ -20,17 +20,9 @@ from tests.support import (
     LeadsStream,
     Updates,
     api_call,
-    score_update_handler,
 )
 
 HOT, WARM, COLD = 710_100_001, 710_100_002, 710_100_003
-
-
-def _score_everything(stream: LeadsStream) -> None:
-    for _ in range(3):  # the changes, then the score writes' own (which write nothing)
-        records = stream.changed()
-        if records:
-            score_update_handler()({"Records": records}, lambda_context("ScoreUpdateFunction"))
 
 
 def _lead_id(stack: InProcessStack, chat: int) -> str:
@@ -51,7 +43,7 @@ def board(stack: InProcessStack) -> InProcessStack:
     for update in (wale.text("/start qr_expo"), wale.press("goal:rent"), wale.text("90k AED")):
         stack.post(update)
     stack.post(Updates(COLD, first_name="Cem").text("/start"))
-    _score_everything(stream)
+    stream.score_changes()
     return stack
 
 
@@ -227,7 +219,7 @@ def test_moving_a_lead_along_the_pipeline_and_noting_it(board: InProcessStack) -
     [
         ({"status": "lost"}, "a lost lead needs a lost_reason"),
         ({"status": "won", "lost_reason": "x"}, "lost_reason goes with status lost"),
-        ({}, "nothing to change: give a status, a note or bot_paused"),
+        ({}, "nothing to change: give a status, broker_id, a note or bot_paused"),
         ({"note": "   "}, "a note cannot be empty"),
         ({"status": "promoted"}, "the request is not valid"),
         ({"note": "x" * 4001}, "the request is not valid"),

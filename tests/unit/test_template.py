@@ -141,11 +141,16 @@ def test_the_api_function_may_read_and_update_its_tables_but_never_scan_or_delet
     }
     assert granted == {
         "Leads": (
-            ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"],
+            ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"],
             [
                 {"Fn::GetAtt": ["LeadsTable", "Arn"]},
                 {"Fn::Sub": "${LeadsTable.Arn}/index/by_score"},
+                {"Fn::Sub": "${LeadsTable.Arn}/index/by_phone"},
             ],
+        ),
+        "Identities": (
+            ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem"],
+            {"Fn::GetAtt": ["IdentitiesTable", "Arn"]},
         ),
         "Timeline": (
             ["dynamodb:BatchWriteItem", "dynamodb:Query"],

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import BaseModel, Field
@@ -16,6 +18,7 @@ from leadbot.domain import (
     Temperature,
     TimelineEntry,
 )
+from leadbot.services import intake
 from leadbot.services import leads as use
 from leadbot.services.runtime import repositories
 from leadbot.services.telegram import telegram_client
@@ -44,9 +47,12 @@ class LeadSummary(BaseModel):
     name: str
     username: str
     phone: str | None
-    channel: str
+    email: str | None
+    linkedin_url: str | None
+    channel: str = Field(description="telegram, whatsapp, or manual (no chat with the bot yet)")
     language: str | None
     source: str | None
+    broker_id: str | None
     status: LeadStatus
     stage: str
     score: int | None
@@ -93,11 +99,71 @@ class TimelinePage(BaseModel):
     next_cursor: str | None
 
 
+BrokerRef = Annotated[str, Field(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
+
+
 class LeadChange(BaseModel):
     status: LeadStatus | None = None
+    broker_id: BrokerRef | None = Field(
+        default=None,
+        description="assign a broker (moves an early lead to assigned); null unassigns",
+    )
     lost_reason: str | None = Field(default=None, max_length=500)
     note: str | None = Field(default=None, max_length=4000)
     bot_paused: bool | None = Field(default=None, description="false hands the lead back")
+
+
+class NewLead(BaseModel):
+    """A person met elsewhere. Name and one way to reach them; phones become E.164."""
+
+    name: str = Field(min_length=1, max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=254)
+    linkedin_url: str | None = Field(default=None, max_length=300)
+    telegram_id: str | None = Field(default=None, max_length=20, description="Telegram chat id")
+    whatsapp: str | None = Field(default=None, max_length=40, description="WhatsApp number")
+    language: Language | None = None
+    source: str | None = Field(default=None, max_length=64, description="default: manual")
+    note: str | None = Field(default=None, max_length=4000)
+
+
+class LeadAdded(BaseModel):
+    outcome: str = Field(description="created, or merged into the lead the person already is")
+    matched_on: str | None = Field(description="telegram, whatsapp, phone, email or linkedin")
+    added: list[str] = Field(description="fields a merge filled in on the existing lead")
+    also_matches: list[str] = Field(description="other leads the details point at")
+    lead: LeadDetail
+
+
+class LeadSheet(BaseModel):
+    csv: str = Field(
+        min_length=1,
+        max_length=intake.MAX_IMPORT_BYTES,
+        description="the CSV text: a header row naming the columns (name or first/last name, "
+        "phone, email, LinkedIn URL, telegram id, whatsapp, language, source, note), "
+        f"then at most {intake.MAX_IMPORT_ROWS} rows; comma, semicolon or tab separated",
+    )
+    source: str | None = Field(
+        default=None, max_length=64, description="for rows without a source (default: import)"
+    )
+
+
+class ImportedRow(BaseModel):
+    line: int = Field(description="the row's line in the file (the header is line 1)")
+    name: str
+    status: str = Field(description="created, merged or failed")
+    lead_id: str | None
+    matched_on: str | None
+    added: list[str]
+    message: str = Field(description="why a row failed, or what else it matched")
+
+
+class ImportResult(BaseModel):
+    created: int
+    merged: int
+    failed: int
+    ignored_columns: list[str]
+    rows: list[ImportedRow]
 
 
 class AgentMessage(BaseModel):
@@ -115,6 +181,7 @@ def list_leads(
     temperature: Annotated[Temperature | None, Query()] = None,
     status: Annotated[LeadStatus | None, Query()] = None,
     source: Annotated[str | None, Query(max_length=64)] = None,
+    broker_id: Annotated[str | None, Query(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")] = None,
     language: Annotated[Language | None, Query()] = None,
     created_from: Annotated[datetime | None, Query()] = None,
     created_to: Annotated[datetime | None, Query()] = None,
@@ -127,6 +194,7 @@ def list_leads(
         temperature=temperature,
         status=status,
         source=source,
+        broker_id=broker_id,
         language=language,
         created_from=created_from,
         created_to=created_to,
@@ -136,14 +204,70 @@ def list_leads(
     return LeadPage(items=[_summary(s) for s in page.items], next_cursor=page.next_cursor)
 
 
+@router.post(
+    "",
+    summary="Add a lead met elsewhere, or merge it into the lead the person already is",
+    responses={
+        200: {"description": "merged into an existing lead"},
+        201: {"description": "a new lead"},
+    },
+)
+def add_lead(new: NewLead) -> Response[LeadAdded]:
+    who = caller(router)
+    repos = repositories()
+    tenant = repos.tenants.get(who.tenant_id)
+    person = intake.contact(new.model_dump(exclude={"source", "note"}), tenant.phone_region)
+    person = replace(person, source=new.source or None, note=(new.note or "").strip() or None)
+    added = intake.add_lead(repos, tenant, person, by=who.name, how="manual")
+    body = LeadAdded(
+        outcome="created" if added.created else "merged",
+        matched_on=added.matched_on,
+        added=list(added.added),
+        also_matches=list(added.also_matches),
+        lead=_detail(use.lead(repos, who.tenant_id, added.lead.lead_id)),
+    )
+    return Response(201 if added.created else 200, "application/json", body)
+
+
+@router.post("/import", summary="Import a CSV of people (expo sheets, LinkedIn exports)")
+def import_leads(sheet: LeadSheet) -> ImportResult:
+    who = caller(router)
+    report = intake.import_sheet(
+        repositories(), who.tenant_id, sheet.csv, by=who.name, source=sheet.source
+    )
+    return ImportResult(
+        created=report.count("created"),
+        merged=report.count("merged"),
+        failed=report.count("failed"),
+        ignored_columns=report.ignored_columns,
+        rows=[
+            ImportedRow(
+                line=row.line,
+                name=row.name,
+                status=row.status,
+                lead_id=row.lead_id,
+                matched_on=row.matched_on,
+                added=list(row.added),
+                message=row.message,
+            )
+            for row in report.rows
+        ],
+    )
+
+
 @router.get("/<lead_id>", summary="One lead: profile, answers, engagement, score breakdown")
 def get_lead(lead_id: LeadId) -> LeadDetail:
     return _detail(use.lead(repositories(), caller(router).tenant_id, lead_id))
 
 
-@router.patch("/<lead_id>", summary="Move a lead along the pipeline, and/or add a note")
+@router.patch("/<lead_id>", summary="Move a lead along the pipeline, assign its broker, add a note")
 def change_lead(lead_id: LeadId, change: LeadChange) -> LeadDetail:
     who = caller(router)
+    assign = (
+        use.Assignment(broker_id=change.broker_id)
+        if "broker_id" in change.model_fields_set
+        else None
+    )
     updated = use.update_lead(
         repositories(),
         who.tenant_id,
@@ -153,6 +277,7 @@ def change_lead(lead_id: LeadId, change: LeadChange) -> LeadDetail:
         lost_reason=change.lost_reason,
         note=change.note,
         bot_paused=change.bot_paused,
+        assign=assign,
     )
     return _detail(updated)
 
@@ -199,9 +324,12 @@ def _summary_fields(scored: ScoredLead) -> dict[str, Any]:
         "name": lead.name,
         "username": lead.username,
         "phone": lead.phone,
+        "email": lead.email,
+        "linkedin_url": lead.linkedin_url,
         "channel": lead.channel.value,
         "language": lead.language.value if lead.language else None,
         "source": lead.source,
+        "broker_id": lead.broker_id,
         "status": lead.status,
         "stage": lead.stage.value,
         "score": state.value,

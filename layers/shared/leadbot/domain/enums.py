@@ -6,6 +6,7 @@ from enum import StrEnum
 class Channel(StrEnum):
     TELEGRAM = "telegram"
     WHATSAPP = "whatsapp"
+    MANUAL = "manual"  # entered or imported by the agency; no chat with the bot yet
 
 
 class Language(StrEnum):

@@ -97,7 +97,10 @@ class Lead:
     bedrooms: Bedrooms | None = None
     payment_method: PaymentMethod | None = None
     phone: str | None = None
+    email: str | None = None  # lower case
+    linkedin_url: str | None = None  # normalised: linkedin.com/in/<slug>
     source: str | None = None
+    broker_id: str | None = None  # the broker working the lead
     qr_scans: int = 0
     catalog_views: int = 0
     messages_count: int = 0

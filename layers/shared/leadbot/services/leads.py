@@ -7,6 +7,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from leadbot.domain import (
+    Broker,
+    BrokerNotFound,
+    Channel,
     Delivery,
     Language,
     LeadConflict,
@@ -35,6 +38,7 @@ class LeadFilter:
     temperature: Temperature | None = None
     status: LeadStatus | None = None
     source: str | None = None
+    broker_id: str | None = None
     language: Language | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
@@ -47,6 +51,8 @@ class LeadFilter:
         if self.status is not None and lead.status is not self.status:
             return False
         if self.source is not None and lead.source != self.source:
+            return False
+        if self.broker_id is not None and lead.broker_id != self.broker_id:
             return False
         if self.language is not None and lead.language is not self.language:
             return False
@@ -124,6 +130,19 @@ def timeline(
     return TimelinePage(items=items, next_cursor=next_cursor)
 
 
+# Assigning a broker moves a lead this early in the pipeline on to `assigned`.
+BEFORE_ASSIGNED = frozenset(
+    {LeadStatus.NEW, LeadStatus.QUALIFYING, LeadStatus.QUALIFIED, LeadStatus.BROKER_REQUESTED}
+)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """The broker a lead should have; None takes the lead off its broker."""
+
+    broker_id: str | None
+
+
 def update_lead(
     repos: Repositories,
     tenant_id: str,
@@ -134,31 +153,39 @@ def update_lead(
     lost_reason: str | None = None,
     note: str | None = None,
     bot_paused: bool | None = None,
+    assign: Assignment | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> ScoredLead:
-    """Move the lead along the pipeline, pause or resume the bot, add a note; each is a
-    Timeline event."""
+    """Move the lead along the pipeline, assign its broker, pause or resume the bot, add a
+    note; each is a Timeline event."""
     if status is LeadStatus.LOST and not (lost_reason or "").strip():
         raise BadRequest("a lost lead needs a lost_reason")
     if lost_reason is not None and status is not LeadStatus.LOST:
         raise BadRequest("lost_reason goes with status lost")
-    if status is None and note is None and bot_paused is None:
-        raise BadRequest("nothing to change: give a status, a note or bot_paused")
+    if status is None and note is None and bot_paused is None and assign is None:
+        raise BadRequest("nothing to change: give a status, broker_id, a note or bot_paused")
     if note is not None and not note.strip():
         raise BadRequest("a note cannot be empty")
+    broker = _broker(repos, tenant_id, assign)
     for _ in range(MAX_CONFLICT_RETRIES):
         before = repos.leads.get(tenant_id, lead_id)  # LeadNotFound for another tenant's id
         entries = []
         after = before
         at = now()
-        if status is not None and status is not before.status:
+        target = status
+        if assign is not None and assign.broker_id != before.broker_id:
+            after = replace(after, broker_id=assign.broker_id, updated_at=at)
+            entries.append(_assignment_event(before.broker_id, broker, by, at))
+            if broker is not None and status is None and before.status in BEFORE_ASSIGNED:
+                target = LeadStatus.ASSIGNED
+        if target is not None and target is not before.status:
             after = replace(
-                before,
-                status=status,
+                after,
+                status=target,
                 lost_reason=lost_reason.strip() if lost_reason else None,
                 updated_at=at,
             )
-            detail = {"from": before.status.value, "to": status.value, "by": by}
+            detail = {"from": before.status.value, "to": target.value, "by": by}
             if lost_reason:
                 detail["lost_reason"] = lost_reason.strip()
             entries.append(
@@ -184,6 +211,33 @@ def update_lead(
             repos.timeline.append(tenant_id, lead_id, entries)
         return lead(repos, tenant_id, lead_id)
     raise LeadConflict(lead_id)
+
+
+def _broker(repos: Repositories, tenant_id: str, assign: Assignment | None) -> Broker | None:
+    """The active broker to assign, checked before the lead is touched; None to unassign."""
+    if assign is None or assign.broker_id is None:
+        return None
+    try:
+        broker = repos.brokers.get(tenant_id, assign.broker_id)
+    except BrokerNotFound:
+        raise BadRequest(f"no broker {assign.broker_id} in this agency") from None
+    if not broker.active:
+        raise BadRequest(f"broker {broker.name} is deactivated; assign an active broker")
+    return broker
+
+
+def _assignment_event(
+    previous: str | None, broker: Broker | None, by: str, at: datetime
+) -> TimelineEntry:
+    if broker is None:
+        detail = {"broker_id": previous or "", "by": by}
+        return TimelineEntry(
+            kind=TimelineKind.EVENT, at=at, text="broker_unassigned", detail=detail
+        )
+    detail = {"broker_id": broker.broker_id, "broker": broker.name, "by": by}
+    if previous:
+        detail["previous_broker_id"] = previous
+    return TimelineEntry(kind=TimelineKind.EVENT, at=at, text="broker_assigned", detail=detail)
 
 
 def _bot_event(paused: bool, by: str, at: datetime) -> TimelineEntry:
@@ -216,6 +270,8 @@ def send_message(
         before = repos.leads.get(tenant_id, lead_id)  # LeadNotFound for another tenant's id
         if before.opted_out:
             raise Conflict("the lead opted out: no messages until it writes again")
+        if before.channel is Channel.MANUAL:
+            raise Conflict("the lead has no chat with the bot yet: call or email them")
         if before.bot_paused:
             break
         at = now()

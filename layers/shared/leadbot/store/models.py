@@ -20,7 +20,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 M = TypeVar("M", bound=Model)
@@ -90,12 +90,24 @@ class ByScoreIndex(GlobalSecondaryIndex["LeadModel"]):  # type: ignore[no-untype
     score_key = UnicodeAttribute(range_key=True)
 
 
+class ByPhoneIndex(GlobalSecondaryIndex["LeadModel"]):  # type: ignore[no-untyped-call]
+    """A tenant's leads by phone (sparse, keys only): finding the lead a number belongs to."""
+
+    class Meta:
+        index_name = "by_phone"
+        projection = KeysOnlyProjection()
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    phone = UnicodeAttribute(range_key=True)
+
+
 class LeadModel(Model):
     class Meta:
         table_name = "Leads"
 
     rescore_due = RescoreDueIndex()
     by_score = ByScoreIndex()
+    by_phone = ByPhoneIndex()
 
     tenant_id = UnicodeAttribute(hash_key=True)
     lead_id = UnicodeAttribute(range_key=True)
@@ -117,7 +129,10 @@ class LeadModel(Model):
     bedrooms = UnicodeAttribute(null=True)
     payment_method = UnicodeAttribute(null=True)
     phone = UnicodeAttribute(null=True)  # by_phone index key: absent until captured (sparse)
+    email = UnicodeAttribute(null=True)
+    linkedin_url = UnicodeAttribute(null=True)
     source = UnicodeAttribute(null=True)
+    broker_id = UnicodeAttribute(null=True)
     qr_scans = NumberAttribute(default=0)
     catalog_views = NumberAttribute(default=0)
     messages_count = NumberAttribute(default=0)

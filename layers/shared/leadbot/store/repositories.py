@@ -164,6 +164,34 @@ class IdentityRepository:
     def key(tenant_id: str, channel: Channel, external_id: str) -> str:
         return f"{tenant_id}#{channel.value}#{external_id}"
 
+    @staticmethod
+    def contact_key(tenant_id: str, kind: str, value: str) -> str:
+        """A way to reach a person ("phone", "email", "linkedin") → the lead it belongs to."""
+        return f"{tenant_id}#{kind}#{value}"
+
+    def lookup(self, keys: Iterable[str]) -> dict[str, str]:
+        """key → lead_id for those of `keys` that are bound (BatchGetItem, 100 keys a request)."""
+        wanted = list(dict.fromkeys(keys))
+        return {
+            item.pk: item.lead_id
+            for item in self._model.batch_get(wanted, attributes_to_get=["pk", "lead_id"])
+            if item.lead_id is not None
+        }
+
+    def bind(self, key: str, lead_id: str, now: datetime) -> str:
+        """Bind `key` to `lead_id` unless it is bound already; the lead it belongs to now."""
+        try:
+            self._model(key, lead_id=lead_id, created_at=now).save(
+                condition=self._model.pk.does_not_exist()
+            )
+        except PutError as exc:
+            if not _conflict(exc):
+                raise
+            owner = self.lead_id(key, consistent=True)
+            return owner if owner is not None else lead_id
+        self.remember(key, lead_id)
+        return lead_id
+
     def lead_id(
         self, key: str, *, remembered_only: bool = False, consistent: bool = False
     ) -> str | None:
@@ -247,26 +275,42 @@ class LeadRepository:
             if len(self._recent) > self.MAX_REMEMBERED:
                 self._recent.popitem(last=False)
 
-    def create(self, lead: Lead, identity_key: str) -> Lead:
-        """Save a new lead and bind its channel identity to it, both or neither.
+    def create(self, lead: Lead, *identity_keys: str) -> Lead:
+        """Save a new lead and bind its identities (channel, phone, email…) to it, all or none.
 
-        IdentityTaken when the identity already belongs to a lead (a concurrent first message,
-        or a returning lead this process had not met).
+        IdentityTaken, naming the keys, when any of them already belongs to a lead (a
+        concurrent first message, or a returning lead this process had not met).
         """
-        identity = self._identities(identity_key, lead_id=lead.lead_id, created_at=lead.created_at)
+        identities = [
+            self._identities(key, lead_id=lead.lead_id, created_at=lead.created_at)
+            for key in identity_keys
+        ]
         item = self._model(**{k: v for k, v in _item(lead).items() if k != "version"})
         try:
             with TransactWrite(connection=self._model._get_connection().connection) as tx:
-                tx.save(identity, condition=self._identities.pk.does_not_exist())
+                for identity in identities:
+                    tx.save(identity, condition=self._identities.pk.does_not_exist())
                 tx.save(item)  # with no version yet, pynamodb requires the lead to be new
         except TransactWriteError as exc:
-            reasons = exc.cancellation_reasons
-            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
-                raise IdentityTaken(identity_key) from None
+            reasons = exc.cancellation_reasons or []
+            taken = [
+                key
+                for key, reason in zip(identity_keys, reasons, strict=False)
+                if reason is not None and reason.code == "ConditionalCheckFailed"
+            ]
+            if taken:
+                raise IdentityTaken(*taken) from None
             raise
         saved = replace(lead, version=item.version)
         self._remember(saved)
         return saved
+
+    def ids_with_phone(self, tenant_id: str, phone: str) -> list[str]:
+        """The tenant's leads with this E.164 phone, oldest first (the by_phone index)."""
+        return sorted(
+            item.lead_id
+            for item in self._model.by_phone.query(tenant_id, self._model.phone == phone)
+        )
 
     def save(self, before: Lead, after: Lead) -> Lead:
         """Write what changed since `before` if nobody else wrote in between (LeadConflict if so).

@@ -1,0 +1,409 @@
+"""Leads from elsewhere: typed in by an agent or imported from a sheet (expo sign-ups,
+LinkedIn exports), merged into the lead a person already is, never duplicated.
+
+A person is the same lead when any way to reach them is: a chat (Telegram chat id, WhatsApp
+number), a phone, an email or a LinkedIn profile. Each is an Identities key bound to one lead
+of one tenant (keys start with the tenant id, so tenants never match). Conversational leads
+bind only their chat; their phones are found through the by_phone index.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from ulid import ULID
+
+from leadbot.domain import (
+    Channel,
+    Language,
+    Lead,
+    LeadConflict,
+    Tenant,
+    TimelineEntry,
+    TimelineKind,
+)
+from leadbot.parsing import parse_phone
+from leadbot.parsing.contacts import parse_email, parse_language, parse_linkedin
+from leadbot.parsing.sheets import SheetError, read_sheet
+from leadbot.services.errors import BadRequest
+from leadbot.services.runtime import Repositories
+from leadbot.store import IdentityRepository, IdentityTaken
+
+MAX_IMPORT_ROWS = 1_000
+MAX_IMPORT_BYTES = 2_000_000  # characters of CSV in one request (well inside API Gateway's 10 MB)
+MAX_ATTEMPTS = 3  # a key taken or a lead changed under us: look again, then merge
+# As POST /api/leads limits them: a sheet's cells get no more room than a typed-in lead's.
+LIMITS = {"name": 200, "source": 64, "note": 4000, "email": 254, "linkedin_url": 300}
+_TELEGRAM_ID = re.compile(r"^[0-9]{1,20}$")
+# The order in which a match decides which lead a person is, strongest first.
+MATCH_ORDER = ("telegram", "whatsapp", "phone", "email", "linkedin")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Contact:
+    """A person as an agent or a sheet gives them, validated and normalised."""
+
+    name: str
+    phone: str | None = None  # E.164
+    email: str | None = None
+    linkedin_url: str | None = None
+    telegram_id: str | None = None
+    whatsapp: str | None = None  # E.164; WhatsApp's own id is its digits
+    language: Language | None = None
+    source: str | None = None
+    note: str | None = None
+
+    def keys(self, tenant_id: str) -> dict[str, str]:
+        """match kind → Identities key, strongest first."""
+        values = {
+            "telegram": self.telegram_id,
+            "whatsapp": self.whatsapp.lstrip("+") if self.whatsapp else None,
+            "phone": self.phone,
+            "email": self.email,
+            "linkedin": self.linkedin_url,
+        }
+        return {
+            kind: _identity_key(tenant_id, kind, v) for kind, v in values.items() if v is not None
+        }
+
+
+def _identity_key(tenant_id: str, kind: str, value: str) -> str:
+    if kind in (Channel.TELEGRAM.value, Channel.WHATSAPP.value):
+        return IdentityRepository.key(tenant_id, Channel(kind), value)
+    return IdentityRepository.contact_key(tenant_id, kind, value)
+
+
+def contact(values: dict[str, str | None], region: str) -> Contact:
+    """Validate what an agent typed or a sheet row holds; BadRequest says what is wrong."""
+    text = {k: (v or "").strip() for k, v in values.items()}
+    name = " ".join(
+        (text.get("name") or f"{text.get('first_name', '')} {text.get('last_name', '')}").split()
+    )
+    if not name:
+        raise BadRequest("a name is required")
+    sizes = {**{k: len(v) for k, v in text.items()}, "name": len(name)}
+    problems = [
+        f"{field} is longer than {limit} characters"
+        for field, limit in LIMITS.items()
+        if sizes.get(field, 0) > limit
+    ]
+    phone = whatsapp = email = linkedin = telegram = None
+    language = None
+    if text.get("phone"):
+        phone = parse_phone(text["phone"], region)
+        if phone is None:
+            problems.append(f"phone {_quoted(text['phone'])} is not a valid phone number")
+    if text.get("whatsapp"):
+        whatsapp = parse_phone(text["whatsapp"], region)
+        if whatsapp is None:
+            problems.append(f"whatsapp {_quoted(text['whatsapp'])} is not a valid phone number")
+    if text.get("email"):
+        email = parse_email(text["email"])
+        if email is None:
+            problems.append(f"email {_quoted(text['email'])} is not an email address")
+    if text.get("linkedin_url"):
+        linkedin = parse_linkedin(text["linkedin_url"])
+        if linkedin is None:
+            problems.append(f"{_quoted(text['linkedin_url'])} is not a LinkedIn profile URL")
+    if text.get("telegram_id"):
+        telegram = text["telegram_id"]
+        if not _TELEGRAM_ID.match(telegram):
+            problems.append(f"telegram id {_quoted(telegram)} is not a Telegram chat id (digits)")
+    if text.get("language"):
+        language = parse_language(text["language"])
+        if language is None:
+            problems.append(f"language {_quoted(text['language'])} is not one of en, fa, ar, ru")
+    if problems:
+        raise BadRequest("; ".join(problems))
+    if not (phone or whatsapp or email or linkedin or telegram):
+        raise BadRequest("give a way to reach them: phone, email, LinkedIn URL or chat id")
+    return Contact(
+        name=name,
+        phone=phone or whatsapp,
+        email=email,
+        linkedin_url=linkedin,
+        telegram_id=telegram,
+        whatsapp=whatsapp,
+        language=language,
+        source=text.get("source") or None,
+        note=text.get("note") or None,
+    )
+
+
+def _quoted(value: str) -> str:
+    """A value in a message, cut short: a sheet's cell can be anything."""
+    return repr(value if len(value) <= 60 else f"{value[:57]}...")
+
+
+@dataclass(frozen=True)
+class Added:
+    """What became of one person: a new lead, or merged into the lead they already were."""
+
+    lead: Lead
+    created: bool
+    matched_on: str | None = None  # which way to reach them matched (phone, email…)
+    added: tuple[str, ...] = ()  # fields the merge filled in
+    also_matches: tuple[str, ...] = ()  # other leads the person's details point at
+
+
+@dataclass
+class Known:
+    """Identities keys seen during one import → lead id, so rows of the same file that are
+    the same person merge without another read."""
+
+    leads: dict[str, str] = field(default_factory=dict)
+
+
+def add_lead(
+    repos: Repositories,
+    tenant: Tenant,
+    person: Contact,
+    *,
+    by: str,
+    how: str,
+    known: Known | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Added:
+    """Create the lead, or merge `person` into the lead they already are in this tenant."""
+    keys = person.keys(tenant.tenant_id)
+    known = known if known is not None else Known()
+    missing = [key for key in keys.values() if key not in known.leads]
+    if missing:
+        known.leads.update(repos.identities.lookup(missing))
+    for _ in range(MAX_ATTEMPTS):
+        matches = _matches(repos, tenant.tenant_id, person, keys, known)
+        if matches:
+            kind, lead_id = matches[0]
+            others = tuple(sorted({other for _, other in matches if other != lead_id}))
+            added = _merge(repos, tenant, person, lead_id, kind, others, by=by, how=how, now=now)
+        else:
+            try:
+                added = _create(repos, tenant, person, keys, by=by, how=how, now=now)
+            except IdentityTaken as taken:  # someone else just bound one: look again
+                known.leads.update(repos.identities.lookup(taken.args))
+                continue
+        known.leads.update({key: added.lead.lead_id for key in keys.values()})
+        return added
+    raise LeadConflict(person.name)
+
+
+def _matches(
+    repos: Repositories, tenant_id: str, person: Contact, keys: dict[str, str], known: Known
+) -> list[tuple[str, str]]:
+    """(match kind, lead id) for every way to reach the person that belongs to a lead."""
+    found = [(kind, known.leads[key]) for kind, key in keys.items() if known.leads.get(key)]
+    if person.phone and not any(kind == "phone" for kind, _ in found):
+        # A lead who shared this phone in a chat carries it, though no key binds it.
+        found += [
+            ("phone", lead_id) for lead_id in repos.leads.ids_with_phone(tenant_id, person.phone)
+        ]
+        found.sort(key=lambda match: MATCH_ORDER.index(match[0]))
+    return found
+
+
+def _create(
+    repos: Repositories,
+    tenant: Tenant,
+    person: Contact,
+    keys: dict[str, str],
+    *,
+    by: str,
+    how: str,
+    now: Callable[[], datetime],
+) -> Added:
+    at = now()
+    channel, external_id = _chat(person)
+    lead_id = str(ULID.from_datetime(at))
+    lead = Lead(
+        tenant_id=tenant.tenant_id,
+        lead_id=lead_id,
+        channel=channel,
+        external_id=external_id or lead_id,
+        name=person.name,
+        language=person.language,
+        phone=person.phone,
+        email=person.email,
+        linkedin_url=person.linkedin_url,
+        source=person.source or how,
+        created_at=at,
+        updated_at=at,
+    )
+    saved = repos.leads.create(lead, *keys.values())
+    event = {"by": by, "how": how, "source": saved.source or how}
+    entries = [TimelineEntry(kind=TimelineKind.EVENT, at=at, text="lead_created", detail=event)]
+    repos.timeline.append(tenant.tenant_id, lead_id, [*entries, *_note(person, by, at)])
+    return Added(lead=saved, created=True)
+
+
+def _merge(
+    repos: Repositories,
+    tenant: Tenant,
+    person: Contact,
+    lead_id: str,
+    matched_on: str,
+    others: tuple[str, ...],
+    *,
+    by: str,
+    how: str,
+    now: Callable[[], datetime],
+) -> Added:
+    """Fill in what the lead lacks (never overwrite what it has) and bind the person's other
+    keys to it, so the next import of the same person matches at once."""
+    for _ in range(MAX_ATTEMPTS):
+        before = repos.leads.get(tenant.tenant_id, lead_id)
+        at = now()
+        after, added = _filled(before, person, at)
+        try:
+            saved = repos.leads.save(before, after) if added else before
+        except LeadConflict:
+            continue
+        break
+    else:
+        raise LeadConflict(lead_id)
+    elsewhere = list(others)
+    for key in person.keys(tenant.tenant_id).values():
+        owner = repos.identities.bind(key, lead_id, at)
+        if owner != lead_id and owner not in elsewhere:
+            elsewhere.append(owner)
+    detail = {"by": by, "how": how, "matched_on": matched_on}
+    if added:
+        detail["added"] = ", ".join(added)
+    if person.source:
+        detail["source"] = person.source
+    if elsewhere:
+        detail["also_matches"] = ", ".join(sorted(elsewhere))
+    entry = TimelineEntry(kind=TimelineKind.EVENT, at=at, text="lead_merged", detail=detail)
+    repos.timeline.append(tenant.tenant_id, lead_id, [entry, *_note(person, by, at)])
+    return Added(
+        lead=saved,
+        created=False,
+        matched_on=matched_on,
+        added=added,
+        also_matches=tuple(sorted(elsewhere)),
+    )
+
+
+def _filled(lead: Lead, person: Contact, at: datetime) -> tuple[Lead, tuple[str, ...]]:
+    """The lead with the blanks `person` can fill, and the names of the fields filled."""
+    values: dict[str, object] = {}
+    if not lead.name.strip():
+        values["name"] = person.name
+    for name in ("phone", "email", "linkedin_url", "language"):
+        if getattr(lead, name) is None and getattr(person, name) is not None:
+            values[name] = getattr(person, name)
+    if lead.channel is Channel.MANUAL:
+        channel, external_id = _chat(person)
+        if channel is not Channel.MANUAL:  # now the bot (and agents) can write to them
+            values["channel"], values["external_id"] = channel, external_id
+    if not values:
+        return lead, ()
+    added = tuple(name for name in values if name != "external_id")
+    return replace(lead, **values, updated_at=at), added  # type: ignore[arg-type]
+
+
+def _chat(person: Contact) -> tuple[Channel, str]:
+    if person.telegram_id:
+        return Channel.TELEGRAM, person.telegram_id
+    if person.whatsapp:
+        return Channel.WHATSAPP, person.whatsapp.lstrip("+")
+    return Channel.MANUAL, ""
+
+
+def _note(person: Contact, by: str, at: datetime) -> list[TimelineEntry]:
+    if not person.note:
+        return []
+    detail = {"by": by, "note": person.note}
+    return [TimelineEntry(kind=TimelineKind.EVENT, at=at, text="note", detail=detail)]
+
+
+@dataclass(frozen=True)
+class RowReport:
+    line: int
+    name: str
+    status: str  # created, merged or failed
+    lead_id: str | None = None
+    matched_on: str | None = None
+    added: tuple[str, ...] = ()
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    rows: list[RowReport]
+    ignored_columns: list[str]
+
+    def count(self, status: str) -> int:
+        return sum(1 for row in self.rows if row.status == status)
+
+
+def import_sheet(
+    repos: Repositories,
+    tenant_id: str,
+    text: str,
+    *,
+    by: str,
+    source: str | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Every row of a CSV sheet as a lead, each row reported on its own: a bad row fails
+    alone and the rest are imported. `source` is for rows without a source column."""
+    tenant = repos.tenants.get(tenant_id)
+    try:
+        sheet = read_sheet(text, MAX_IMPORT_ROWS)
+    except SheetError as exc:
+        raise BadRequest(str(exc)) from None
+    if not sheet.rows:
+        raise BadRequest("the file has a header but no rows")
+    people: list[tuple[int, Contact | str]] = []
+    for row in sheet.rows:
+        values: dict[str, str | None] = {"source": source, **row.values}
+        try:
+            people.append((row.line, contact(values, tenant.phone_region)))
+        except BadRequest as exc:
+            people.append((row.line, str(exc)))
+    known = Known()
+    every_key = [
+        key for _, p in people if isinstance(p, Contact) for key in p.keys(tenant_id).values()
+    ]
+    known.leads.update(repos.identities.lookup(every_key))
+    reports = []
+    for done, (line, person) in enumerate(people, start=1):
+        reports.append(_row(repos, tenant, line, person, by=by, known=known, now=now))
+        if progress is not None:
+            progress(done, len(people))
+    return ImportReport(rows=reports, ignored_columns=sheet.ignored_columns)
+
+
+def _row(
+    repos: Repositories,
+    tenant: Tenant,
+    line: int,
+    person: Contact | str,
+    *,
+    by: str,
+    known: Known,
+    now: Callable[[], datetime],
+) -> RowReport:
+    if isinstance(person, str):
+        return RowReport(line=line, name="", status="failed", message=person)
+    try:
+        added = add_lead(repos, tenant, person, by=by, how="import", known=known, now=now)
+    except LeadConflict:
+        message = "the lead kept changing while it was merged; import this row again"
+        return RowReport(line=line, name=person.name, status="failed", message=message)
+    message = ""
+    if added.also_matches:
+        message = f"also matches lead {', '.join(added.also_matches)}"
+    return RowReport(
+        line=line,
+        name=person.name,
+        status="created" if added.created else "merged",
+        lead_id=added.lead.lead_id,
+        matched_on=added.matched_on,
+        added=added.added,
+        message=message,
+    )
