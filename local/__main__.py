@@ -218,6 +218,7 @@ def _banner(stack: LocalStack) -> str:
             f"  DynamoDB Local    {stack.ddb.endpoint}   data in {stack.data}",
             "  Admin code        make admin-code TENANT=demo",
             "  Rescore leads     make rescore TENANT=demo   (or ALL=1)",
+            "  Import leads      make import-leads FILE=sheet.csv TENANT=demo [SOURCE=expo]",
             "Ctrl-C stops everything.",
         ]
     )
@@ -362,7 +363,15 @@ def main(argv: list[str] | None = None) -> int:
     rescore = commands.add_parser("rescore", help="score the existing leads of a tenant now")
     rescore.add_argument("--tenant", default="demo")
     rescore.add_argument("--all", action="store_true", help="every tenant")
+    sheet = commands.add_parser("import-leads", help="import a CSV of people as leads")
+    sheet.add_argument("file", help="the CSV file (UTF-8)")
+    sheet.add_argument("--tenant", default="demo")
+    sheet.add_argument("--source", help="source of rows without one (default: import)")
     args = parser.parse_args(argv)
+    if args.command == "import-leads":
+        extra = ["--source", args.source] if args.source else []
+        sheet_file = str(Path(args.file).resolve())
+        return ops(["import-leads", "--tenant", args.tenant, *extra, sheet_file])
     if args.command == "admin-code":
         return ops(["issue-admin-code", "--tenant", args.tenant])
     if args.command == "rescore":

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -416,3 +418,30 @@ def test_assigning_a_broker_that_cannot_take_leads_is_400(
     assert (status, answer["message"]) == (400, message.format(id=broker_id))
     lead = api_call("GET", f"/api/leads/{hana}", AGENT)[1]
     assert (lead["broker_id"], lead["status"]) == (None, "qualified")
+
+
+def test_ops_import_a_sheet_from_the_command_line_with_progress(
+    stack: InProcessStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from leadbot.admin.__main__ import main as admin
+
+    sheet = tmp_path / "expo.csv"
+    sheet.write_text("\ufeff" + EXPO_SHEET, encoding="utf-8")
+    assert admin(["import-leads", "--tenant", "demo", "--source", "expo", str(sheet)]) == 1
+    out, err = capsys.readouterr()
+    assert json.loads(out) == {
+        "created": 2,
+        "merged": 1,
+        "failed": 2,
+        "ignored_columns": ["Interested in"],
+    }
+    assert "demo  [" in err and "5/5  100%" in err  # the progress bar, finished
+    assert "line 3: (no name): a name is required" in err
+    assert sorted(_unscored()) == ["Hana Saleh", "Omar Khalid"]
+    assert _unscored()["Omar Khalid"]["source"] == "expo"
+
+    assert admin(["import-leads", "--tenant", "nope", str(sheet)]) == 2
+    assert "no tenant 'nope'" in capsys.readouterr().err
+    sheet.write_bytes("Name\nJosé\n".encode("latin-1"))
+    assert admin(["import-leads", "--tenant", "demo", str(sheet)]) == 2
+    assert "save it as CSV UTF-8" in capsys.readouterr().err

@@ -1,4 +1,5 @@
-"""`python -m leadbot.admin issue-admin-code|rescore …`: ops commands over the deployed tables."""
+"""`python -m leadbot.admin issue-admin-code|rescore|import-leads …`: ops commands over the
+deployed tables."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from leadbot.config import MissingSettings, settings
@@ -30,6 +32,14 @@ def main(argv: list[str] | None = None) -> int:
     which = rescore.add_mutually_exclusive_group(required=True)
     which.add_argument("--tenant", help="tenant id, e.g. demo")
     which.add_argument("--all", action="store_true", help="every tenant")
+    sheet = commands.add_parser(
+        "import-leads",
+        help="import a CSV of people (expo sheet, LinkedIn export) as leads, merging duplicates; "
+        "exits 1 if any row failed",
+    )
+    sheet.add_argument("--tenant", required=True, help="tenant id, e.g. demo")
+    sheet.add_argument("--source", help="source of rows without one (default: import)")
+    sheet.add_argument("file", type=Path, help="the CSV file (UTF-8)")
     args = parser.parse_args(argv)
 
     try:
@@ -54,7 +64,45 @@ def main(argv: list[str] | None = None) -> int:
         print("Send the line above to the bot from the admin's Telegram chat.")
     if args.command == "rescore":
         return _rescore(args.tenant, sys.stderr)
+    if args.command == "import-leads":
+        return _import_leads(args.tenant, args.file, args.source, sys.stderr)
     return 0
+
+
+def _import_leads(tenant_id: str, path: Path, source: str | None, out: TextIO) -> int:
+    from leadbot.services.errors import BadRequest
+    from leadbot.services.intake import MAX_IMPORT_BYTES, import_sheet
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"error: cannot read {path} as UTF-8 text ({exc}); save it as CSV UTF-8", file=out)
+        return 2
+    if len(text) > MAX_IMPORT_BYTES:
+        print(f"error: {path} is over {MAX_IMPORT_BYTES:,} characters: split it", file=out)
+        return 2
+    bar = _ProgressBar(out)
+    try:
+        report = import_sheet(
+            repositories(),
+            tenant_id,
+            text,
+            by="ops (python -m leadbot.admin)",
+            source=source,
+            progress=lambda done, total: bar(tenant_id, done, total),
+        )
+    except TenantNotFound:
+        print(f"error: no tenant {tenant_id!r}", file=out)
+        return 2
+    except BadRequest as exc:
+        print(f"error: {exc}", file=out)
+        return 2
+    for row in report.rows:
+        if row.status == "failed":
+            print(f"line {row.line}: {row.name or '(no name)'}: {row.message}", file=out)
+    summary = {s: report.count(s) for s in ("created", "merged", "failed")}
+    print(json.dumps({**summary, "ignored_columns": report.ignored_columns}))
+    return 1 if summary["failed"] else 0
 
 
 def _rescore(tenant_id: str | None, out: TextIO) -> int:
