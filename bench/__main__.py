@@ -38,6 +38,7 @@ WARM_MESSAGES = 300
 LEADS, PER_LEAD, CONCURRENCY = 100, 10, 100
 DECAY_LEADS, DECAY_DUE = 100_000, 1_000
 SCORE_BATCH = 100
+IMPORT_ROWS = 1_000
 API_LEADS, API_REQUESTS = 10_000, 200
 HEADERS = {"X-Telegram-Bot-Api-Secret-Token": DEMO_TELEGRAM_SECRET}
 
@@ -637,7 +638,53 @@ def report_api(stack: LocalStack) -> None:
     )
 
 
-PARTS = ("cold", "messages", "warm", "concurrency", "scoring", "decay", "api")
+def import_sheet(stack: LocalStack) -> dict[str, Any]:
+    """POST /api/leads/import of IMPORT_ROWS new people, then the same file again (all merged):
+    wall time and DynamoDB requests per row, in-process as API Gateway calls the function."""
+    from local.auth import apigw_claims, id_claims
+    from local.gateway import load_handler as load
+    from local.seed import DEMO_USERS
+
+    lines = ["Full name,Mobile,E-mail,Notes"]
+    lines += [
+        f"Guest {n},+97150{n:07d},guest{n}@expo.example,{'met at the stand' if n % 4 == 0 else ''}"
+        for n in range(1, IMPORT_ROWS + 1)
+    ]
+    body = json.dumps({"csv": "\n".join(lines) + "\n", "source": "bench-expo"}).encode()
+    route = next(r for r in api_routes(stack.template) if r.path == "/api/leads/import")
+    handler = load(REPO, route)
+    claims = apigw_claims(id_claims(DEMO_USERS["demo2_agent"], datetime.now(UTC)))
+    headers = [("Content-Type", "application/json")]
+    runs = {}
+    for run in ("first", "again"):
+        event = proxy_event(route.path, "POST", route.path, headers, body)
+        event["requestContext"]["authorizer"] = {"claims": claims}
+        with counting() as calls:
+            started = time.perf_counter()
+            response = handler(event, lambda_context("ApiFunction"))
+            seconds = time.perf_counter() - started
+        assert response["statusCode"] == 200, response
+        report = json.loads(response["body"])
+        runs[run] = {
+            "seconds": seconds,
+            "requests": dict(calls),
+            "outcome": {k: report[k] for k in ("created", "merged", "failed")},
+        }
+    return runs
+
+
+def report_import(stack: LocalStack) -> None:
+    say(f"\n8. POST /api/leads/import: {IMPORT_ROWS:,} rows of new people, then the same again")
+    for run, result in import_sheet(stack).items():
+        per_row = sum(result["requests"].values()) / IMPORT_ROWS
+        requests = ", ".join(f"{op} {n}" for op, n in sorted(result["requests"].items()))
+        say(
+            f"   {run}: {result['seconds']:.1f} s ({IMPORT_ROWS / result['seconds']:.0f} rows/s), "
+            f"{per_row:.2f} DynamoDB requests/row ({requests}); {result['outcome']}"
+        )
+
+
+PARTS = ("cold", "messages", "warm", "concurrency", "scoring", "decay", "api", "import")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -671,6 +718,8 @@ def main(argv: list[str] | None = None) -> int:
                 report_decay()
             if "api" in parts:
                 report_api(stack)
+            if "import" in parts:
+                report_import(stack)
         finally:
             stack.stop()
     return 0

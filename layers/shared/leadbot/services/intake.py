@@ -10,7 +10,9 @@ bind only their chat; their phones are found through the by_phone index.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -34,6 +36,7 @@ from leadbot.store import IdentityRepository, IdentityTaken
 
 MAX_IMPORT_ROWS = 1_000
 MAX_IMPORT_BYTES = 2_000_000  # characters of CSV in one request (well inside API Gateway's 10 MB)
+IMPORT_WORKERS = 8  # rows in flight at once: each waits on DynamoDB, not on the CPU
 MAX_ATTEMPTS = 3  # a key taken or a lead changed under us: look again, then merge
 # As POST /api/leads limits them: a sheet's cells get no more room than a typed-in lead's.
 LIMITS = {"name": 200, "source": 64, "note": 4000, "email": 254, "linkedin_url": 300}
@@ -151,10 +154,27 @@ class Added:
 
 @dataclass
 class Known:
-    """Identities keys seen during one import → lead id, so rows of the same file that are
-    the same person merge without another read."""
+    """What adding people has learned so far: Identities key → lead id ("" for a key bound to
+    nobody), and for an import the tenant's phones and the Timeline entries to write in
+    batches at the end. Rows of one import that share a key run one after another."""
 
     leads: dict[str, str] = field(default_factory=dict)
+    phones: dict[str, str] | None = None  # phone → lead; None: ask the by_phone index each time
+    entries: list[tuple[str, TimelineEntry]] | None = None  # None: write each lead's at once
+
+    def learn(self, repos: Repositories, keys: Iterable[str], consistent: bool = False) -> None:
+        missing = [key for key in keys if consistent or key not in self.leads]
+        if missing:
+            found = repos.identities.lookup(missing, consistent=consistent)
+            self.leads.update({key: found.get(key, "") for key in missing})
+
+    def record(
+        self, repos: Repositories, tenant_id: str, lead_id: str, entries: list[TimelineEntry]
+    ) -> None:
+        if self.entries is None:
+            repos.timeline.append(tenant_id, lead_id, entries)
+        else:
+            self.entries.extend((lead_id, entry) for entry in entries)
 
 
 def add_lead(
@@ -170,22 +190,24 @@ def add_lead(
     """Create the lead, or merge `person` into the lead they already are in this tenant."""
     keys = person.keys(tenant.tenant_id)
     known = known if known is not None else Known()
-    missing = [key for key in keys.values() if key not in known.leads]
-    if missing:
-        known.leads.update(repos.identities.lookup(missing))
+    known.learn(repos, keys.values())
     for _ in range(MAX_ATTEMPTS):
         matches = _matches(repos, tenant.tenant_id, person, keys, known)
         if matches:
             kind, lead_id = matches[0]
             others = tuple(sorted({other for _, other in matches if other != lead_id}))
-            added = _merge(repos, tenant, person, lead_id, kind, others, by=by, how=how, now=now)
+            added = _merge(
+                repos, tenant, person, lead_id, kind, others, known, by=by, how=how, now=now
+            )
         else:
             try:
-                added = _create(repos, tenant, person, keys, by=by, how=how, now=now)
+                added = _create(repos, tenant, person, keys, known, by=by, how=how, now=now)
             except IdentityTaken as taken:  # someone else just bound one: look again
-                known.leads.update(repos.identities.lookup(taken.args))
+                known.learn(repos, taken.args, consistent=True)
                 continue
         known.leads.update({key: added.lead.lead_id for key in keys.values()})
+        if person.phone and known.phones is not None:
+            known.phones.setdefault(person.phone, added.lead.lead_id)
         return added
     raise LeadConflict(person.name)
 
@@ -197,9 +219,11 @@ def _matches(
     found = [(kind, known.leads[key]) for kind, key in keys.items() if known.leads.get(key)]
     if person.phone and not any(kind == "phone" for kind, _ in found):
         # A lead who shared this phone in a chat carries it, though no key binds it.
-        found += [
-            ("phone", lead_id) for lead_id in repos.leads.ids_with_phone(tenant_id, person.phone)
-        ]
+        if known.phones is None:
+            holders = repos.leads.ids_with_phone(tenant_id, person.phone)
+        else:
+            holders = [known.phones[person.phone]] if person.phone in known.phones else []
+        found += [("phone", lead_id) for lead_id in holders]
         found.sort(key=lambda match: MATCH_ORDER.index(match[0]))
     return found
 
@@ -209,6 +233,7 @@ def _create(
     tenant: Tenant,
     person: Contact,
     keys: dict[str, str],
+    known: Known,
     *,
     by: str,
     how: str,
@@ -233,8 +258,8 @@ def _create(
     )
     saved = repos.leads.create(lead, *keys.values())
     event = {"by": by, "how": how, "source": saved.source or how}
-    entries = [TimelineEntry(kind=TimelineKind.EVENT, at=at, text="lead_created", detail=event)]
-    repos.timeline.append(tenant.tenant_id, lead_id, [*entries, *_note(person, by, at)])
+    created = TimelineEntry(kind=TimelineKind.EVENT, at=at, text="lead_created", detail=event)
+    known.record(repos, tenant.tenant_id, lead_id, [created, *_note(person, by, at)])
     return Added(lead=saved, created=True)
 
 
@@ -245,6 +270,7 @@ def _merge(
     lead_id: str,
     matched_on: str,
     others: tuple[str, ...],
+    known: Known,
     *,
     by: str,
     how: str,
@@ -265,6 +291,8 @@ def _merge(
         raise LeadConflict(lead_id)
     elsewhere = list(others)
     for key in person.keys(tenant.tenant_id).values():
+        if known.leads.get(key) == lead_id:
+            continue
         owner = repos.identities.bind(key, lead_id, at)
         if owner != lead_id and owner not in elsewhere:
             elsewhere.append(owner)
@@ -276,7 +304,7 @@ def _merge(
     if elsewhere:
         detail["also_matches"] = ", ".join(sorted(elsewhere))
     entry = TimelineEntry(kind=TimelineKind.EVENT, at=at, text="lead_merged", detail=detail)
-    repos.timeline.append(tenant.tenant_id, lead_id, [entry, *_note(person, by, at)])
+    known.record(repos, tenant.tenant_id, lead_id, [entry, *_note(person, by, at)])
     return Added(
         lead=saved,
         created=False,
@@ -350,7 +378,12 @@ def import_sheet(
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Every row of a CSV sheet as a lead, each row reported on its own: a bad row fails
-    alone and the rest are imported. `source` is for rows without a source column."""
+    alone and the rest are imported. `source` is for rows without a source column.
+
+    Rows that share a way to reach someone run in file order (the first creates, the rest
+    merge); other rows run IMPORT_WORKERS at a time. Keys are looked up 100 to a request and
+    the tenant's phones read once; Timeline entries are written 25 to a request at the end.
+    """
     tenant = repos.tenants.get(tenant_id)
     try:
         sheet = read_sheet(text, MAX_IMPORT_ROWS)
@@ -365,17 +398,54 @@ def import_sheet(
             people.append((row.line, contact(values, tenant.phone_region)))
         except BadRequest as exc:
             people.append((row.line, str(exc)))
-    known = Known()
-    every_key = [
-        key for _, p in people if isinstance(p, Contact) for key in p.keys(tenant_id).values()
-    ]
-    known.leads.update(repos.identities.lookup(every_key))
-    reports = []
-    for done, (line, person) in enumerate(people, start=1):
-        reports.append(_row(repos, tenant, line, person, by=by, known=known, now=now))
-        if progress is not None:
-            progress(done, len(people))
-    return ImportReport(rows=reports, ignored_columns=sheet.ignored_columns)
+    valid = [p for _, p in people if isinstance(p, Contact)]
+    has_phones = any(p.phone for p in valid)
+    known = Known(phones=repos.leads.phones(tenant_id) if has_phones else {}, entries=[])
+    known.learn(repos, [key for p in valid for key in p.keys(tenant_id).values()])
+    reports: dict[int, RowReport] = {}
+    done = threading.Lock()
+
+    def run(group: list[int]) -> None:
+        for index in group:
+            line, person = people[index]
+            report = _row(repos, tenant, line, person, by=by, known=known, now=now)
+            with done:
+                reports[index] = report
+                if progress is not None:
+                    progress(len(reports), len(people))
+
+    try:
+        with ThreadPoolExecutor(max_workers=IMPORT_WORKERS) as pool:
+            for finished in [pool.submit(run, g) for g in _groups(people, tenant_id)]:
+                finished.result()
+    finally:
+        if known.entries:
+            repos.timeline.append_many(tenant_id, known.entries)
+    return ImportReport(
+        rows=[reports[i] for i in range(len(people))], ignored_columns=sheet.ignored_columns
+    )
+
+
+def _groups(people: list[tuple[int, Contact | str]], tenant_id: str) -> list[list[int]]:
+    """Row indexes in groups that share no key with each other, each in file order."""
+    parent = list(range(len(people)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first_with: dict[str, int] = {}
+    for index, (_, person) in enumerate(people):
+        if isinstance(person, Contact):
+            for key in person.keys(tenant_id).values():
+                other = first_with.setdefault(key, index)
+                parent[root(index)] = root(other)
+    groups: dict[int, list[int]] = {}
+    for index in range(len(people)):
+        groups.setdefault(root(index), []).append(index)
+    return list(groups.values())
 
 
 def _row(
@@ -395,6 +465,7 @@ def _row(
     except LeadConflict:
         message = "the lead kept changing while it was merged; import this row again"
         return RowReport(line=line, name=person.name, status="failed", message=message)
+
     message = ""
     if added.also_matches:
         message = f"also matches lead {', '.join(added.also_matches)}"

@@ -169,14 +169,13 @@ class IdentityRepository:
         """A way to reach a person ("phone", "email", "linkedin") → the lead it belongs to."""
         return f"{tenant_id}#{kind}#{value}"
 
-    def lookup(self, keys: Iterable[str]) -> dict[str, str]:
+    def lookup(self, keys: Iterable[str], consistent: bool = False) -> dict[str, str]:
         """key → lead_id for those of `keys` that are bound (BatchGetItem, 100 keys a request)."""
         wanted = list(dict.fromkeys(keys))
-        return {
-            item.pk: item.lead_id
-            for item in self._model.batch_get(wanted, attributes_to_get=["pk", "lead_id"])
-            if item.lead_id is not None
-        }
+        items = self._model.batch_get(
+            wanted, consistent_read=consistent, attributes_to_get=["pk", "lead_id"]
+        )
+        return {item.pk: item.lead_id for item in items if item.lead_id is not None}
 
     def bind(self, key: str, lead_id: str, now: datetime) -> str:
         """Bind `key` to `lead_id` unless it is bound already; the lead it belongs to now."""
@@ -305,6 +304,17 @@ class LeadRepository:
         self._remember(saved)
         return saved
 
+    def phones(self, tenant_id: str) -> dict[str, str]:
+        """Every phone of the tenant's leads → the oldest lead with it (the by_phone index,
+        keys only: a page holds thousands)."""
+        owners: dict[str, str] = {}
+        for item in self._model.by_phone.query(tenant_id):
+            if item.phone is not None and (
+                item.phone not in owners or item.lead_id < owners[item.phone]
+            ):
+                owners[item.phone] = item.lead_id
+        return owners
+
     def ids_with_phone(self, tenant_id: str, phone: str) -> list[str]:
         """The tenant's leads with this E.164 phone, oldest first (the by_phone index)."""
         return sorted(
@@ -429,6 +439,15 @@ class TimelineRepository:
         """TimelineUnavailable if DynamoDB refuses after pynamodb's retries."""
         try:
             self._write(f"{tenant_id}#{lead_id}", entries)
+        except PynamoDBException as exc:
+            raise TimelineUnavailable(str(exc)) from exc
+
+    def append_many(self, tenant_id: str, entries: Iterable[tuple[str, TimelineEntry]]) -> None:
+        """(lead_id, entry) pairs of many leads, 25 to a BatchWriteItem (imports)."""
+        try:
+            with self._model.batch_write() as batch:
+                for lead_id, entry in entries:
+                    batch.save(timeline_item(self._model, f"{tenant_id}#{lead_id}", entry))
         except PynamoDBException as exc:
             raise TimelineUnavailable(str(exc)) from exc
 
