@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -216,8 +215,7 @@ def add_lead(new: NewLead) -> Response[LeadAdded]:
     who = caller(router)
     repos = repositories()
     tenant = repos.tenants.get(who.tenant_id)
-    person = intake.contact(new.model_dump(exclude={"source", "note"}), tenant.phone_region)
-    person = replace(person, source=new.source or None, note=(new.note or "").strip() or None)
+    person = intake.contact(new.model_dump(), tenant.phone_region)
     added = intake.add_lead(repos, tenant, person, by=who.name, how="manual")
     body = LeadAdded(
         outcome="created" if added.created else "merged",
