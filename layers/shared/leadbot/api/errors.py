@@ -11,8 +11,10 @@ from leadbot.domain import (
     BrokerNotFound,
     DealConflict,
     DealNotFound,
+    InvalidSettings,
     LeadConflict,
     LeadNotFound,
+    TenantConflict,
     TenantNotFound,
 )
 from leadbot.services.errors import WebhookRejected
@@ -56,6 +58,14 @@ def tenant_not_found(exc: TenantNotFound) -> Answer:
     return _answer(403, "this account's agency is not set up")
 
 
+def invalid_settings(exc: InvalidSettings) -> Answer:
+    return _answer(400, str(exc))
+
+
+def settings_conflict(exc: TenantConflict) -> Answer:
+    return _answer(409, "another admin is changing the settings right now; try again")
+
+
 def conflict(exc: LeadConflict) -> Answer:
     return _answer(409, "the lead is changing right now; try again")
 
@@ -69,6 +79,8 @@ HANDLERS: dict[type[Exception], Any] = {
     BrokerNotFound: broker_not_found,
     DealNotFound: deal_not_found,
     DealConflict: deal_conflict,
+    InvalidSettings: invalid_settings,
+    TenantConflict: settings_conflict,
 }
 
 

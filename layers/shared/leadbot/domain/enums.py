@@ -16,6 +16,24 @@ class Language(StrEnum):
     RU = "ru"
 
 
+class FlowMode(StrEnum):
+    """How a tenant's bot talks to a new lead (DESIGN.md §6)."""
+
+    GUIDED = "guided"  # qualifying questions from the first message
+    QA_FIRST = "qa_first"  # answer questions first, qualify after `Tenant.qa_first_after`
+
+
+class FollowupStep(StrEnum):
+    """A follow-up a tenant may word itself: the ghost reminder, then each campaign step."""
+
+    GHOST = "ghost"
+    CAMPAIGN_1 = "campaign_1"
+    CAMPAIGN_2 = "campaign_2"
+    CAMPAIGN_3 = "campaign_3"
+    CAMPAIGN_4 = "campaign_4"
+    CAMPAIGN_5 = "campaign_5"
+
+
 class Stage(StrEnum):
     """Where a lead stands in the conversation (DESIGN.md §6); see conversation/stages.mmd."""
 

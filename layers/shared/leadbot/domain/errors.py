@@ -9,6 +9,14 @@ class TenantNotFound(DomainError):
     pass
 
 
+class TenantConflict(DomainError):
+    """Another admin changed the tenant's settings since they were read (optimistic locking)."""
+
+
+class InvalidSettings(DomainError):
+    """A tenant's settings break a rule; the message says which, in words an admin can act on."""
+
+
 class LeadNotFound(DomainError):
     pass
 

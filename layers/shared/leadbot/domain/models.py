@@ -16,6 +16,8 @@ from leadbot.domain.enums import (
     Bedrooms,
     Channel,
     EventKind,
+    FlowMode,
+    FollowupStep,
     Goal,
     Language,
     LeadStatus,
@@ -47,6 +49,15 @@ class Catalog:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class FollowupTemplate:
+    """An agency's own wording of one follow-up in one language, instead of the catalog's."""
+
+    step: FollowupStep
+    language: Language
+    text: str  # may hold {name} and {agency}; see domain/settings.py
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Tenant:
     """An agency's settings. Secrets live in SSM; only their parameter names are here."""
 
@@ -67,12 +78,31 @@ class Tenant:
     # A deal's broker commission is value × broker rate; the platform's is that × platform rate.
     broker_commission_rate: Decimal = Decimal("0.02")
     platform_commission_rate: Decimal = Decimal("0.25")
+    # Stored and served for the Q&A-first flow and honest urgency (issue 6) and the follow-ups
+    # (issue 7), which will read them; nothing acts on them yet. Rules: domain/settings.py.
+    flow_mode: FlowMode = FlowMode.GUIDED
+    qa_first_after: int = 2  # qa_first: lead messages before the qualifying questions start
+    ghost_after_minutes: int = 120  # a quiet lead's one ghost follow-up, after this long
+    campaign_days: tuple[int, ...] = (3, 6)  # after the ghost follow-up, a step on each day
+    quiet_hours_start: int = 21  # no follow-ups from this hour to quiet_hours_end, local time
+    quiet_hours_end: int = 9
+    followup_templates: tuple[FollowupTemplate, ...] = ()
+    scarcity_threshold: int = 3  # "only N units left" only when N is at most this
+    # Bumped by every settings change; a change made from an older copy is refused and redone.
+    settings_version: int = 0
 
     def lead_url(self, lead_id: str) -> str:
         return f"{self.dashboard_url.rstrip('/')}/leads/{lead_id}" if self.dashboard_url else ""
 
     def catalog(self, catalog_id: str) -> Catalog | None:
         return next((c for c in self.catalogs if c.catalog_id == catalog_id), None)
+
+    def followup_template(self, step: FollowupStep, language: Language) -> str | None:
+        """The agency's wording of `step` in `language`; None: the catalog's."""
+        return next(
+            (x.text for x in self.followup_templates if (x.step, x.language) == (step, language)),
+            None,
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

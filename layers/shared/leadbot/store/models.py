@@ -32,6 +32,12 @@ class CatalogAttribute(MapAttribute[str, Any]):
     url = UnicodeAttribute()
 
 
+class FollowupTemplateAttribute(MapAttribute[str, Any]):
+    step = UnicodeAttribute()
+    language = UnicodeAttribute()
+    text = UnicodeAttribute()
+
+
 class TenantModel(Model):
     class Meta:
         table_name = "Tenants"
@@ -53,6 +59,16 @@ class TenantModel(Model):
     # Decimal strings ("0.02"); absent means the defaults of domain.Tenant.
     broker_commission_rate = UnicodeAttribute(null=True)
     platform_commission_rate = UnicodeAttribute(null=True)
+    # Settings admins change from the dashboard; absent means the defaults of domain.Tenant.
+    flow_mode = UnicodeAttribute(null=True)
+    qa_first_after = NumberAttribute(null=True)
+    ghost_after_minutes = NumberAttribute(null=True)
+    campaign_days = ListAttribute(of=NumberAttribute, null=True)
+    quiet_hours_start = NumberAttribute(null=True)
+    quiet_hours_end = NumberAttribute(null=True)
+    followup_templates = ListAttribute(of=FollowupTemplateAttribute, null=True)
+    scarcity_threshold = NumberAttribute(null=True)
+    settings_version = NumberAttribute(null=True)  # optimistic locking of settings changes
 
 
 class IdentityModel(Model):

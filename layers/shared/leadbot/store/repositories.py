@@ -32,6 +32,9 @@ from leadbot.domain import (
     Catalog,
     Channel,
     DeliveryStatus,
+    FlowMode,
+    FollowupStep,
+    FollowupTemplate,
     Goal,
     Language,
     Lead,
@@ -43,15 +46,23 @@ from leadbot.domain import (
     PropertyType,
     Stage,
     Tenant,
+    TenantConflict,
     TenantNotFound,
     Timeline,
     TimelineEntry,
     TimelineKind,
 )
-from leadbot.store.models import CatalogAttribute, LeadModel, Tables, TenantModel, TimelineModel
+from leadbot.store.models import (
+    CatalogAttribute,
+    FollowupTemplateAttribute,
+    LeadModel,
+    Tables,
+    TenantModel,
+    TimelineModel,
+)
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
-ADMIN_STREAM = "_admin"  # Timeline key of a tenant's own events (admin registrations)
+ADMIN_STREAM = "_admin"  # Timeline key of a tenant's own events (admin chats, settings)
 
 
 class IdentityTaken(Exception):
@@ -71,18 +82,20 @@ class TenantRepository:
 
     def __init__(self, tables: Tables, ttl_s: float, clock: Callable[[], float] = time.monotonic):
         self._model = tables.tenants
+        self._timeline = tables.timeline
         self._ttl = ttl_s
         self._clock = clock
         self._cache: dict[str, tuple[float, Tenant]] = {}
         self._lock = threading.Lock()
 
-    def get(self, tenant_id: str) -> Tenant:
+    def get(self, tenant_id: str, *, consistent: bool = False) -> Tenant:
+        """The tenant, from this Lambda's cache unless `consistent` (as stored now)."""
         with self._lock:
             hit = self._cache.get(tenant_id)
-        if hit is not None and self._clock() - hit[0] < self._ttl:
+        if not consistent and hit is not None and self._clock() - hit[0] < self._ttl:
             return hit[1]
         try:
-            item = self._model.get(tenant_id)
+            item = self._model.get(tenant_id, consistent_read=consistent)
         except DoesNotExist:
             raise TenantNotFound(tenant_id) from None
         tenant = _tenant(item)
@@ -91,18 +104,55 @@ class TenantRepository:
         return tenant
 
     def put(self, tenant: Tenant) -> None:
-        data = _plain(tenant)
-        data["languages"] = [lang.value for lang in tenant.languages]
-        data["admin_chats"] = set(tenant.admin_chats) or None
-        data["broker_commission_rate"] = str(tenant.broker_commission_rate)
-        data["platform_commission_rate"] = str(tenant.platform_commission_rate)
-        data["catalogs"] = [
-            # pynamodb leaves MapAttribute.__init__ unannotated
-            CatalogAttribute(catalog_id=c.catalog_id, title=c.title, url=c.url)  # type: ignore[no-untyped-call]
-            for c in tenant.catalogs
-        ] or None
-        self._model(**data).save()
+        """The whole item (seeding, ops tools); the dashboard changes settings with
+        update_settings, which cannot write over a chat registered meanwhile."""
+        self._model(**_stored(tenant)).save()
         self.forget(tenant.tenant_id)
+
+    def update_settings(self, before: Tenant, after: Tenant, event: TimelineEntry) -> Tenant:
+        """Write the settings that differ from `before`, and `event` in the tenant's own
+        Timeline, in one transaction: the change is never stored without its trace.
+
+        One UpdateItem of only those attributes, so what others write meanwhile (an admin chat
+        registering) stays; conditioned on the settings being as `before` was read
+        (TenantConflict if not), so two admins' changes never mix into settings neither checked
+        (languages from one, a default_language from the other).
+        """
+        changed = [
+            f.name
+            for f in fields(Tenant)
+            if f.name != "settings_version" and getattr(before, f.name) != getattr(after, f.name)
+        ]
+        others = set(changed) - set(TENANT_SETTINGS)
+        if others:
+            raise ValueError(f"not settings: {', '.join(sorted(others))}")
+        model = self._model
+        stored = _stored(after)
+        version = before.settings_version + 1
+        actions = [_set_or_remove(getattr(model, name), stored[name]) for name in changed]
+        actions.append(model.settings_version.set(version))
+        as_read = model.settings_version == before.settings_version
+        if before.settings_version == 0:
+            as_read = as_read | model.settings_version.does_not_exist()
+        table = model._get_connection()
+        update = table.get_operation_kwargs(
+            before.tenant_id, actions=actions, condition=model.tenant_id.exists() & as_read
+        )
+        pk = f"{before.tenant_id}#{ADMIN_STREAM}"
+        put = timeline_item(self._timeline, pk, event).get_save_kwargs_from_instance()
+        try:
+            table.connection.transact_write_items(
+                condition_check_items=[], delete_items=[], put_items=[put], update_items=[update]
+            )
+        except TransactWriteError as exc:
+            # Only the tenant's update carries a condition; the Timeline put is a new item.
+            reasons = exc.cancellation_reasons or []
+            if any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons):
+                raise TenantConflict(before.tenant_id) from None
+            raise
+        finally:
+            self.forget(before.tenant_id)
+        return replace(after, settings_version=version)
 
     def ids(self) -> list[str]:
         """Every tenant's id (a scan: for admin tools, never on a request path)."""
@@ -129,6 +179,56 @@ def _known(cls: type[Tenant] | type[Lead], item: Model) -> dict[str, Any]:
     return {k: v for k, v in item.attribute_values.items() if v is not None and k in names}
 
 
+# What update_settings may write (never admin chats, channel ids or secrets' names), in the
+# order the dashboard shows them.
+TENANT_SETTINGS = (
+    "languages",
+    "default_language",
+    "flow_mode",
+    "qa_first_after",
+    "ghost_after_minutes",
+    "campaign_days",
+    "quiet_hours_start",
+    "quiet_hours_end",
+    "followup_templates",
+    "scarcity_threshold",
+    "broker_commission_rate",
+    "platform_commission_rate",
+)
+_TENANT_NUMBERS = (
+    "qa_first_after",
+    "ghost_after_minutes",
+    "quiet_hours_start",
+    "quiet_hours_end",
+    "scarcity_threshold",
+    "settings_version",
+)
+
+
+def _stored(tenant: Tenant) -> dict[str, Any]:
+    """Field → value as the Tenants item holds it; None: no attribute."""
+    data = _plain(tenant)
+    data["languages"] = [lang.value for lang in tenant.languages]
+    data["admin_chats"] = set(tenant.admin_chats) or None
+    data["broker_commission_rate"] = str(tenant.broker_commission_rate)
+    data["platform_commission_rate"] = str(tenant.platform_commission_rate)
+    # pynamodb leaves MapAttribute.__init__ unannotated
+    data["catalogs"] = [
+        CatalogAttribute(catalog_id=c.catalog_id, title=c.title, url=c.url)  # type: ignore[no-untyped-call]
+        for c in tenant.catalogs
+    ] or None
+    data["campaign_days"] = list(tenant.campaign_days)
+    data["followup_templates"] = [
+        FollowupTemplateAttribute(step=x.step.value, language=x.language.value, text=x.text)  # type: ignore[no-untyped-call]
+        for x in tenant.followup_templates
+    ] or None
+    return data
+
+
+def _set_or_remove(attribute: Any, value: Any) -> Any:
+    return attribute.set(value) if value is not None else attribute.remove()
+
+
 def _tenant(item: TenantModel) -> Tenant:
     data = _known(Tenant, item)
     data["admin_chats"] = tuple(sorted(data.get("admin_chats", ())))
@@ -144,6 +244,18 @@ def _tenant(item: TenantModel) -> Tenant:
     for name in ("broker_commission_rate", "platform_commission_rate"):
         if name in data:
             data[name] = Decimal(data[name])
+    if "flow_mode" in data:
+        data["flow_mode"] = FlowMode(data["flow_mode"])
+    for name in _TENANT_NUMBERS:
+        if name in data:
+            data[name] = int(data[name])
+    if "campaign_days" in data:
+        data["campaign_days"] = tuple(int(day) for day in data["campaign_days"])
+    if "followup_templates" in data:
+        data["followup_templates"] = tuple(
+            FollowupTemplate(step=FollowupStep(x.step), language=Language(x.language), text=x.text)
+            for x in data["followup_templates"]
+        )
     return Tenant(**data)
 
 

@@ -19,7 +19,7 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from leadbot.domain import Lead, ScoreState, Temperature, TimelineEntry
 from leadbot.store.models import LeadModel, Tables
-from leadbot.store.repositories import _conflict, _lead, timeline_item
+from leadbot.store.repositories import _conflict, _lead, _set_or_remove, timeline_item
 
 SHARDS = 8  # rescore_due index partitions; a decay run queries each
 
@@ -144,10 +144,6 @@ def shard(lead_id: str) -> str:
 def score_key(value: int, created_at: datetime) -> str:
     """Sorts leads by score, then by age, in the by_score index."""
     return f"{value:03d}#{_iso(created_at)}"
-
-
-def _set_or_remove(attribute: Any, value: Any) -> Any:
-    return attribute.set(value) if value is not None else attribute.remove()
 
 
 def _iso(at: datetime) -> str:
