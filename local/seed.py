@@ -49,6 +49,8 @@ DEMO_USERS: Mapping[str, User] = {
     "admin": _demo_user("admin@demo.example", DEMO_TENANT_ID, "admin"),
     "agent": _demo_user("agent@demo.example", DEMO_TENANT_ID, "agent"),
     "demo2_agent": _demo_user("agent@demo2.example", DEMO2_TENANT_ID, "agent"),
+    # Scripts that must not disturb the demo agency (the API contract fuzzing) act as this one.
+    "demo2_admin": _demo_user("admin@demo2.example", DEMO2_TENANT_ID, "admin"),
 }
 
 

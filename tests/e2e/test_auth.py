@@ -33,7 +33,7 @@ def test_local_tokens_are_the_demo_users_signed_by_the_stack(
     response = httpx.get(f"{local_stack}/_local/tokens", timeout=5)
     assert response.status_code == 200
     tokens = response.json()
-    assert set(tokens) == {"admin", "agent", "demo2_agent"}
+    assert set(tokens) == {"admin", "agent", "demo2_agent", "demo2_admin"}
     now = datetime.now(UTC)
     seen = {}
     for name, token in tokens.items():
@@ -51,6 +51,7 @@ def test_local_tokens_are_the_demo_users_signed_by_the_stack(
     assert seen["admin"][1:3] == ("demo", "admin")
     assert seen["agent"][1:3] == ("demo", "agent")
     assert seen["demo2_agent"][1:3] == ("demo2", "agent")
+    assert seen["demo2_admin"][1:3] == ("demo2", "admin")
 
 
 def test_the_stack_verifies_only_its_own_tokens(local_stack: str, stack_dir: Path) -> None:
