@@ -196,5 +196,6 @@ def test_the_demo_users() -> None:
         "admin": ("admin@demo.example", "demo", "admin"),
         "agent": ("agent@demo.example", "demo", "agent"),
         "demo2_agent": ("agent@demo2.example", "demo2", "agent"),
+        "demo2_admin": ("admin@demo2.example", "demo2", "admin"),
     }
-    assert len({u.sub for u in DEMO_USERS.values()}) == 3
+    assert len({u.sub for u in DEMO_USERS.values()}) == 4
