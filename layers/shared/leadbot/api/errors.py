@@ -13,6 +13,8 @@ from leadbot.domain import (
     DealNotFound,
     LeadConflict,
     LeadNotFound,
+    PropertyConflict,
+    PropertyNotFound,
     TenantNotFound,
 )
 from leadbot.services.errors import WebhookRejected
@@ -52,6 +54,14 @@ def deal_conflict(exc: DealConflict) -> Answer:
     return _answer(409, "the deal is changing right now; try again")
 
 
+def property_not_found(exc: PropertyNotFound) -> Answer:
+    return _answer(404, "no such listing")
+
+
+def property_conflict(exc: PropertyConflict) -> Answer:
+    return _answer(409, "the listing changed since it was read; load it again and retry")
+
+
 def tenant_not_found(exc: TenantNotFound) -> Answer:
     return _answer(403, "this account's agency is not set up")
 
@@ -69,6 +79,8 @@ HANDLERS: dict[type[Exception], Any] = {
     BrokerNotFound: broker_not_found,
     DealNotFound: deal_not_found,
     DealConflict: deal_conflict,
+    PropertyNotFound: property_not_found,
+    PropertyConflict: property_conflict,
 }
 
 

@@ -34,6 +34,8 @@ from leadbot.domain.errors import (
     LeadConflict,
     LeadNotFound,
     LinkNotFound,
+    PropertyConflict,
+    PropertyNotFound,
     TenantNotFound,
 )
 from leadbot.domain.models import (
@@ -89,6 +91,8 @@ __all__ = [
     "Outbound",
     "PaymentMethod",
     "PhoneCaptured",
+    "PropertyConflict",
+    "PropertyNotFound",
     "PropertyType",
     "ScoreState",
     "Stage",
