@@ -3,6 +3,8 @@ listings and upload brochures, agents read them, tenants apart."""
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -388,3 +390,11 @@ def test_without_brochure_storage_uploads_are_503(stack: InProcessStack) -> None
         "brochure uploads are not set up in this deployment",
     )
 
+
+def test_a_forged_cursor_with_an_empty_key_is_400(stack: InProcessStack) -> None:
+    """DynamoDB refuses an empty key value; the client's mistake must not become a 500."""
+    forged = base64.urlsafe_b64encode(
+        json.dumps({"property_id": {"S": ""}, "tenant_id": {"S": "demo"}}).encode()
+    ).decode()
+    status, answer = api_call("GET", "/api/properties", AGENT, query=f"cursor={forged}")
+    assert (status, answer["message"]) == (400, "cursor is not valid")
