@@ -4,6 +4,7 @@ listings and upload brochures, agents read them, tenants apart."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -398,3 +399,34 @@ def test_a_forged_cursor_with_an_empty_key_is_400(stack: InProcessStack) -> None
     ).decode()
     status, answer = api_call("GET", "/api/properties", AGENT, query=f"cursor={forged}")
     assert (status, answer["message"]) == (400, "cursor is not valid")
+
+
+def test_without_a_version_a_concurrent_change_is_retried_and_both_survive(
+    stack: InProcessStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listing = _create()
+    path = f"/api/properties/{listing['property_id']}"
+    listings = runtime.repositories().properties
+    save = type(listings).save
+    raced: list[int] = []
+
+    def another_admin_first(self: Any, changed: Any) -> Any:
+        if not raced:  # between this PATCH's read and its write, another one lands
+            raced.append(1)
+            theirs = listings.get("demo", changed.property_id)
+            save(self, dataclasses.replace(theirs, units_available=0))
+        return save(self, changed)
+
+    monkeypatch.setattr(type(listings), "save", another_admin_first)
+    status, changed = api_call("PATCH", path, ADMIN, body={"title": "Sold out villa"})
+    assert status == 200, changed
+    assert (changed["title"], changed["units_available"], changed["version"]) == (
+        "Sold out villa",
+        0,
+        3,
+    )
+    # With the version it read, the same race is the caller's to resolve.
+    raced.clear()
+    status, answer = api_call("PATCH", path, ADMIN, body={"title": "Mine", "version": 3})
+    assert status == 409, answer
+    assert api_call("GET", path, AGENT)[1]["title"] == "Sold out villa"
