@@ -32,6 +32,7 @@ from local.template import (
     schedules,
     stream_sources,
 )
+from local.uploads import UPLOAD_BODY_LIMIT, uploads_endpoint
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_PORT = 8080
@@ -49,12 +50,14 @@ def function_env(
     api: str,
     public_url: str,
     exports: Path | None = None,
+    brochures: Path | None = None,
 ) -> dict[str, str]:
     """Every function's environment from template.yaml, with local tables, secrets and APIs.
 
     `public_url` is where leads' browsers reach the gateway (catalog links point there).
     `exports` is the folder that stands in for the exports bucket (no S3 here); the gateway
-    serves it at /_local/exports (local.exports).
+    serves it at /_local/exports (local.exports). `brochures` stands in for the brochures
+    bucket; the gateway takes uploads into it at /_local/uploads (local.uploads).
     """
     refs = {
         **names,
@@ -63,6 +66,7 @@ def function_env(
         "LogLevel": "WARNING",
         "PublicApiUrl": public_url,
         "ExportsBucket": "",
+        "BrochuresBucket": "",
     }
     env: dict[str, str] = {}
     for function_id in _local_functions(template):
@@ -78,6 +82,8 @@ def function_env(
     )
     if exports is not None:
         env.update(EXPORTS_DIR=str(exports), EXPORTS_URL_BASE=f"{public_url}/_local/exports")
+    if brochures is not None:
+        env.update(BROCHURES_DIR=str(brochures), BROCHURES_URL_BASE=f"{public_url}/_local/uploads")
     return env
 
 
@@ -131,7 +137,9 @@ class LocalStack:
                 **self.streams.endpoints(),
                 **self.schedules.endpoints(),
                 "exports": exports_endpoint(data / "exports"),
+                "uploads": uploads_endpoint(data / "brochures"),
             },
+            body_limits={"uploads": UPLOAD_BODY_LIMIT},
             verify_token=self.verify_token,
             port=port,
             verbose=False,
@@ -172,6 +180,7 @@ class LocalStack:
                 self.telegram_api,
                 self.public_url,
                 self.data / "exports",
+                self.data / "brochures",
             )
         )
         client = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=self.ddb.endpoint)

@@ -64,12 +64,14 @@ class _HttpError(Exception):
 
 @dataclass(frozen=True)
 class LocalRequest:
-    """A request to a pluggable /_local/<name> endpoint; `path` is what follows <name>."""
+    """A request to a pluggable /_local/<name> endpoint; `path` is what follows <name>;
+    `headers` by lower-cased name."""
 
     method: str
     path: str
     query: Mapping[str, str]
     body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 # A LocalResponse without a body (None is JSON null).
@@ -296,12 +298,15 @@ class LocalGateway:
         extra: Mapping[str, Callable[[], object]] | None = None,
         *,
         endpoints: Mapping[str, LocalEndpoint] | None = None,
+        body_limits: Mapping[str, int] | None = None,
         verify_token: TokenVerifier | None = None,
         port: int = 0,
         host: str = "127.0.0.1",
         verbose: bool = False,
     ) -> None:
-        """`verify_token` checks the id tokens of routes behind a Cognito authorizer."""
+        """`verify_token` checks the id tokens of routes behind a Cognito authorizer;
+        `body_limits` lets an endpoint take bodies bigger than API Gateway's 10 MB (uploads,
+        which go to S3 in AWS, not through the API)."""
         clash = _BUILTIN_LOCAL & (set(extra or {}) | set(endpoints or {}))
         if clash:
             raise ValueError(f"extra endpoints shadow built-in ones: {sorted(clash)}")
@@ -315,6 +320,10 @@ class LocalGateway:
         self.extra = dict(extra or {})
         # /_local/<name> and everything under it; the longest name wins.
         self.endpoints = dict(sorted((endpoints or {}).items(), key=lambda kv: -len(kv[0])))
+        unknown = set(body_limits or {}) - set(self.endpoints)
+        if unknown:
+            raise ValueError(f"body limits for endpoints that do not exist: {sorted(unknown)}")
+        self.body_limits = dict(body_limits or {})
         self.verbose = verbose
         self._functions: dict[str, _Function] = {}
         # Bound now so `url` is known before start() (e.g. to configure the bot's API base).
@@ -394,6 +403,14 @@ class LocalGateway:
             raise _HttpError(401, _EXPIRED) from None
         except InvalidToken:
             raise _HttpError(401, _UNAUTHORIZED) from None
+
+    def body_limit(self, path: str) -> int:
+        """The largest body a request to `path` may carry."""
+        name = path.removeprefix("/_local/")
+        for prefix, limit in self.body_limits.items():
+            if path.startswith("/_local/") and (name == prefix or name.startswith(prefix + "/")):
+                return limit
+        return MAX_BODY_BYTES
 
     def function(self, route: Route) -> _Function:
         """Load `<code_uri>/<module>.py` once per function id and cache its handler."""
@@ -500,7 +517,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         path, query = split.path, split.query
         try:
-            body = self._read_body()
+            body = self._read_body(self.gateway.body_limit(path))
             if path == "/_local" or path.startswith("/_local/"):
                 status, headers, payload = self._local(path, query, body)
             else:
@@ -524,9 +541,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 f"[gateway] {self.command} {path} -> {status} ({elapsed:.0f} ms)", file=sys.stderr
             )
 
-    def _read_body(self) -> bytes:
+    def _read_body(self, limit: int) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            return self._read_chunked()
+            return self._read_chunked(limit)
         raw = self.headers.get("Content-Length")
         if raw is None:
             return b""
@@ -538,13 +555,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if length < 0:
             self.close_connection = True
             raise _HttpError(400, {"message": "Invalid Content-Length"})
-        if length > MAX_BODY_BYTES:
+        if length > limit:
             # The body stays unread, so this connection cannot carry another request.
             self.close_connection = True
             raise _HttpError(413, {"message": "Request Too Long"})
         return self.rfile.read(length)
 
-    def _read_chunked(self) -> bytes:
+    def _read_chunked(self, limit: int) -> bytes:
         chunks: list[bytes] = []
         total = 0
         while True:
@@ -559,7 +576,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                     pass  # trailers
                 return b"".join(chunks)
             total += size
-            if total > MAX_BODY_BYTES:
+            if total > limit:
                 self.close_connection = True
                 raise _HttpError(413, {"message": "Request Too Long"})
             chunks.append(self.rfile.read(size))
@@ -686,6 +703,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             path=name.removeprefix(prefix),
             query=dict(parse_qsl(query, keep_blank_values=True)),
             body=body,
+            headers={k.lower(): v for k, v in self.headers.items()},
         )
         try:
             response = endpoint(request)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import uuid
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
 
-from leadbot.domain import Catalog, Tenant
+from leadbot.domain import Bedrooms, Catalog, Money, PropertyType, Tenant
+from leadbot.domain.listings import Property, Transaction
 from leadbot.services.runtime import Repositories
 from local.auth import User
 
@@ -34,6 +38,59 @@ DEMO_CATALOGS = (
         catalog_id="price-list",
         title="💰 Price list 2026",
         url="https://demo-agency.example/brochures/price-list-2026.pdf",
+    ),
+)
+
+
+_LISTED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # the instant of the ids' ULID timestamps
+
+
+# The demo agency's listings, so the dashboard has something to show; ids are stable.
+DEMO_LISTINGS = (
+    Property(
+        tenant_id=DEMO_TENANT_ID,
+        property_id="01KE6P4YM0VS00000000000001",
+        created_at=_LISTED,
+        updated_at=_LISTED,
+        title="Marina Residences, 2 bedrooms with sea view",
+        location="Dubai Marina",
+        property_type=PropertyType.APARTMENT,
+        transaction=Transaction.SALE,
+        bedrooms=Bedrooms.TWO,
+        price=Money(amount=Decimal("2450000.00"), currency="AED"),
+        size_sqft=Decimal("1250"),
+        units_available=3,
+        description="High floor, balcony over the marina, handover Q4 2026.",
+    ),
+    Property(
+        tenant_id=DEMO_TENANT_ID,
+        property_id="01KE6P4YM0VS00000000000002",
+        created_at=_LISTED,
+        updated_at=_LISTED,
+        title="Palm Jumeirah garden villa",
+        location="Palm Jumeirah",
+        property_type=PropertyType.VILLA,
+        transaction=Transaction.SALE,
+        bedrooms=Bedrooms.FOUR_PLUS,
+        price=Money(amount=Decimal("12500000.00"), currency="AED"),
+        size_sqft=Decimal("5400"),
+        units_available=1,
+        description="Five bedrooms, private pool and beach access.",
+    ),
+    Property(
+        tenant_id=DEMO_TENANT_ID,
+        property_id="01KE6P4YM0VS00000000000003",
+        created_at=_LISTED,
+        updated_at=_LISTED,
+        title="Downtown studio near the Dubai Mall",
+        location="Downtown Dubai",
+        property_type=PropertyType.APARTMENT,
+        transaction=Transaction.RENT,
+        bedrooms=Bedrooms.STUDIO,
+        price=Money(amount=Decimal("85000.00"), currency="AED"),
+        size_sqft=Decimal("480"),
+        units_available=5,
+        description="Furnished; rent per year, payable in four cheques.",
     ),
 )
 
@@ -105,11 +162,12 @@ def demo_secrets(stored: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def seed(repos: Repositories, dashboard_url: str = "") -> None:
-    """Create the demo tenants unless they exist (restarts keep admins registered since).
+    """Create the demo tenants and the demo agency's listings unless they exist (restarts keep
+    admins registered and listings changed since).
 
     A demo tenant made before catalogs existed gets the demo catalogs.
     """
-    from leadbot.domain import TenantNotFound
+    from leadbot.domain import PropertyConflict, TenantNotFound
 
     try:
         tenant = repos.tenants.get(DEMO_TENANT_ID)
@@ -122,3 +180,7 @@ def seed(repos: Repositories, dashboard_url: str = "") -> None:
         repos.tenants.get(DEMO2_TENANT_ID)
     except TenantNotFound:
         repos.tenants.put(demo2_tenant(dashboard_url))
+    for listing in DEMO_LISTINGS:
+        # Seeded before, it stays as it is: admins may have changed or archived it since.
+        with contextlib.suppress(PropertyConflict):
+            repos.properties.create(listing)

@@ -39,6 +39,7 @@ def _function_env(monkeypatch: pytest.MonkeyPatch, prefix: str, secrets_file: Pa
         "IDEMPOTENCY_TABLE": names["IdempotencyTable"],
         "BROKERS_TABLE": names["BrokersTable"],
         "DEALS_TABLE": names["DealsTable"],
+        "PROPERTIES_TABLE": names["PropertiesTable"],
         "SECRETS_SOURCE": f"file:{secrets_file}",
         "TELEGRAM_API_BASE": "http://telegram.invalid",
         "DASHBOARD_URL": "https://dashboard.example.test",

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from local.fake_telegram import FakeTelegram
-from local.gateway import MAX_BODY_BYTES, LocalGateway, match_path
+from local.gateway import MAX_BODY_BYTES, LocalGateway, LocalRequest, LocalResponse, match_path
 from local.template import Route
 
 TOKEN = "123456789:AAE-secret-part"
@@ -429,3 +429,32 @@ def test_verbose_logs_one_line_per_request(
     lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("[gateway]")]
     assert lines[0].startswith("[gateway] GET /_local/health -> 200")
     assert lines[1].startswith("[gateway] GET /nowhere -> 404")
+
+
+def test_an_endpoint_may_take_bodies_over_the_cap_and_only_it(tmp_path: Path) -> None:
+    """Uploads go to S3 in AWS, not through API Gateway: its 10 MB cap is not theirs."""
+    received: list[int] = []
+
+    def upload(request: LocalRequest) -> LocalResponse:
+        received.append(len(request.body))
+        return LocalResponse(200, {"type": request.headers.get("content-type")})
+
+    big = b"x" * (MAX_BODY_BYTES + 1)
+    endpoints = {"uploads": upload, "other": upload}
+    limits = {"uploads": MAX_BODY_BYTES + 10}
+    with (
+        LocalGateway(
+            _routes()[:1], tmp_path, FakeTelegram(), endpoints=endpoints, body_limits=limits
+        ) as gw,
+        httpx.Client(base_url=gw.url, timeout=30) as client,
+    ):
+        answer = client.put(
+            "/_local/uploads/t", content=big, headers={"Content-Type": "application/pdf"}
+        )
+        assert (answer.status_code, answer.json()) == (200, {"type": "application/pdf"})
+        assert client.put("/_local/uploads/t", content=big + b"x" * 10).status_code == 413
+        assert client.put("/_local/other/t", content=big).status_code == 413
+        assert client.post("/telegram/t1", content=big).status_code == 413
+    assert received == [MAX_BODY_BYTES + 1]
+    with pytest.raises(ValueError, match="nothing"):
+        LocalGateway([], tmp_path, FakeTelegram(), body_limits={"nothing": 1})

@@ -21,7 +21,16 @@ EXECUTE_API = {"domainName": "abc123.execute-api.eu-west-1.amazonaws.com", "stag
 
 @pytest.fixture(autouse=True)
 def _env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ("TENANTS", "IDENTITIES", "LEADS", "TIMELINE", "IDEMPOTENCY", "BROKERS", "DEALS"):
+    for name in (
+        "TENANTS",
+        "IDENTITIES",
+        "LEADS",
+        "TIMELINE",
+        "IDEMPOTENCY",
+        "BROKERS",
+        "DEALS",
+        "PROPERTIES",
+    ):
         monkeypatch.setenv(f"{name}_TABLE", name.title())
     monkeypatch.delenv("PUBLIC_API_URL", raising=False)
     settings.cache_clear()

@@ -27,6 +27,7 @@ from leadbot.domain import (
     Stage,
     Tenant,
 )
+from leadbot.domain.knowledge import KnowledgeGap
 from leadbot.i18n import t
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -370,3 +371,38 @@ def test_while_an_agent_has_taken_over_the_bot_counts_but_says_nothing() -> None
     assert (decision.lead.stage, decision.lead.budget) == (Stage.BUDGET, None)
     stopped = step(paused, event(EventKind.TEXT, "STOP"), CTX)
     assert stopped.lead.opted_out  # opting out is honoured even then
+
+
+@pytest.mark.parametrize(
+    ("language", "question"),
+    [
+        (Language.EN, "Is there a payment plan?"),
+        (Language.EN, "Thanks. When is the handover"),
+        (Language.FA, "قیمت هر متر چقدر است"),
+        (Language.AR, "هل يوجد موقف سيارات"),
+        (Language.RU, "Сколько стоит парковка"),
+    ],
+)
+def test_a_question_in_engagement_is_a_knowledge_gap(language: Language, question: str) -> None:
+    """No knowledge base answers yet: the lead hears an agent is on the way, the agency hears
+    what was asked."""
+    lead = replace(at_stage(Stage.ENGAGEMENT), language=language)
+    decision = step(lead, text(f"  {question} "), CATALOG_CTX)
+    assert decision.outbound == (Outbound(text=t("engagement.ack", language)),)
+    assert decision.events == (KnowledgeGap(question=question, language=language),)
+
+
+@pytest.mark.parametrize(
+    "message", ["ok thanks", "I'll wait for the agent", "send me the brochure please?"]
+)
+def test_statements_and_catalog_requests_are_no_knowledge_gap(message: str) -> None:
+    decision = step(at_stage(Stage.ENGAGEMENT), text(message), CATALOG_CTX)
+    assert decision.events == ()
+
+
+def test_questions_while_qualifying_or_paused_are_no_knowledge_gap() -> None:
+    """Mid-qualification a question is an invalid answer, re-asked; with an agent on the
+    conversation, the agent answers."""
+    assert step(at_stage(Stage.BUDGET), text("what is the price?"), CTX).events == ()
+    paused = replace(at_stage(Stage.ENGAGEMENT), bot_paused=True)
+    assert step(paused, text("what is the price?"), CTX).events == ()

@@ -14,6 +14,7 @@ from leadbot.parsing import (
     parse_budget,
     parse_phone,
 )
+from leadbot.parsing.answers import is_question
 
 # --- digits -------------------------------------------------------------------------------
 
@@ -300,3 +301,45 @@ def test_detect_script_language(text: str, expected: Language | None) -> None:
 )
 def test_language_from_code(code: str | None, expected: Language | None) -> None:
     assert language_from_code(code) == expected
+
+
+# --- questions ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "is there a pool?",
+        "What's the service charge",
+        "how big is the balcony",
+        "Thanks. When is the handover",
+        "ok, where is it exactly",
+        "قیمت چنده؟",  # the Arabic question mark
+        "آیا پارکینگ دارد",
+        "چند طبقه است",
+        "قیمت هر متر چقدر است",  # Persian asks late in the sentence
+        "هل يوجد موقف سيارات",
+        "شكرا، كم السعر",  # after an Arabic comma
+        "сколько стоит парковка",
+        "Где находится объект",
+        "Есть ли парковка",
+    ],
+)
+def test_is_question(text: str) -> None:
+    assert is_question(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ok thanks",
+        "I want a villa",
+        "Whatever works",  # "what" only as a whole word
+        "من خونه میخوام",  # Persian "I …", not Arabic "who"
+        "ما عندي وقت الآن",  # Arabic "not", not "what"
+        "Спасибо",
+        "",
+    ],
+)
+def test_is_not_question(text: str) -> None:
+    assert not is_question(text)

@@ -31,6 +31,7 @@ TABLES = {
     "IdempotencyTable",
     "BrokersTable",
     "DealsTable",
+    "PropertiesTable",
 }
 
 
@@ -105,6 +106,7 @@ def test_table_specs() -> None:
         "IdempotencyTable": "expiration",
         "BrokersTable": None,
         "DealsTable": None,
+        "PropertiesTable": None,
     }
 
 
@@ -169,6 +171,11 @@ def test_the_api_function_may_read_and_update_its_tables_but_never_scan_or_delet
             ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"],
             {"Fn::GetAtt": ["DealsTable", "Arn"]},
         ),
+        # Listings are archived by a versioned PutItem, never deleted.
+        "Properties": (
+            ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+            {"Fn::GetAtt": ["PropertiesTable", "Arn"]},
+        ),
         "TenantSecrets": (
             ["ssm:GetParameter"],
             {
@@ -180,6 +187,8 @@ def test_the_api_function_may_read_and_update_its_tables_but_never_scan_or_delet
             ["s3:GetObject", "s3:PutObject"],
             {"Fn::Sub": "${ExportsBucket.Arn}/exports/*"},
         ),
+        # Only what signing presigned brochure PUTs needs: no reading, listing or deleting.
+        "Brochures": (["s3:PutObject"], {"Fn::Sub": "${BrochuresBucket.Arn}/brochures/*"}),
     }
     assert all(s["Effect"] == "Allow" for s in policy["Statement"])
 
@@ -214,6 +223,62 @@ def test_exports_bucket_is_private_encrypted_and_short_lived() -> None:
     ]
     routes = {(r.method, r.path) for r in api_routes(template) if r.function_id == "ApiFunction"}
     assert {("GET", "/api/leads/export"), ("GET", "/api/stats")} <= routes
+
+
+def test_brochures_bucket_is_private_encrypted_versioned_tls_only_and_kept() -> None:
+    resources = load_template()["Resources"]
+    bucket = resources["BrochuresBucket"]
+    assert bucket["DeletionPolicy"] == bucket["UpdateReplacePolicy"] == "Retain"
+    props = bucket["Properties"]
+    assert props["PublicAccessBlockConfiguration"] == dict.fromkeys(
+        ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"),
+        True,
+    )
+    (sse,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert sse["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert "LifecycleConfiguration" not in props  # brochures do not expire
+    policy = resources["BrochuresBucketPolicy"]["Properties"]
+    assert policy["Bucket"] == {"Ref": "BrochuresBucket"}
+    (tls,) = policy["PolicyDocument"]["Statement"]
+    assert (tls["Effect"], tls["Principal"], tls["Action"]) == ("Deny", "*", "s3:*")
+    assert tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert tls["Resource"] == [
+        {"Fn::GetAtt": ["BrochuresBucket", "Arn"]},
+        {"Fn::Sub": "${BrochuresBucket.Arn}/*"},
+    ]
+    api = resources["ApiFunction"]["Properties"]
+    assert api["Environment"]["Variables"]["BROCHURES_BUCKET"] == {"Ref": "BrochuresBucket"}
+
+
+def test_every_function_knows_the_properties_table_and_only_the_api_may_use_it() -> None:
+    template = load_template()
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["PROPERTIES_TABLE"] == {"Ref": "PropertiesTable"}
+    granted = {
+        rid
+        for rid, res in template["Resources"].items()
+        if res["Type"] == "AWS::Serverless::Function"
+        and "PropertiesTable" in repr(res["Properties"].get("Policies"))
+    }
+    assert granted == {"ApiFunction"}
+
+
+def test_every_route_of_the_api_is_an_event_of_the_api_function() -> None:
+    """A route the resolver has but template.yaml lacks would be a 403 in AWS."""
+    spec = json.loads((REPO / "openapi.json").read_text(encoding="utf-8"))
+    documented = {(method.upper(), path) for path, item in spec["paths"].items() for method in item}
+    routes = {(r.method, r.path) for r in api_routes(load_template())}
+    assert documented <= routes
+    assert {
+        ("GET", "/api/properties"),
+        ("POST", "/api/properties"),
+        ("GET", "/api/properties/{property_id}"),
+        ("PATCH", "/api/properties/{property_id}"),
+        ("DELETE", "/api/properties/{property_id}"),
+        ("POST", "/api/properties/{property_id}/brochures"),
+        ("GET", "/api/knowledge/gaps"),
+    } <= documented
 
 
 def test_no_function_environment_refers_to_the_api_it_sits_behind() -> None:

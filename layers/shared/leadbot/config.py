@@ -31,6 +31,7 @@ class Settings:
     idempotency_table: str
     brokers_table: str
     deals_table: str
+    properties_table: str
     leadbot_env: str = "local"
     aws_region: str = "us-east-1"
     # Only the local stack and tests set an endpoint (DynamoDB Local); in AWS it stays None.
@@ -50,6 +51,11 @@ class Settings:
     exports_bucket: str = ""
     exports_dir: str = ""
     exports_url_base: str = ""
+    # Listing brochures: admins upload them straight to this private bucket with a presigned
+    # PUT; on the local stack (no S3) to a folder, through the gateway's `brochures_url_base`.
+    brochures_bucket: str = ""
+    brochures_dir: str = ""
+    brochures_url_base: str = ""
     # Lambda answers at most 6 MB; an export whose response body would be bigger goes to storage.
     export_inline_max_bytes: int = 5_000_000
     idempotency_seconds: int = 86_400

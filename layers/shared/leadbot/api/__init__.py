@@ -17,7 +17,18 @@ OPENAPI_VERSION = "1.0.0"
 @cache
 def app() -> APIGatewayRestResolver:
     """The resolver with every router; built once per warm Lambda."""
-    from leadbot.api import brokers, catalog, deals, errors, exports, leads, settings, stats
+    from leadbot.api import (
+        brokers,
+        catalog,
+        deals,
+        errors,
+        exports,
+        knowledge,
+        leads,
+        properties,
+        settings,
+        stats,
+    )
 
     resolver = APIGatewayRestResolver(enable_validation=True)
     resolver.include_router(catalog.router)
@@ -28,6 +39,8 @@ def app() -> APIGatewayRestResolver:
     resolver.include_router(brokers.router, prefix="/api/brokers")
     resolver.include_router(deals.router, prefix="/api/deals")
     resolver.include_router(settings.router, prefix="/api/settings")
+    resolver.include_router(properties.router, prefix="/api/properties")
+    resolver.include_router(knowledge.router, prefix="/api/knowledge")
     errors.register(resolver)
 
     @resolver.get("/api/openapi.json", include_in_schema=False)

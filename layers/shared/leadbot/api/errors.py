@@ -14,6 +14,8 @@ from leadbot.domain import (
     InvalidSettings,
     LeadConflict,
     LeadNotFound,
+    PropertyConflict,
+    PropertyNotFound,
     TenantConflict,
     TenantNotFound,
 )
@@ -54,6 +56,14 @@ def deal_conflict(exc: DealConflict) -> Answer:
     return _answer(409, "the deal is changing right now; try again")
 
 
+def property_not_found(exc: PropertyNotFound) -> Answer:
+    return _answer(404, "no such listing")
+
+
+def property_conflict(exc: PropertyConflict) -> Answer:
+    return _answer(409, "the listing changed since it was read; load it again and retry")
+
+
 def tenant_not_found(exc: TenantNotFound) -> Answer:
     return _answer(403, "this account's agency is not set up")
 
@@ -81,6 +91,8 @@ HANDLERS: dict[type[Exception], Any] = {
     DealConflict: deal_conflict,
     InvalidSettings: invalid_settings,
     TenantConflict: settings_conflict,
+    PropertyNotFound: property_not_found,
+    PropertyConflict: property_conflict,
 }
 
 

@@ -11,6 +11,7 @@ from leadbot.conversation.questions import QUESTIONS, next_stage
 from leadbot.domain import (
     Choice,
     Decision,
+    DomainEvent,
     EventKind,
     InboundEvent,
     Language,
@@ -23,9 +24,10 @@ from leadbot.domain import (
     Stage,
     Tenant,
 )
+from leadbot.domain.knowledge import KnowledgeGap
 from leadbot.i18n import t
 from leadbot.parsing import detect_script_language, language_from_code, parse_phone
-from leadbot.parsing.answers import asks_for_catalog, is_stop_word
+from leadbot.parsing.answers import asks_for_catalog, is_question, is_stop_word
 
 QR_PREFIX = "qr_"
 LANGUAGE_PREFIX = "lang:"
@@ -105,7 +107,7 @@ def _supported(lang: Language | None, ctx: Ctx) -> Language | None:
     return lang if lang in ctx.tenant.languages else None
 
 
-def _say(lead: Lead, *outbound: Outbound, events: tuple[PhoneCaptured, ...] = ()) -> Decision:
+def _say(lead: Lead, *outbound: Outbound, events: tuple[DomainEvent, ...] = ()) -> Decision:
     return Decision(lead=lead, outbound=outbound, events=events)
 
 
@@ -229,14 +231,23 @@ def _contact(lead: Lead, event: InboundEvent, ctx: Ctx) -> Decision:
 
 
 def _engage(lead: Lead, event: InboundEvent, ctx: Ctx) -> Decision:
-    """After qualifying: catalogs on request, otherwise an agent is on the way."""
+    """After qualifying: catalogs on request, otherwise an agent is on the way.
+
+    There is no knowledge base to answer from yet, so a question is a knowledge gap the agency
+    should hear of (the listings issue answers from brochures and records only what retrieval
+    cannot answer).
+    """
     lang = _lang(lead, ctx)
     if event.kind is EventKind.VOICE:
         return _say(lead, Outbound(text=t("voice.unsupported", lang)))
     if event.kind is EventKind.TEXT and asks_for_catalog(event.text):
         offer = _catalog_offer(lead, ctx)
         return _say(lead, offer or Outbound(text=t("catalog.unavailable", lang)))
-    return _say(lead, Outbound(text=t("engagement.ack", lang)))
+    ack = Outbound(text=t("engagement.ack", lang))
+    if event.kind is EventKind.TEXT and is_question(event.text):
+        gap = KnowledgeGap(question=event.text.strip(), language=lang)
+        return _say(lead, ack, events=(gap,))
+    return _say(lead, ack)
 
 
 def _catalog_offer(lead: Lead, ctx: Ctx) -> Outbound | None:

@@ -37,6 +37,8 @@ from leadbot.domain.errors import (
     LeadConflict,
     LeadNotFound,
     LinkNotFound,
+    PropertyConflict,
+    PropertyNotFound,
     TenantConflict,
     TenantNotFound,
 )
@@ -98,6 +100,8 @@ __all__ = [
     "Outbound",
     "PaymentMethod",
     "PhoneCaptured",
+    "PropertyConflict",
+    "PropertyNotFound",
     "PropertyType",
     "ScoreState",
     "Stage",

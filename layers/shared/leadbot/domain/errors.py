@@ -33,6 +33,14 @@ class DealConflict(DomainError):
     """Another writer changed the deal since it was read (optimistic locking)."""
 
 
+class PropertyNotFound(DomainError):
+    pass
+
+
+class PropertyConflict(DomainError):
+    """Another writer changed the listing since it was read (optimistic locking)."""
+
+
 class LinkNotFound(DomainError):
     """A tracked link is forged, damaged or points at nothing that exists (any of them: a 404)."""
 

@@ -1,4 +1,5 @@
-"""Typed answers in any catalog language: choice synonyms, numbers, stop words, catalog requests."""
+"""Typed answers in any catalog language: choice synonyms, numbers, stop words, catalog requests,
+questions."""
 
 from __future__ import annotations
 
@@ -283,3 +284,36 @@ def asks_for_catalog(text: str) -> bool:
     """Whether a message asks for the agency's catalog or brochure, in any catalog language."""
     answer = clean(text)
     return any(word in answer for word in _FOLDED_CATALOG_WORDS)
+
+
+# Words a question starts with, per catalog language. Kept short on purpose: words that also
+# start plain statements are left out (Persian من "I", ما "we"; Arabic ما as "not").
+QUESTION_WORDS = frozenset(
+    {
+        *("what", "where", "when", "which", "who", "why", "how"),
+        *("is", "are", "does", "do", "can", "could", "will", "would"),
+        *("چه", "چی", "چرا", "کجا", "کی", "کدام", "کدوم", "چطور", "چگونه", "چند", "چقدر", "آیا"),
+        *("هل", "ماذا", "متى", "أين", "اين", "كيف", "كم", "لماذا"),
+        *("что", "где", "когда", "как", "какой", "какая", "какие", "сколько", "почему", "кто"),
+    }
+)
+# Words that ask wherever they stand: Persian puts the question word late ("قیمتش چقدره"),
+# Russian marks a question with ли ("Есть ли парковка").
+QUESTION_WORDS_ANYWHERE = frozenset({"چقدر", "چقدره", "کجا", "کجاست", "آیا", "ли"})
+_FOLDED_QUESTION_WORDS = frozenset(_fold(word) for word in QUESTION_WORDS)
+_FOLDED_ANYWHERE = frozenset(_fold(word) for word in QUESTION_WORDS_ANYWHERE)
+# A question may follow a greeting or thanks: "Thanks. When is the handover?"
+_SENTENCES = re.compile(r"[.!,;:،؛…\n]+")
+_WORD = re.compile(r"\w+")
+
+
+def is_question(text: str) -> bool:
+    """Whether a message asks something: a question mark (Latin or Arabic), a sentence that
+    starts with a question word of any catalog language, or a word that asks anywhere."""
+    if "?" in text or "؟" in text:
+        return True
+    for sentence in _SENTENCES.split(normalize_digits(text)):
+        words = _WORD.findall(_fold(sentence))
+        if words and (words[0] in _FOLDED_QUESTION_WORDS or _FOLDED_ANYWHERE.intersection(words)):
+            return True
+    return False

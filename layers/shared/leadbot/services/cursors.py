@@ -49,7 +49,9 @@ def decode_cursor(
     except (binascii.Error, ValueError):
         raise BadRequest("cursor is not valid") from None
     ok = isinstance(key, dict) and all(
-        isinstance(v, dict) and len(v) == 1 and isinstance(v.get("S"), str) for v in key.values()
+        # DynamoDB refuses an empty key value with a ValidationException (a 500 here).
+        isinstance(v, dict) and len(v) == 1 and isinstance(v.get("S"), str) and v["S"] != ""
+        for v in key.values()
     )
     if not ok or (range_key is not None and set(key) != {"tenant_id", range_key}):
         raise BadRequest("cursor is not valid")

@@ -35,3 +35,9 @@ class Conflict(WebhookRejected):
     """The request is fine but the lead's state forbids it now (an opted-out lead)."""
 
     status = 409
+
+
+class Unavailable(WebhookRejected):
+    """This deployment lacks what the request needs (no brochure storage configured)."""
+
+    status = 503

@@ -6,7 +6,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -31,9 +31,10 @@ from leadbot.domain import (
     TimelineEntry,
     TimelineKind,
 )
+from leadbot.domain.knowledge import KnowledgeGap, RecordedGap
 from leadbot.services.alerts import hot_lead_alert
 from leadbot.services.runtime import Repositories
-from leadbot.store import IdentityTaken, TimelineUnavailable
+from leadbot.store import GAPS_STREAM, IdentityTaken, TimelineUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -96,23 +97,45 @@ def handle_event(
     if blocked and not lead.unreachable:
         _mark_unreachable(repos, lead, now)
     entries = _timeline(event, received, decision, deliveries, alerts, blocked, now())
-    record(repos, tenant.tenant_id, lead.lead_id, entries)
+    gaps = [
+        RecordedGap(question=e.question, language=e.language, lead_id=lead.lead_id, at=received)
+        for e in decision.events
+        if isinstance(e, KnowledgeGap)
+    ]
+    # In the same batch write as the lead's own entries: a question costs no extra request.
+    also = {GAPS_STREAM: [gap.entry(event.channel) for gap in gaps]} if gaps else None
+    record(repos, tenant.tenant_id, lead.lead_id, entries, also=also)
     sent_alerts = sum(d.status is DeliveryStatus.SENT for d in alerts.values())
     return InboundResult(lead_id=lead.lead_id, deliveries=deliveries, alerts_sent=sent_alerts)
 
 
-def record(repos: Repositories, tenant_id: str, lead_id: str, entries: list[TimelineEntry]) -> None:
-    """Append to Timeline; if DynamoDB refuses, keep the entries in the log instead.
+def record(
+    repos: Repositories,
+    tenant_id: str,
+    lead_id: str,
+    entries: list[TimelineEntry],
+    also: Mapping[str, list[TimelineEntry]] | None = None,
+) -> None:
+    """Append to the lead's Timeline (and `also` to other streams of the tenant, such as
+    GAPS_STREAM); if DynamoDB refuses, keep the entries in the log instead.
 
     By now the lead is saved and the replies are sent: failing the update would make the
     channel redeliver it and the lead would be answered and counted twice.
     """
+    streams = {lead_id: entries, **(also or {})}
     try:
-        repos.timeline.append(tenant_id, lead_id, entries)
+        repos.timeline.append_streams(tenant_id, streams)
     except TimelineUnavailable as exc:
         lines = [
-            {"kind": e.kind.value, "at": e.at.isoformat(), "text": e.text, **e.detail}
-            for e in entries
+            {
+                "stream": stream,
+                "kind": e.kind.value,
+                "at": e.at.isoformat(),
+                "text": e.text,
+                **e.detail,
+            }
+            for stream, written in streams.items()
+            for e in written
         ]
         log.error(
             "timeline write failed: %s",

@@ -160,7 +160,7 @@ class Known:
 
     leads: dict[str, str] = field(default_factory=dict)
     phones: dict[str, str] | None = None  # phone → lead; None: ask the by_phone index each time
-    entries: list[tuple[str, TimelineEntry]] | None = None  # None: write each lead's at once
+    entries: dict[str, list[TimelineEntry]] | None = None  # None: write each lead's at once
 
     def learn(self, repos: Repositories, keys: Iterable[str], consistent: bool = False) -> None:
         missing = [key for key in keys if consistent or key not in self.leads]
@@ -174,7 +174,7 @@ class Known:
         if self.entries is None:
             repos.timeline.append(tenant_id, lead_id, entries)
         else:
-            self.entries.extend((lead_id, entry) for entry in entries)
+            self.entries.setdefault(lead_id, []).extend(entries)
 
 
 def add_lead(
@@ -400,7 +400,7 @@ def import_sheet(
             people.append((row.line, str(exc)))
     valid = [p for _, p in people if isinstance(p, Contact)]
     has_phones = any(p.phone for p in valid)
-    known = Known(phones=repos.leads.phones(tenant_id) if has_phones else {}, entries=[])
+    known = Known(phones=repos.leads.phones(tenant_id) if has_phones else {}, entries={})
     known.learn(repos, [key for p in valid for key in p.keys(tenant_id).values()])
     reports: dict[int, RowReport] = {}
     done = threading.Lock()
@@ -420,7 +420,7 @@ def import_sheet(
                 finished.result()
     finally:
         if known.entries:
-            repos.timeline.append_many(tenant_id, known.entries)
+            repos.timeline.append_streams(tenant_id, known.entries)  # 25 to a request
     return ImportReport(
         rows=[reports[i] for i in range(len(people))], ignored_columns=sheet.ignored_columns
     )

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -26,6 +26,10 @@ from leadbot.store import (
 )
 from leadbot.store.exports import ExportStore, LocalExports, S3Exports
 
+if TYPE_CHECKING:
+    from leadbot.store.brochures import BrochureStore
+    from leadbot.store.properties import PropertyRepository
+
 
 @dataclass(frozen=True)
 class Repositories:
@@ -37,6 +41,12 @@ class Repositories:
     pages: LeadPages
     brokers: BrokerRepository
     deals: DealRepository
+    tables: Tables
+
+    @property
+    def properties(self) -> PropertyRepository:
+        """Listings: built on first use, so the webhook, which has none yet, never imports them."""
+        return _properties(self.tables)
 
 
 @cache
@@ -49,6 +59,7 @@ def _tables() -> Tables:
         timeline=s.timeline_table,
         brokers=s.brokers_table,
         deals=s.deals_table,
+        properties=s.properties_table,
         region=s.region,
         host=s.dynamodb_endpoint,
     )
@@ -68,7 +79,15 @@ def repositories() -> Repositories:
         pages=LeadPages(tables),
         brokers=BrokerRepository(tables),
         deals=DealRepository(tables),
+        tables=tables,
     )
+
+
+@cache
+def _properties(tables: Tables) -> PropertyRepository:
+    from leadbot.store.properties import PropertyRepository
+
+    return PropertyRepository(tables)
 
 
 @cache
@@ -79,6 +98,19 @@ def export_store() -> ExportStore | None:
         return S3Exports(s.exports_bucket, s.region)
     if s.exports_dir:
         return LocalExports(Path(s.exports_dir), s.exports_url_base)
+    return None
+
+
+@cache
+def brochure_store() -> BrochureStore | None:
+    """Where brochures are uploaded: the S3 bucket in AWS, a folder on the local stack."""
+    from leadbot.store.brochures import LocalBrochures, S3Brochures
+
+    s = settings()
+    if s.brochures_bucket:
+        return S3Brochures(s.brochures_bucket, s.region)
+    if s.brochures_dir:
+        return LocalBrochures(Path(s.brochures_dir), s.brochures_url_base)
     return None
 
 
@@ -131,6 +163,8 @@ def reset() -> None:
         cached_settings,
         _tables,
         repositories,
+        _properties,
+        brochure_store,
         http_client,
         _secret_reader,
         export_store,

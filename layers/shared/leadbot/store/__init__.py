@@ -5,6 +5,7 @@ from leadbot.store.models import Tables, bind
 from leadbot.store.pages import Key, LeadPages, Walk
 from leadbot.store.repositories import (
     ADMIN_STREAM,
+    GAPS_STREAM,
     TENANT_SETTINGS,
     IdentityRepository,
     IdentityTaken,
@@ -17,6 +18,7 @@ from leadbot.store.scores import SHARDS, ReadCount, ScoredLead, ScoreRepository,
 
 __all__ = [
     "ADMIN_STREAM",
+    "GAPS_STREAM",
     "SHARDS",
     "TENANT_SETTINGS",
     "BrokerRepository",

@@ -229,6 +229,31 @@ class DealModel(Model):
     version = VersionAttribute()
 
 
+class PropertyModel(Model):
+    """Listings; price and size as decimal strings: DynamoDB numbers would come back as float."""
+
+    class Meta:
+        table_name = "Properties"
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    property_id = UnicodeAttribute(range_key=True)  # ULID of created_at
+    title = UnicodeAttribute()
+    location = UnicodeAttribute()
+    property_type = UnicodeAttribute()
+    transaction = UnicodeAttribute()
+    bedrooms = UnicodeAttribute(null=True)
+    price_amount = UnicodeAttribute()
+    price_currency = UnicodeAttribute()
+    size_sqft = UnicodeAttribute(null=True)
+    units_available = NumberAttribute()
+    status = UnicodeAttribute()
+    brochure_ids = ListAttribute(of=UnicodeAttribute, null=True)
+    description = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
 @dataclass(frozen=True)
 class Tables:
     tenants: type[TenantModel]
@@ -237,6 +262,7 @@ class Tables:
     timeline: type[TimelineModel]
     brokers: type[BrokerModel]
     deals: type[DealModel]
+    properties: type[PropertyModel]
 
     def share_client(self) -> Any:
         """One botocore client for every table, returned for other users (idempotency).
@@ -245,7 +271,14 @@ class Tables:
         (loading the service model); they would all be the same client.
         """
         client = self.client()
-        for model in (self.tenants, self.identities, self.timeline, self.brokers, self.deals):
+        for model in (
+            self.tenants,
+            self.identities,
+            self.timeline,
+            self.brokers,
+            self.deals,
+            self.properties,
+        ):
             model._get_connection().connection._client = client
         return client
 
@@ -270,6 +303,7 @@ def bind(
     timeline: str,
     brokers: str,
     deals: str,
+    properties: str,
     region: str,
     host: str | None,
 ) -> Tables:
@@ -281,4 +315,5 @@ def bind(
         timeline=_bind(TimelineModel, timeline, region, host),
         brokers=_bind(BrokerModel, brokers, region, host),
         deals=_bind(DealModel, deals, region, host),
+        properties=_bind(PropertyModel, properties, region, host),
     )

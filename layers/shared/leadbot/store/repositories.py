@@ -7,7 +7,7 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -63,6 +63,7 @@ from leadbot.store.models import (
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 ADMIN_STREAM = "_admin"  # Timeline key of a tenant's own events (admin chats, settings)
+GAPS_STREAM = "_gaps"  # Timeline key of a tenant's knowledge gaps (questions left unanswered)
 
 
 class IdentityTaken(Exception):
@@ -549,23 +550,24 @@ class TimelineRepository:
 
     def append(self, tenant_id: str, lead_id: str, entries: Iterable[TimelineEntry]) -> None:
         """TimelineUnavailable if DynamoDB refuses after pynamodb's retries."""
+        self.append_streams(tenant_id, {lead_id: entries})
+
+    def append_streams(
+        self, tenant_id: str, streams: Mapping[str, Iterable[TimelineEntry]]
+    ) -> None:
+        """Entries of several streams (a lead's, GAPS_STREAM…) of one tenant in one batch."""
         try:
-            self._write(f"{tenant_id}#{lead_id}", entries)
+            self._write(
+                (f"{tenant_id}#{stream}", entry)
+                for stream, entries in streams.items()
+                for entry in entries
+            )
         except PynamoDBException as exc:
             raise TimelineUnavailable(str(exc)) from exc
 
-    def append_many(self, tenant_id: str, entries: Iterable[tuple[str, TimelineEntry]]) -> None:
-        """(lead_id, entry) pairs of many leads, 25 to a BatchWriteItem (imports)."""
-        try:
-            with self._model.batch_write() as batch:
-                for lead_id, entry in entries:
-                    batch.save(timeline_item(self._model, f"{tenant_id}#{lead_id}", entry))
-        except PynamoDBException as exc:
-            raise TimelineUnavailable(str(exc)) from exc
-
-    def _write(self, pk: str, entries: Iterable[TimelineEntry]) -> None:
+    def _write(self, entries: Iterable[tuple[str, TimelineEntry]]) -> None:
         with self._model.batch_write() as batch:
-            for entry in entries:
+            for pk, entry in entries:
                 batch.save(timeline_item(self._model, pk, entry))
 
     def history(self, tenant_id: str, lead_id: str) -> list[TimelineEntry]:

@@ -1,0 +1,276 @@
+"""An agency's listings: everyone reads them, admins add, change, archive (never delete) them
+and upload their brochures."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from ulid import ULID
+
+from leadbot.domain import Bedrooms, Money, PropertyConflict, PropertyType, fits_currency, to_minor
+from leadbot.domain.listings import ListingStatus, Property, Transaction
+from leadbot.services.cursors import decode_cursor, take_page
+from leadbot.services.errors import BadRequest, Conflict, Unavailable
+from leadbot.services.runtime import Repositories
+from leadbot.store.brochures import (
+    MAX_BROCHURE_BYTES,
+    PDF,
+    BrochureStore,
+    UploadTicket,
+    brochure_key,
+)
+
+MAX_PAGE = 100
+MAX_CONFLICT_RETRIES = 5
+MAX_BROCHURES = 20  # per listing: an item stays far below DynamoDB's 400 KB
+# What PATCH may change; None clears the optional ones.
+CHANGEABLE = frozenset(
+    {
+        "title",
+        "location",
+        "property_type",
+        "transaction",
+        "bedrooms",
+        "price",
+        "size_sqft",
+        "units_available",
+        "status",
+        "description",
+    }
+)
+_OPTIONAL = frozenset({"bedrooms", "size_sqft", "description"})
+
+
+@dataclass(frozen=True)
+class Price:
+    """A price as asked for: the currency may be left to the agency's (or the listing's)."""
+
+    amount: Decimal
+    currency: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListingFilter:
+    status: ListingStatus | None = None
+    property_type: PropertyType | None = None
+    transaction: Transaction | None = None
+
+    def matches(self, listing: Property) -> bool:
+        return (
+            (self.status is None or listing.status is self.status)
+            and (self.property_type is None or listing.property_type is self.property_type)
+            and (self.transaction is None or listing.transaction is self.transaction)
+        )
+
+    @property
+    def empty(self) -> bool:
+        return self.status is None and self.property_type is None and self.transaction is None
+
+
+@dataclass(frozen=True)
+class PropertyPage:
+    items: list[Property]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class BrochureUpload:
+    brochure_id: str
+    ticket: UploadTicket
+
+
+def list_properties(
+    repos: Repositories, tenant_id: str, filters: ListingFilter, cursor: str | None, limit: int
+) -> PropertyPage:
+    """One page of the tenant's listings, newest first, archived ones unless filtered out."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise BadRequest(f"limit must be between 1 and {MAX_PAGE}")
+    start = decode_cursor(cursor, tenant_id, range_key="property_id")
+    page_size = limit if filters.empty else MAX_PAGE
+    walk = repos.properties.walk(tenant_id, start, page_size=page_size)
+    items, next_cursor = take_page(walk, limit, filters.matches)
+    return PropertyPage(items=items, next_cursor=next_cursor)
+
+
+def listing(repos: Repositories, tenant_id: str, property_id: str) -> Property:
+    return repos.properties.get(tenant_id, property_id)  # PropertyNotFound for strangers' ids
+
+
+def create_property(
+    repos: Repositories,
+    tenant_id: str,
+    *,
+    title: str,
+    location: str,
+    property_type: PropertyType,
+    transaction: Transaction,
+    price: Price,
+    units_available: int,
+    bedrooms: Bedrooms | None = None,
+    size_sqft: Decimal | None = None,
+    description: str = "",
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Property:
+    """A new active listing; the currency is the agency's unless given."""
+    currency = price.currency or repos.tenants.get(tenant_id).currency
+    at = now()
+    new = Property(
+        tenant_id=tenant_id,
+        property_id=str(ULID.from_datetime(at)),
+        title=_text(title, "title"),
+        location=_text(location, "location"),
+        property_type=property_type,
+        transaction=transaction,
+        bedrooms=bedrooms,
+        price=_money(price.amount, currency),
+        size_sqft=_size(size_sqft),
+        units_available=_units(units_available),
+        description=description.strip(),
+        created_at=at,
+        updated_at=at,
+    )
+    created = repos.properties.create(new)
+    on_listing_created(repos, created)
+    return created
+
+
+def on_listing_created(repos: Repositories, listing: Property) -> None:
+    """New-listing matches for waiting leads land here with the follow-ups issue (issue 7)."""
+
+
+def update_property(
+    repos: Repositories,
+    tenant_id: str,
+    property_id: str,
+    changes: dict[str, Any],
+    *,
+    version: int | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Property:
+    """Apply `changes` (field → value, only those given; `price` is a Price).
+
+    With `version` (the one the caller read) a listing changed since is a PropertyConflict;
+    without, a concurrent write is retried on the fresh listing, field by field.
+    """
+    unknown = set(changes) - CHANGEABLE
+    if unknown:
+        raise BadRequest(f"cannot change {', '.join(sorted(unknown))}")
+    if not changes:
+        raise BadRequest(f"nothing to change: give any of {', '.join(sorted(CHANGEABLE))}")
+    cleared = sorted(n for n, v in changes.items() if v is None and n not in _OPTIONAL)
+    if cleared:
+        raise BadRequest(f"{', '.join(cleared)} cannot be empty")
+    for _ in range(MAX_CONFLICT_RETRIES):
+        before = repos.properties.get(tenant_id, property_id)
+        if version is not None and version != before.version:
+            raise PropertyConflict(property_id)
+        after = replace(before, **_values(changes, before))
+        if after == before:
+            return before
+        try:
+            return repos.properties.save(replace(after, updated_at=now()))
+        except PropertyConflict:
+            if version is not None:
+                raise
+    raise PropertyConflict(property_id)
+
+
+def archive_property(
+    repos: Repositories,
+    tenant_id: str,
+    property_id: str,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Property:
+    """Offered to nobody from now on, but kept and readable: leads may have been shown it."""
+    return update_property(
+        repos, tenant_id, property_id, {"status": ListingStatus.ARCHIVED}, now=now
+    )
+
+
+def request_brochure_upload(
+    repos: Repositories,
+    store: BrochureStore | None,
+    tenant_id: str,
+    property_id: str,
+    *,
+    filename: str,
+    content_type: str,
+    size: int,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> BrochureUpload:
+    """A URL the admin's browser uploads one PDF to, and its id on the listing from now on."""
+    if content_type.strip().lower() != PDF or not filename.strip().lower().endswith(".pdf"):
+        raise BadRequest(f"a brochure must be a PDF: content_type {PDF} and a .pdf filename")
+    if size < 1:
+        raise BadRequest("size must be the file's size in bytes")
+    if size > MAX_BROCHURE_BYTES:
+        raise BadRequest(f"a brochure can be at most 50 MB ({MAX_BROCHURE_BYTES} bytes)")
+    before = _room_for_a_brochure(repos.properties.get(tenant_id, property_id))
+    if store is None:
+        raise Unavailable("brochure uploads are not set up in this deployment")
+    brochure_id = str(ULID.from_datetime(now()))
+    ticket = store.upload(brochure_key(tenant_id, property_id, brochure_id), PDF, size)
+    for _ in range(MAX_CONFLICT_RETRIES):
+        after = replace(before, brochure_ids=(*before.brochure_ids, brochure_id), updated_at=now())
+        try:
+            repos.properties.save(after)
+        except PropertyConflict:
+            before = _room_for_a_brochure(repos.properties.get(tenant_id, property_id))
+            continue
+        return BrochureUpload(brochure_id=brochure_id, ticket=ticket)
+    raise PropertyConflict(property_id)
+
+
+def _room_for_a_brochure(listing: Property) -> Property:
+    if len(listing.brochure_ids) >= MAX_BROCHURES:
+        raise Conflict(f"a listing holds at most {MAX_BROCHURES} brochures")
+    return listing
+
+
+def _values(changes: dict[str, Any], before: Property) -> dict[str, Any]:
+    values = dict(changes)
+    for name in ("title", "location"):
+        if name in values:
+            values[name] = _text(values[name], name)
+    if "price" in values:
+        price: Price = values["price"]
+        values["price"] = _money(price.amount, price.currency or before.price.currency)
+    if "size_sqft" in values:
+        values["size_sqft"] = _size(values["size_sqft"])
+    if "units_available" in values:
+        values["units_available"] = _units(values["units_available"])
+    if "description" in values:
+        values["description"] = (values["description"] or "").strip()
+    return values
+
+
+def _text(value: str, name: str) -> str:
+    cleaned = " ".join(value.split())
+    if not cleaned:
+        raise BadRequest(f"a listing needs a {name}")
+    return cleaned
+
+
+def _money(amount: Decimal, currency: str) -> Money:
+    currency = currency.upper()
+    if not amount.is_finite() or amount <= 0:
+        raise BadRequest("price must be more than zero")
+    if not fits_currency(amount, currency):
+        raise BadRequest(f"price has more decimals than {currency} has")
+    return Money(amount=to_minor(amount, currency), currency=currency)
+
+
+def _size(size: Decimal | None) -> Decimal | None:
+    if size is not None and (not size.is_finite() or size <= 0):
+        raise BadRequest("size_sqft must be more than zero")
+    return size
+
+
+def _units(units: int) -> int:
+    if units < 0:
+        raise BadRequest("units_available cannot be negative")
+    return units

@@ -1,0 +1,80 @@
+"""Listings on the running local stack: the seeded ones, a brochure uploaded through the URL the
+API hands out, and a lead's question showing up as a knowledge gap."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from local.seed import DEMO_LISTINGS, DEMO_TELEGRAM_SECRET
+from tests.support import Updates
+
+pytestmark = pytest.mark.e2e
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def _api(base: str, token: str, method: str, path: str, **kw: Any) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}"}
+    return httpx.request(method, f"{base}{path}", headers=headers, timeout=10, **kw)
+
+
+def test_an_admin_uploads_a_brochure_to_a_new_listing(local_stack: str, stack_dir: Path) -> None:
+    tokens = httpx.get(f"{local_stack}/_local/tokens", timeout=5).json()
+    seeded = _api(local_stack, tokens["agent"], "GET", "/api/properties").json()["items"]
+    assert {p.property_id for p in DEMO_LISTINGS} <= {p["property_id"] for p in seeded}
+    assert _api(local_stack, tokens["demo2_agent"], "GET", "/api/properties").json() == {
+        "items": [],
+        "next_cursor": None,
+    }
+
+    new = {
+        "title": "JVC townhouse",
+        "location": "Jumeirah Village Circle",
+        "property_type": "townhouse",
+        "transaction": "sale",
+        "bedrooms": "3",
+        "price": {"amount": "3100000", "currency": "AED"},
+        "units_available": 4,
+    }
+    created = _api(local_stack, tokens["admin"], "POST", "/api/properties", json=new)
+    assert created.status_code == 201, created.text
+    listing = created.json()
+    path = f"/api/properties/{listing['property_id']}"
+
+    ask = {"filename": "jvc.pdf", "content_type": "application/pdf", "size": len(PDF)}
+    asked = _api(local_stack, tokens["admin"], "POST", f"{path}/brochures", json=ask)
+    assert asked.status_code == 201, asked.text
+    upload = asked.json()
+    assert upload["upload_url"].startswith(f"{local_stack}/_local/uploads/")
+    # The browser's side, as with a presigned S3 URL: no token, just the URL and its headers.
+    put = httpx.request(
+        upload["method"], upload["upload_url"], headers=upload["headers"], content=PDF, timeout=10
+    )
+    assert put.status_code == 200 and put.headers["ETag"]
+    key = f"brochures/demo/{listing['property_id']}/{upload['brochure_id']}.pdf"
+    assert (stack_dir / "brochures" / key).read_bytes() == PDF
+    shown = _api(local_stack, tokens["agent"], "GET", path).json()
+    assert shown["brochure_ids"] == [upload["brochure_id"]]
+
+    wrong = httpx.put(
+        upload["upload_url"], headers={"Content-Type": "image/png"}, content=PDF, timeout=10
+    )
+    assert wrong.status_code == 403
+    assert _api(local_stack, tokens["demo2_agent"], "GET", path).status_code == 404
+
+
+def test_a_leads_question_is_a_knowledge_gap_for_the_agency(local_stack: str) -> None:
+    tokens = httpx.get(f"{local_stack}/_local/tokens", timeout=5).json()
+    lead = Updates(800_000_300, first_name="Gap Asker")
+    headers = {"X-Telegram-Bot-Api-Secret-Token": DEMO_TELEGRAM_SECRET}
+    for update in [*lead.qualification(phone="+971 50 300 0300"), lead.text("Is it freehold?")]:
+        response = httpx.post(f"{local_stack}/telegram/demo", json=update, headers=headers)
+        assert response.status_code == 200
+    gaps = _api(local_stack, tokens["agent"], "GET", "/api/knowledge/gaps").json()["items"]
+    assert ("Is it freehold?", "en") in {(g["question"], g["language"]) for g in gaps}
+    others = _api(local_stack, tokens["demo2_agent"], "GET", "/api/knowledge/gaps").json()
+    assert "Is it freehold?" not in {g["question"] for g in others["items"]}

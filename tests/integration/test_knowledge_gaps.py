@@ -1,0 +1,92 @@
+"""Knowledge gaps end to end: a qualified lead's question over the webhook, recorded in the same
+Timeline write as the message, listed by GET /api/knowledge/gaps for the lead's agency only."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from botocore.client import BaseClient
+
+from tests.support import ADMIN, AGENT, OTHER_TENANT_AGENT, InProcessStack, Updates, api_call
+
+SARA, OMID = 730_000_001, 730_000_002
+
+
+@contextmanager
+def dynamodb_requests() -> Iterator[Counter[str]]:
+    """Every DynamoDB request made meanwhile, by operation."""
+    calls: Counter[str] = Counter()
+    original = BaseClient._make_api_call  # type: ignore[attr-defined]
+
+    def counting(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        if self.meta.service_model.service_name == "dynamodb":
+            calls[operation] += 1
+        return original(self, operation, params)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(BaseClient, "_make_api_call", counting)
+        yield calls
+
+
+def _gaps(claims: dict[str, str] = AGENT, query: str = "") -> dict[str, Any]:
+    status, page = api_call("GET", "/api/knowledge/gaps", claims, query=query)
+    assert status == 200, page
+    return dict(page)
+
+
+def test_a_qualified_leads_question_is_listed_for_its_agency(stack: InProcessStack) -> None:
+    sara = Updates(SARA, first_name="Sara")
+    stack.qualify(sara)
+    assert _gaps() == {"items": [], "next_cursor": None}
+    stack.post(sara.text("Is there a payment plan?"))
+    stack.post(sara.text("ok thanks"))  # not a question: nothing to record
+
+    [gap] = _gaps()["items"]
+    assert (gap["question"], gap["language"]) == ("Is there a payment plan?", "en")
+    status, lead = api_call("GET", f"/api/leads/{gap['lead_id']}", AGENT)
+    assert (status, lead["name"]) == (200, "Sara")
+    _, history = api_call("GET", f"/api/leads/{gap['lead_id']}/timeline", AGENT)
+    asked = [e for e in history["items"] if e["text"] == "Is there a payment plan?"]
+    assert [e["kind"] for e in asked] == ["inbound"]  # the lead's own history is unchanged
+    assert asked[0]["at"] == gap["at"]
+    assert _gaps(ADMIN) == _gaps(AGENT)
+    assert _gaps(OTHER_TENANT_AGENT) == {"items": [], "next_cursor": None}
+
+
+def test_gaps_come_newest_first_in_pages(stack: InProcessStack) -> None:
+    omid = Updates(OMID, first_name="Omid", language_code="fa")
+    stack.qualify(omid)
+    questions = ["قیمت هر متر چقدر است", "آیا پارکینگ دارد", "تحویل کی است؟"]
+    for question in questions:
+        stack.post(omid.text(question))
+    seen, cursor = [], None
+    for _ in range(5):
+        page = _gaps(query="limit=2" + (f"&cursor={cursor}" if cursor else ""))
+        seen += [(g["question"], g["language"]) for g in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [(q, "fa") for q in reversed(questions)]
+    _, first = api_call("GET", "/api/knowledge/gaps", AGENT, query="limit=1")
+    status, answer = api_call(
+        "GET", "/api/knowledge/gaps", OTHER_TENANT_AGENT, query=f"cursor={first['next_cursor']}"
+    )
+    assert (status, answer["message"]) == (400, "cursor is not valid")
+
+
+def test_a_question_costs_no_extra_request(stack: InProcessStack) -> None:
+    """The gap rides in the BatchWriteItem of the message's own Timeline entries."""
+    sara = Updates(SARA, first_name="Sara")
+    stack.qualify(sara)
+    stack.post(sara.text("hello again"))  # warm this process's caches, as any later message
+    with dynamodb_requests() as statement:
+        stack.post(sara.text("I will wait for the agent"))
+    with dynamodb_requests() as question:
+        stack.post(sara.text("When is the handover?"))
+    assert question == statement
+    assert question["BatchWriteItem"] == 1
+    assert len(_gaps()["items"]) == 1
