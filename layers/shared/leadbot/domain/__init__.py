@@ -1,15 +1,10 @@
-"""Pure domain types: leads, tenants, inbound events, outbound messages. No I/O here."""
+"""Pure domain types: leads, tenants, inbound events, outbound messages. No I/O here.
 
-from leadbot.domain.deals import (
-    Broker,
-    Commission,
-    Deal,
-    DealStatus,
-    commissions,
-    fits_currency,
-    minor_units,
-    to_minor,
-)
+Brokers and deals load on first use: the webhooks, whose cold start counts, never touch them.
+"""
+
+from typing import TYPE_CHECKING, Any
+
 from leadbot.domain.enums import (
     Bedrooms,
     Channel,
@@ -61,6 +56,40 @@ from leadbot.domain.models import (
     TimelineEntry,
     TimelineKind,
 )
+
+if TYPE_CHECKING:
+    from leadbot.domain.deals import (
+        Broker,
+        Commission,
+        Deal,
+        DealStatus,
+        commissions,
+        fits_currency,
+        minor_units,
+        to_minor,
+    )
+
+_DEALS = frozenset(
+    {
+        "Broker",
+        "Commission",
+        "Deal",
+        "DealStatus",
+        "commissions",
+        "fits_currency",
+        "minor_units",
+        "to_minor",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _DEALS:
+        from leadbot.domain import deals
+
+        return getattr(deals, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Bedrooms",

@@ -13,8 +13,6 @@ import httpx
 
 from leadbot.config import Settings, settings
 from leadbot.store import (
-    BrokerRepository,
-    DealRepository,
     IdentityRepository,
     LeadPages,
     LeadRepository,
@@ -24,10 +22,11 @@ from leadbot.store import (
     TimelineRepository,
     bind,
 )
-from leadbot.store.exports import ExportStore, LocalExports, S3Exports
 
 if TYPE_CHECKING:
     from leadbot.store.brochures import BrochureStore
+    from leadbot.store.deals import BrokerRepository, DealRepository
+    from leadbot.store.exports import ExportStore
     from leadbot.store.properties import PropertyRepository
 
 
@@ -39,13 +38,19 @@ class Repositories:
     timeline: TimelineRepository
     scores: ScoreRepository
     pages: LeadPages
-    brokers: BrokerRepository
-    deals: DealRepository
     tables: Tables
+
+    # Built on first use: the webhooks, whose cold start counts, never import these.
+    @property
+    def brokers(self) -> BrokerRepository:
+        return _brokers(self.tables)
+
+    @property
+    def deals(self) -> DealRepository:
+        return _deals(self.tables)
 
     @property
     def properties(self) -> PropertyRepository:
-        """Listings: built on first use, so the webhook, which has none yet, never imports them."""
         return _properties(self.tables)
 
 
@@ -63,7 +68,8 @@ def _tables() -> Tables:
         region=s.region,
         host=s.dynamodb_endpoint,
     )
-    tables.share_client()
+    # What every message uses; brokers, deals and listings share theirs when first used.
+    tables.share_client(tables.tenants, tables.identities, tables.timeline)
     return tables
 
 
@@ -77,22 +83,39 @@ def repositories() -> Repositories:
         timeline=TimelineRepository(tables),
         scores=ScoreRepository(tables),
         pages=LeadPages(tables),
-        brokers=BrokerRepository(tables),
-        deals=DealRepository(tables),
         tables=tables,
     )
+
+
+@cache
+def _brokers(tables: Tables) -> BrokerRepository:
+    from leadbot.store.deals import BrokerRepository
+
+    tables.share_client(tables.brokers)
+    return BrokerRepository(tables)
+
+
+@cache
+def _deals(tables: Tables) -> DealRepository:
+    from leadbot.store.deals import DealRepository
+
+    tables.share_client(tables.deals)
+    return DealRepository(tables)
 
 
 @cache
 def _properties(tables: Tables) -> PropertyRepository:
     from leadbot.store.properties import PropertyRepository
 
+    tables.share_client(tables.properties)
     return PropertyRepository(tables)
 
 
 @cache
 def export_store() -> ExportStore | None:
     """Where big exports go: the S3 bucket in AWS, a folder on the local stack, else nowhere."""
+    from leadbot.store.exports import LocalExports, S3Exports
+
     s = settings()
     if s.exports_bucket:
         return S3Exports(s.exports_bucket, s.region)
@@ -121,13 +144,13 @@ def dynamodb_client() -> Any:
 
 @cache
 def http_client() -> httpx.Client:
+    from leadbot.channels.transport import Urllib3Transport
+
     # Telegram answers in well under a second; a slow call must not eat the webhook's budget.
     timeout = httpx.Timeout(5.0, connect=2.0)
-    if settings().telegram_api_base.startswith("http://"):
-        # The local stack's fake APIs speak plain HTTP: loading CA certificates for TLS that
-        # never happens would cost a cold start ~50 ms.
-        return httpx.Client(timeout=timeout, verify=False)
-    return httpx.Client(timeout=timeout)
+    # The local stack's fake APIs speak plain HTTP: no certificates to check there.
+    verify = not settings().telegram_api_base.startswith("http://")
+    return httpx.Client(timeout=timeout, transport=Urllib3Transport(verify=verify))
 
 
 def secret(name: str) -> str:
@@ -164,6 +187,8 @@ def reset() -> None:
         _tables,
         repositories,
         _properties,
+        _brokers,
+        _deals,
         brochure_store,
         http_client,
         _secret_reader,

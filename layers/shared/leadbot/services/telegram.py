@@ -23,7 +23,7 @@ from leadbot.domain import EventKind, InboundEvent, LeadConflict, Tenant, Tenant
 from leadbot.services import admin
 from leadbot.services.catalog import catalog_urls, public_base_url
 from leadbot.services.errors import BadRequest, PayloadTooLarge, RetryLater, Unauthorized
-from leadbot.services.inbound import handle_event
+from leadbot.services.inbound import handle_event, timeline_in_background
 from leadbot.services.runtime import dynamodb_client, http_client, repositories, secret
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -70,7 +70,10 @@ def process_update(
     if lambda_context is not None:
         config.register_lambda_context(lambda_context)
     try:
-        result: dict[str, Any] = process(event=event, link_base=public_base_url(request_context))
+        with timeline_in_background():  # the Timeline write overlaps Powertools' completion
+            result: dict[str, Any] = process(
+                event=event, link_base=public_base_url(request_context)
+            )
     except IdempotencyAlreadyInProgressError:
         raise RetryLater(f"update {update['update_id']} is being processed") from None
     except LeadConflict:

@@ -1,6 +1,10 @@
-"""Persistence: pynamodb models and repositories over the DynamoDB tables."""
+"""Persistence: pynamodb models and repositories over the DynamoDB tables.
 
-from leadbot.store.deals import BrokerRepository, DealRepository
+Brokers and deals load on first use: the webhooks, whose cold start counts, never touch them.
+"""
+
+from typing import TYPE_CHECKING, Any
+
 from leadbot.store.models import Tables, bind
 from leadbot.store.pages import Key, LeadPages, Walk
 from leadbot.store.repositories import (
@@ -15,6 +19,18 @@ from leadbot.store.repositories import (
     TimelineUnavailable,
 )
 from leadbot.store.scores import SHARDS, ReadCount, ScoredLead, ScoreRepository, score_key
+
+if TYPE_CHECKING:
+    from leadbot.store.deals import BrokerRepository, DealRepository
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("BrokerRepository", "DealRepository"):
+        from leadbot.store import deals
+
+        return getattr(deals, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ADMIN_STREAM",

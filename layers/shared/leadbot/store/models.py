@@ -264,21 +264,17 @@ class Tables:
     deals: type[DealModel]
     properties: type[PropertyModel]
 
-    def share_client(self) -> Any:
-        """One botocore client for every table, returned for other users (idempotency).
+    def share_client(self, *models: type[Model]) -> Any:
+        """One botocore client for the tables given (default: all), returned for other users
+        (idempotency).
 
         pynamodb builds a client per model class, and each costs ~90 ms of a cold start
-        (loading the service model); they would all be the same client.
+        (loading the service model); they would all be the same client. Sharing costs ~1.5 ms
+        a table, so a function shares the tables it uses when it first uses them.
         """
         client = self.client()
-        for model in (
-            self.tenants,
-            self.identities,
-            self.timeline,
-            self.brokers,
-            self.deals,
-            self.properties,
-        ):
+        every = (self.tenants, self.identities, self.timeline)
+        for model in models or (*every, self.brokers, self.deals, self.properties):
             model._get_connection().connection._client = client
         return client
 
