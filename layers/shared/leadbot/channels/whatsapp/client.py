@@ -1,0 +1,136 @@
+"""A small WhatsApp Cloud API client over httpx: sends, templates, read receipts, the 24 h rule.
+
+Errors come back as `{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}`;
+`send` turns them into a `Delivery` (never an exception), as the Telegram client does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+from leadbot.channels.whatsapp.render import render
+from leadbot.domain import ChannelBlocked, ChannelError, Delivery, DeliveryStatus, Outbound
+
+# Free-form messages are allowed only this long after the lead's last message to us.
+SERVICE_WINDOW = timedelta(hours=24)
+# 131026: undeliverable (not on WhatsApp, blocked us, app too old): the lead is unreachable here.
+_BLOCKED = frozenset({131026})
+# 4 / 80007: app and account call limits; 130429: throughput; 131048: spam; 131056: pair limit.
+_RATE_LIMITED = frozenset({4, 80007, 130429, 131048, 131056})
+REENGAGEMENT_REQUIRED = 131047  # more than 24 h since the lead wrote: templates only
+
+
+class OutsideWindow(ChannelError):
+    """Free text for a lead who last wrote more than 24 h ago; send an approved template."""
+
+    def __init__(self, message: str = "outside the 24-hour customer service window") -> None:
+        super().__init__(message, code=REENGAGEMENT_REQUIRED, retryable=False)
+
+
+class RateLimited(ChannelError):
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message, code=code, retryable=True)
+
+
+def can_send_free_text(last_inbound_at: datetime | None, now: datetime) -> bool:
+    """Whether free-form text may go out now: strictly within 24 h of the lead's last message."""
+    return last_inbound_at is not None and now - last_inbound_at < SERVICE_WINDOW
+
+
+def require_window(last_inbound_at: datetime | None, now: datetime) -> None:
+    """Raise OutsideWindow unless free text is allowed (for callers such as follow-ups)."""
+    if not can_send_free_text(last_inbound_at, now):
+        raise OutsideWindow()
+
+
+class WhatsAppClient:
+    """One business number's client; `http` is shared so connections stay warm."""
+
+    def __init__(
+        self,
+        phone_number_id: str,
+        access_token: str,
+        *,
+        http: httpx.Client,
+        base_url: str = "https://graph.facebook.com",
+        version: str = "v21.0",
+        list_button: str = "Choose",
+    ) -> None:
+        self._url = f"{base_url.rstrip('/')}/{version}/{phone_number_id}/messages"
+        self._headers = {"Authorization": f"Bearer {access_token}"}
+        self._http = http
+        self._list_button = list_button
+
+    def call(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """POST one payload to the messages endpoint; its JSON answer or a typed ChannelError."""
+        try:
+            response = self._http.post(self._url, json=payload, headers=self._headers)
+        except httpx.HTTPError as exc:
+            raise ChannelError(f"messages: {type(exc).__name__}", retryable=True) from None
+        try:
+            body = response.json()
+        except ValueError:
+            raise ChannelError(
+                f"messages: HTTP {response.status_code} without JSON",
+                code=response.status_code,
+                retryable=response.status_code >= 500,
+            ) from None
+        if response.is_success and isinstance(body, dict) and "error" not in body:
+            return body
+        error = body.get("error") if isinstance(body, dict) else None
+        error = error if isinstance(error, dict) else {}
+        code = int(error.get("code") or response.status_code)
+        message = f"messages: ({code}) {error.get('message') or response.reason_phrase}"
+        if code in _BLOCKED:
+            raise ChannelBlocked(message, code=code)
+        if code in _RATE_LIMITED:
+            raise RateLimited(message, code)
+        if code == REENGAGEMENT_REQUIRED:
+            raise OutsideWindow(message)
+        raise ChannelError(message, code=code, retryable=response.status_code >= 500)
+
+    def send(self, to: str, outbound: Outbound) -> Delivery:
+        """Send one outbound (in parts if long); failures become a Delivery, not a crash."""
+        return self._deliver(render(to, outbound, list_button=self._list_button))
+
+    def send_template(
+        self, to: str, name: str, language: str, parameters: Sequence[str] = ()
+    ) -> Delivery:
+        """Send an approved template; `parameters` fill its body's {{1}}, {{2}}, ... in order."""
+        template: dict[str, Any] = {"name": name, "language": {"code": language}}
+        if parameters:
+            values = [{"type": "text", "text": value} for value in parameters]
+            template["components"] = [{"type": "body", "parameters": values}]
+        payload = {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": to,
+            "type": "template",
+            "template": template,
+        }
+        return self._deliver([payload])
+
+    def mark_read(self, message_id: str) -> None:
+        """Show the lead's message as read (blue ticks); failing to is cosmetic, so swallowed."""
+        payload = {"messaging_product": "whatsapp", "status": "read", "message_id": message_id}
+        with contextlib.suppress(ChannelError):
+            self.call(payload)
+
+    def _deliver(self, payloads: list[dict[str, Any]]) -> Delivery:
+        message_id: str | None = None
+        try:
+            for payload in payloads:
+                messages = self.call(payload).get("messages") or [{}]
+                message_id = str(messages[0].get("id") or "") or None
+        except ChannelBlocked as exc:
+            return Delivery(status=DeliveryStatus.BLOCKED, error=str(exc), error_code=exc.code)
+        except RateLimited as exc:
+            return Delivery(status=DeliveryStatus.RATE_LIMITED, error=str(exc), error_code=exc.code)
+        except ChannelError as exc:
+            return Delivery(status=DeliveryStatus.FAILED, error=str(exc), error_code=exc.code)
+        return Delivery(status=DeliveryStatus.SENT, message_id=message_id)
