@@ -20,6 +20,7 @@ from local import auth
 from local.dynamodb_local import DynamoDBLocal, jar_dir
 from local.exports import exports_endpoint
 from local.fake_telegram import FakeTelegram
+from local.fake_whatsapp import FakeWhatsApp
 from local.gateway import LocalGateway
 from local.schedules import Schedules
 from local.streams import Streams
@@ -113,6 +114,7 @@ class LocalStack:
         self.template = load_template()
         self.names = local_table_names("leadbot-local", self.template)
         self.fake = FakeTelegram()
+        self.fake_whatsapp = FakeWhatsApp()
         self.ddb = DynamoDBLocal(
             jar_dir=jar_dir(REPO / ".tools"), data_dir=data / "dynamodb", port=ddb_port
         )
@@ -140,6 +142,7 @@ class LocalStack:
                 "uploads": uploads_endpoint(data / "brochures"),
             },
             body_limits={"uploads": UPLOAD_BODY_LIMIT},
+            fake_whatsapp=self.fake_whatsapp,
             verify_token=self.verify_token,
             port=port,
             verbose=False,
@@ -152,10 +155,19 @@ class LocalStack:
         import boto3
 
         from leadbot.services.runtime import repositories
-        from local.seed import DEMO_USERS, DEV_TOKEN_KEY_PARAM, demo_secrets, demo_tenant, seed
+        from local.seed import (
+            DEMO_USERS,
+            DEMO_WHATSAPP_ACCESS_TOKEN,
+            DEMO_WHATSAPP_PHONE_NUMBER_ID,
+            DEV_TOKEN_KEY_PARAM,
+            demo_secrets,
+            demo_tenant,
+            seed,
+        )
         from local.template import create_tables
 
         self.data.mkdir(parents=True, exist_ok=True)
+        self.fake_whatsapp.register(DEMO_WHATSAPP_PHONE_NUMBER_ID, DEMO_WHATSAPP_ACCESS_TOKEN)
         self.ddb.start()
         secrets = self.data / "secrets.json"
         stored = json.loads(secrets.read_text()) if secrets.exists() else {}

@@ -27,6 +27,7 @@ from urllib.parse import parse_qs, parse_qsl, unquote, urlsplit
 
 from local.auth import ExpiredToken, InvalidToken, bearer_token
 from local.fake_telegram import FakeTelegram
+from local.fake_whatsapp import FakeWhatsApp, error_body
 from local.template import CognitoAuthorizer, HandlerRef, Route
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -42,7 +43,11 @@ TokenVerifier = Callable[[str], Mapping[str, str]]
 Headers = list[tuple[str, str]]
 
 _BOT_METHOD = re.compile(r"^/_local/telegram/bot(?P<token>[^/]+)/(?P<method>[A-Za-z0-9_]+)$")
-_BUILTIN_LOCAL = frozenset({"health", "outbox", "telegram"})
+_WHATSAPP_MESSAGES = re.compile(
+    r"^/_local/whatsapp/(?P<version>v[0-9.]+)/(?P<number>[^/]+)/messages$"
+)
+_BUILTIN_LOCAL = frozenset({"health", "outbox", "telegram", "whatsapp"})
+_CHANNELS = ("telegram", "whatsapp")
 # Lambda computes Content-Length and the connection headers itself; never pass them through.
 _HOP_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
 # API Gateway's own answers when a Cognito authorizer refuses a request.
@@ -297,6 +302,7 @@ class LocalGateway:
         fake_telegram: FakeTelegram,
         extra: Mapping[str, Callable[[], object]] | None = None,
         *,
+        fake_whatsapp: FakeWhatsApp | None = None,
         endpoints: Mapping[str, LocalEndpoint] | None = None,
         body_limits: Mapping[str, int] | None = None,
         verify_token: TokenVerifier | None = None,
@@ -317,6 +323,7 @@ class LocalGateway:
         self.routes = list(routes)
         self.repo_root = repo_root
         self.fake_telegram = fake_telegram
+        self.fake_whatsapp = fake_whatsapp or FakeWhatsApp()
         self.extra = dict(extra or {})
         # /_local/<name> and everything under it; the longest name wins.
         self.endpoints = dict(sorted((endpoints or {}).items(), key=lambda kv: -len(kv[0])))
@@ -342,6 +349,26 @@ class LocalGateway:
     def telegram_api_base(self) -> str:
         """Base URL for the bot's Telegram client: requests go to <base>/bot<token>/<method>."""
         return f"{self.url}/_local/telegram"
+
+    @property
+    def whatsapp_api_base(self) -> str:
+        """Base URL for a WhatsApp client: it posts to <base>/<version>/<number id>/messages."""
+        return f"{self.url}/_local/whatsapp"
+
+    def outbox(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """What the fakes were sent, oldest first; each record names its `channel`.
+
+        Telegram's records keep their shape (method, token, chat_id, payload, at, status) and
+        WhatsApp's follow it (`chat_id` is the recipient, `payload` the message JSON), so
+        readers that filter on chat_id or method see only what they always saw.
+        """
+        records = []
+        if channel in (None, "telegram"):
+            records += [{"channel": "telegram", **c} for c in self.fake_telegram.outbox()]
+        if channel in (None, "whatsapp"):
+            records += self.fake_whatsapp.outbox()
+        # Stable: calls of one channel keep their order; the millisecond stamps interleave them.
+        return sorted(records, key=lambda record: str(record["at"]))
 
     def start(self) -> None:
         """Serve in a background daemon thread."""
@@ -656,6 +683,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
             if method not in ("GET", "POST"):
                 return 405, [*json_type, ("Allow", "GET, POST")], b""
             return self._bot_api(unquote(bot["token"]), bot["method"], query, body)
+        if (messages := _WHATSAPP_MESSAGES.match(path)) is not None:
+            if method != "POST":
+                return 405, [*json_type, ("Allow", "POST")], b""
+            return self._whatsapp_api(messages["version"], unquote(messages["number"]), body)
         if path.startswith("/_local/telegram/bot"):
             return (
                 404,
@@ -663,7 +694,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 _json_body({"ok": False, "error_code": 404, "description": "Not Found"}),
             )
         name = path.removeprefix("/_local/")
-        allowed = {"health": "GET", "outbox": "GET, DELETE", "telegram/faults": "POST"}
+        allowed = {
+            "health": "GET",
+            "outbox": "GET, DELETE",
+            "telegram/faults": "POST",
+            "whatsapp/faults": "POST",
+        }
         allowed.update({extra: "GET" for extra in gateway.extra})
         if name not in allowed:
             return self._endpoint(path, name, query, body)
@@ -673,9 +709,16 @@ class _RequestHandler(BaseHTTPRequestHandler):
             routes = [f"{r.method} {r.path}" for r in gateway.routes]
             return 200, json_type, _json_body({"status": "ok", "routes": routes})
         if name == "outbox" and method == "GET":
-            return 200, json_type, _json_body(gateway.fake_telegram.outbox())
+            channel = dict(parse_qsl(query)).get("channel")
+            if channel is not None and channel not in _CHANNELS:
+                raise _HttpError(400, {"message": f"channel must be one of {list(_CHANNELS)}"})
+            return 200, json_type, _json_body(gateway.outbox(channel))
         if name == "outbox":
             gateway.fake_telegram.clear()
+            gateway.fake_whatsapp.clear()
+            return 204, [], b""
+        if name == "whatsapp/faults":
+            self._add_whatsapp_fault(body)
             return 204, [], b""
         if name == "telegram/faults":
             self._add_fault(body)
@@ -749,6 +792,38 @@ class _RequestHandler(BaseHTTPRequestHandler):
             )
         except ValueError as exc:
             raise _HttpError(400, {"message": str(exc)}) from None
+
+    def _add_whatsapp_fault(self, body: bytes) -> None:
+        """{"to": wa_id or null, "code": 131047, "message": "...", "times": 1}"""
+        try:
+            spec = json.loads(body or b"{}")
+        except ValueError:
+            raise _HttpError(400, {"message": "body is not JSON"}) from None
+        if not isinstance(spec, dict):
+            raise _HttpError(400, {"message": "body must be a JSON object"})
+        to, code, times = spec.get("to"), spec.get("code"), spec.get("times", 1)
+        if not isinstance(code, int) or isinstance(code, bool):
+            raise _HttpError(400, {"message": "code must be an integer"})
+        if to is not None and not isinstance(to, str):
+            raise _HttpError(400, {"message": "to must be a string or null"})
+        if not isinstance(times, int):
+            raise _HttpError(400, {"message": "times must be an integer"})
+        message = str(spec.get("message") or f"({code}) Error")
+        try:
+            self.gateway.fake_whatsapp.fail_next(to, code, message, times=times)
+        except ValueError as exc:
+            raise _HttpError(400, {"message": str(exc)}) from None
+
+    def _whatsapp_api(self, version: str, number: str, body: bytes) -> tuple[int, Headers, bytes]:
+        json_type: Headers = [("Content-Type", "application/json")]
+        try:
+            payload = json.loads(body or b"{}")
+        except ValueError:
+            error = error_body(100, "(#100) Request body is not valid JSON")
+            return 400, json_type, _json_body(error)
+        authorization = self.headers.get("Authorization")
+        status, answer = self.gateway.fake_whatsapp.handle(version, number, authorization, payload)
+        return status, json_type, _json_body(answer)
 
     def _bot_api(
         self, token: str, method: str, query: str, body: bytes

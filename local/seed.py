@@ -19,6 +19,12 @@ DEMO_TENANT_ID = "demo"
 DEMO_TELEGRAM_SECRET = "demo-telegram-secret"
 DEMO_ADMIN_CHAT = "900000001"
 DEMO_BOT_TOKEN = "100000001:demo-bot-token"
+# The demo agency's WhatsApp Business number (issue 5). The local fake Graph API knows it now;
+# the Tenant fields naming its secrets and the routing by number come with the webhook.
+DEMO_WHATSAPP_PHONE_NUMBER_ID = "100000000000001"
+DEMO_WHATSAPP_ACCESS_TOKEN = "demo-whatsapp-access-token"
+DEMO_WHATSAPP_APP_SECRET = "demo-app-secret"
+DEMO_WHATSAPP_VERIFY_TOKEN = "demo-verify-token"
 # A second agency, so tests can show one tenant never sees another's data.
 DEMO2_TENANT_ID = "demo2"
 DEMO2_TELEGRAM_SECRET = "demo2-telegram-secret"
