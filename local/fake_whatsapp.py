@@ -127,6 +127,8 @@ class FakeWhatsApp:
             self._calls.append(record)
             status, answer = self._answer(phone_number_id, token, payload, to)
             record["status"] = status
+            # The wamid a status webhook would name, so a test can play Meta's statuses back.
+            record["message_id"] = (answer.get("messages") or [{}])[0].get("id")
             return status, copy.deepcopy(answer)
 
     def _answer(self, number: str, token: str, payload: object, to: str | None) -> Response:

@@ -210,7 +210,11 @@ def test_no_app_secret_accepts_nothing() -> None:
 
 
 def test_subscription_with_our_verify_token_echoes_the_challenge() -> None:
-    query = {"hub.mode": "subscribe", "hub.verify_token": "demo-verify-token", "hub.challenge": "42"}
+    query = {
+        "hub.mode": "subscribe",
+        "hub.verify_token": "demo-verify-token",
+        "hub.challenge": "42",
+    }
     assert verification_challenge(query, "demo-verify-token") == "42"
 
 
