@@ -276,7 +276,7 @@ def _inbound(update: dict[str, Any]) -> InboundEvent | None:
 
 
 def test_every_fixture_has_an_expected_kind() -> None:
-    assert {p.stem for p in EVENTS.glob("*.json")} == set(FIXTURE_KINDS)
+    assert {p.stem for p in EVENTS.glob("telegram_*.json")} == set(FIXTURE_KINDS)
 
 
 @pytest.mark.parametrize(("name", "kind"), FIXTURE_KINDS.items())

@@ -176,6 +176,34 @@ def test_a_body_that_is_not_a_webhook_is_refused() -> None:
         parse_body(b'{"object": "whatsapp_business_account", "entry": [{"changes": [{}]}]}')
 
 
+FIXTURE_KINDS: dict[str, list[EventKind | str]] = {
+    "whatsapp_text": [EventKind.TEXT],
+    "whatsapp_button_reply": [EventKind.CHOICE],
+    "whatsapp_list_reply": [EventKind.CHOICE],
+    "whatsapp_button": [EventKind.CHOICE],
+    "whatsapp_audio": [EventKind.VOICE],
+    "whatsapp_location": [EventKind.LOCATION],
+    "whatsapp_contacts": [EventKind.CONTACT],
+    "whatsapp_image": [EventKind.UNSUPPORTED],
+    "whatsapp_unsupported": [EventKind.UNSUPPORTED],
+    "whatsapp_reaction": [],
+    "whatsapp_system": [],
+    "whatsapp_statuses": ["delivered", "failed"],
+    "whatsapp_two_messages": [EventKind.TEXT] * 3,
+}
+
+
+def test_every_fixture_has_expected_items() -> None:
+    assert {p.stem for p in EVENTS.glob("whatsapp_*.json")} == set(FIXTURE_KINDS)
+
+
+@pytest.mark.parametrize(("name", "expected"), FIXTURE_KINDS.items())
+def test_each_fixture_gives_its_items(name: str, expected: list[EventKind | str]) -> None:
+    items = _items(name.removeprefix("whatsapp_"))
+    got = [i.event.kind if isinstance(i, Received) else getattr(i, "status", i) for i in items]
+    assert got == expected
+
+
 # --- signature and subscription -----------------------------------------------------------
 
 
