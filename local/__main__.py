@@ -232,6 +232,7 @@ def _banner(stack: LocalStack) -> str:
             f"                    header X-Telegram-Bot-Api-Secret-Token: {DEMO_TELEGRAM_SECRET}",
             f"  Catalog links     GET  {stack.public_url}/c/<token>   (sent to leads as buttons)",
             f"  Bot API outbox    GET  {url}/_local/outbox   (admin chat {DEMO_ADMIN_CHAT})",
+            f"  Fake WhatsApp API POST {url}/_local/whatsapp/<version>/<phone_number_id>/messages",
             f"  Health            GET  {url}/_local/health",
             *_tokens_banner(stack),
             *_streams_banner(stack),

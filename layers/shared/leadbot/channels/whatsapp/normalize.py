@@ -18,6 +18,7 @@ the order Meta wrote them is kept. What each message type becomes, and why:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -73,7 +74,7 @@ def phone_number_ids(body: Body) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def to_items(body: Body, tenants: dict[str, str]) -> list[Item]:
+def to_items(body: Body, tenants: Mapping[str, str]) -> list[Item]:
     """Every message and status of the body in order; `tenants` maps phone_number_id → tenant.
 
     A change without `metadata` is not about messages (template reviews and the like) and
