@@ -221,6 +221,17 @@ def _json_body(data: object) -> bytes:
     return json.dumps(data, ensure_ascii=False, default=str).encode("utf-8")
 
 
+def _json_object(body: bytes) -> dict[str, Any]:
+    """A local route's JSON object body (empty means {}), else a 400 saying what is wrong."""
+    try:
+        spec = json.loads(body or b"{}")
+    except ValueError:
+        raise _HttpError(400, {"message": "body is not JSON"}) from None
+    if not isinstance(spec, dict):
+        raise _HttpError(400, {"message": "body must be a JSON object"})
+    return spec
+
+
 def _proxy_response(result: object) -> tuple[int, Headers, bytes]:
     """Map a Lambda proxy result to (status, headers, body) or raise ValueError if malformed."""
     if not isinstance(result, dict):
@@ -762,12 +773,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         return response.status, headers, payload
 
     def _add_fault(self, body: bytes) -> None:
-        try:
-            spec = json.loads(body or b"{}")
-        except ValueError:
-            raise _HttpError(400, {"message": "body is not JSON"}) from None
-        if not isinstance(spec, dict):
-            raise _HttpError(400, {"message": "body must be a JSON object"})
+        spec = _json_object(body)
         chat_id, code = spec.get("chat_id"), spec.get("error_code")
         retry_after, times = spec.get("retry_after"), spec.get("times", 1)
         description = spec.get("description")
@@ -795,12 +801,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _add_whatsapp_fault(self, body: bytes) -> None:
         """{"to": wa_id or null, "code": 131047, "message": "...", "times": 1}"""
-        try:
-            spec = json.loads(body or b"{}")
-        except ValueError:
-            raise _HttpError(400, {"message": "body is not JSON"}) from None
-        if not isinstance(spec, dict):
-            raise _HttpError(400, {"message": "body must be a JSON object"})
+        spec = _json_object(body)
         to, code, times = spec.get("to"), spec.get("code"), spec.get("times", 1)
         if not isinstance(code, int) or isinstance(code, bool):
             raise _HttpError(400, {"message": "code must be an integer"})
