@@ -14,9 +14,7 @@ import httpx
 from leadbot.config import Settings, settings
 from leadbot.store import (
     IdentityRepository,
-    LeadPages,
     LeadRepository,
-    ScoreRepository,
     Tables,
     TenantRepository,
     TimelineRepository,
@@ -27,7 +25,9 @@ if TYPE_CHECKING:
     from leadbot.store.brochures import BrochureStore
     from leadbot.store.deals import BrokerRepository, DealRepository
     from leadbot.store.exports import ExportStore
+    from leadbot.store.pages import LeadPages
     from leadbot.store.properties import PropertyRepository
+    from leadbot.store.scores import ScoreRepository
 
 
 @dataclass(frozen=True)
@@ -36,11 +36,17 @@ class Repositories:
     identities: IdentityRepository
     leads: LeadRepository
     timeline: TimelineRepository
-    scores: ScoreRepository
-    pages: LeadPages
     tables: Tables
 
     # Built on first use: the webhooks, whose cold start counts, never import these.
+    @property
+    def scores(self) -> ScoreRepository:
+        return _scores(self.tables)
+
+    @property
+    def pages(self) -> LeadPages:
+        return _pages(self.tables)
+
     @property
     def brokers(self) -> BrokerRepository:
         return _brokers(self.tables)
@@ -81,10 +87,22 @@ def repositories() -> Repositories:
         identities=IdentityRepository(tables),
         leads=LeadRepository(tables),
         timeline=TimelineRepository(tables),
-        scores=ScoreRepository(tables),
-        pages=LeadPages(tables),
         tables=tables,
     )
+
+
+@cache
+def _scores(tables: Tables) -> ScoreRepository:
+    from leadbot.store.scores import ScoreRepository
+
+    return ScoreRepository(tables)
+
+
+@cache
+def _pages(tables: Tables) -> LeadPages:
+    from leadbot.store.pages import LeadPages
+
+    return LeadPages(tables)
 
 
 @cache
@@ -186,6 +204,8 @@ def reset() -> None:
         cached_settings,
         _tables,
         repositories,
+        _scores,
+        _pages,
         _properties,
         _brokers,
         _deals,

@@ -1,12 +1,12 @@
 """Persistence: pynamodb models and repositories over the DynamoDB tables.
 
-Brokers and deals load on first use: the webhooks, whose cold start counts, never touch them.
+Brokers, deals, scores and pages load on first use: the webhooks, whose cold start counts, never
+touch them.
 """
 
 from typing import TYPE_CHECKING, Any
 
 from leadbot.store.models import Tables, bind
-from leadbot.store.pages import Key, LeadPages, Walk
 from leadbot.store.repositories import (
     ADMIN_STREAM,
     GAPS_STREAM,
@@ -18,17 +18,31 @@ from leadbot.store.repositories import (
     TimelineRepository,
     TimelineUnavailable,
 )
-from leadbot.store.scores import SHARDS, ReadCount, ScoredLead, ScoreRepository, score_key
 
 if TYPE_CHECKING:
     from leadbot.store.deals import BrokerRepository, DealRepository
+    from leadbot.store.pages import Key, LeadPages, Walk
+    from leadbot.store.scores import SHARDS, ReadCount, ScoredLead, ScoreRepository, score_key
+
+_LAZY = {
+    "BrokerRepository": "deals",
+    "DealRepository": "deals",
+    "Key": "pages",
+    "LeadPages": "pages",
+    "Walk": "pages",
+    "SHARDS": "scores",
+    "ReadCount": "scores",
+    "ScoredLead": "scores",
+    "ScoreRepository": "scores",
+    "score_key": "scores",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("BrokerRepository", "DealRepository"):
-        from leadbot.store import deals
+    if name in _LAZY:
+        from importlib import import_module
 
-        return getattr(deals, name)
+        return getattr(import_module(f"leadbot.store.{_LAZY[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
