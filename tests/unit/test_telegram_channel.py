@@ -248,13 +248,13 @@ def test_a_long_message_is_sent_in_parts_and_the_last_message_id_is_kept() -> No
 def test_answering_a_button_press_never_raises() -> None:
     fake = FakeTelegram()
     fake.fail_next(None, 400, "Bad Request: query is too old and response timeout expired")
-    assert _client(fake).answer_callback("4382bfdwdsb323b2d9") is None
+    assert _client(fake).acknowledge("4382bfdwdsb323b2d9") is None
     assert fake.outbox()[0]["method"] == "answerCallbackQuery"
 
     def unreachable(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=request)
 
-    _client(unreachable).answer_callback("4382bfdwdsb323b2d9")
+    _client(unreachable).acknowledge("4382bfdwdsb323b2d9")
 
 
 # --- normalize ----------------------------------------------------------------------------
@@ -298,10 +298,10 @@ def test_a_text_message_carries_who_sent_it() -> None:
     assert (event.event_id, event.at) == ("100000001", datetime.fromtimestamp(1795000000, UTC))
 
 
-def test_a_button_press_carries_its_data_and_callback_id() -> None:
+def test_a_button_press_carries_its_data_and_callback_query_id() -> None:
     event = _inbound(event_payload("telegram_callback"))
     assert event is not None
-    assert (event.payload, event.callback_id) == ("goal:buy", "4382bfdwdsb323b2d9")
+    assert (event.payload, event.receipt_id) == ("goal:buy", "4382bfdwdsb323b2d9")
 
 
 @pytest.mark.parametrize(

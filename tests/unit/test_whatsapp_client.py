@@ -121,11 +121,11 @@ def test_a_template_goes_out_with_its_language_and_parameters(
     }
 
 
-def test_mark_read_sends_the_read_receipt_and_swallows_failures(
+def test_acknowledging_marks_read_sends_the_read_receipt_and_swallows_failures(
     fake: FakeWhatsApp, http: httpx.Client
 ) -> None:
-    _client(http).mark_read("wamid.INBOUND")
-    _client(http, token="stolen").mark_read("wamid.INBOUND")
+    _client(http).acknowledge("wamid.INBOUND")
+    _client(http, token="stolen").acknowledge("wamid.INBOUND")
     ok, refused = fake.outbox()
     assert ok["payload"] == {
         "messaging_product": "whatsapp",

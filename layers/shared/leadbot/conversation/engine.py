@@ -9,6 +9,7 @@ from typing import Any
 
 from leadbot.conversation.questions import QUESTIONS, next_stage
 from leadbot.domain import (
+    Channel,
     Choice,
     Decision,
     DomainEvent,
@@ -27,10 +28,21 @@ from leadbot.domain import (
 from leadbot.domain.knowledge import KnowledgeGap
 from leadbot.i18n import t
 from leadbot.parsing import detect_script_language, language_from_code, parse_phone
-from leadbot.parsing.answers import asks_for_catalog, is_question, is_stop_word
+from leadbot.parsing.answers import (
+    asks_for_catalog,
+    is_question,
+    is_stop_word,
+    is_yes,
+    start_payload,
+)
 
 QR_PREFIX = "qr_"
 LANGUAGE_PREFIX = "lang:"
+# The answers to "may an agent call you on this number?" where the channel knows the number.
+CALL_THIS_NUMBER = "contact:this"
+CALL_ANOTHER_NUMBER = "contact:other"
+# What a lead who opted out sends to come back, as the channel lets them send it.
+_RESTART = {Channel.TELEGRAM: "/start", Channel.WHATSAPP: "START"}
 
 
 # (lead_id, catalog_id) -> the tracked URL of that catalog for that lead
@@ -48,10 +60,17 @@ class Ctx:
     tenant: Tenant
     now: datetime
     catalog_url: CatalogUrl | None = None
+    # The sender's own number when the channel vouches for it (WhatsApp): the contact stage
+    # then asks for consent to call it instead of asking for a number. Set by `step`.
+    sender_phone: str | None = None
 
 
 def step(lead: Lead, event: InboundEvent, ctx: Ctx) -> Decision:
     """Advance one lead by one inbound event."""
+    if event.kind is EventKind.TEXT and (payload := start_payload(event.text)) is not None:
+        event = replace(event, kind=EventKind.START, payload=payload)
+    if event.sender_phone:
+        ctx = replace(ctx, sender_phone=event.sender_phone)
     if event.kind is EventKind.BLOCKED:
         return Decision(lead=replace(lead, unreachable=True, updated_at=ctx.now))
     if event.kind is EventKind.UNBLOCKED:
@@ -60,13 +79,15 @@ def step(lead: Lead, event: InboundEvent, ctx: Ctx) -> Decision:
     lead = _touch(lead, event, ctx)
     if event.kind is EventKind.STOP or (event.kind is EventKind.TEXT and is_stop_word(event.text)):
         lead = replace(lead, opted_out=True)
-        return _say(lead, Outbound(text=t("stop.confirm", _lang(lead, ctx)), remove_keyboard=True))
+        confirm = t("stop.confirm", _lang(lead, ctx), start=_restart(event))
+        return _say(lead, Outbound(text=confirm, remove_keyboard=True))
     if lead.bot_paused:
         return Decision(lead=lead)  # an agent is talking with the lead: counted, not answered
     if event.kind is EventKind.START:
         return _start(lead, event, ctx)
     if lead.opted_out:
-        return _say(lead, Outbound(text=t("stop.opted_out", _lang(lead, ctx))))
+        opted_out = t("stop.opted_out", _lang(lead, ctx), start=_restart(event))
+        return _say(lead, Outbound(text=opted_out))
     if event.kind is EventKind.LANGUAGE:
         return _say(lead, _language_menu(_lang(lead, ctx), ctx))
     if event.kind is EventKind.CHOICE and event.payload.startswith(LANGUAGE_PREFIX):
@@ -97,6 +118,10 @@ def _touch(lead: Lead, event: InboundEvent, ctx: Ctx) -> Lead:
     if event.username and event.username != lead.username:
         update["username"] = event.username
     return replace(lead, **update)
+
+
+def _restart(event: InboundEvent) -> str:
+    return _RESTART.get(event.channel, "/start")
 
 
 def _lang(lead: Lead, ctx: Ctx) -> Language:
@@ -170,6 +195,13 @@ def _change_language(lead: Lead, code: str, ctx: Ctx) -> Decision:
 def _question(lead: Lead, ctx: Ctx, prefix: str = "") -> Outbound:
     """The pending question of the lead's stage, in its language, with its buttons."""
     lang = _lang(lead, ctx)
+    if lead.stage is Stage.CONTACT and ctx.sender_phone:
+        choices = (
+            Choice(label=t("contact.consent.yes", lang), value=CALL_THIS_NUMBER),
+            Choice(label=t("contact.consent.other", lang), value=CALL_ANOTHER_NUMBER),
+        )
+        text = t("contact.consent", lang, phone=ctx.sender_phone)
+        return Outbound(text=_join(prefix, text), choices=choices)
     if lead.stage is Stage.CONTACT:
         text = t("contact.ask", lang)
         button = t("contact.button", lang)
@@ -205,10 +237,23 @@ def _answer(lead: Lead, event: InboundEvent, ctx: Ctx) -> Decision:
 
 
 def _contact(lead: Lead, event: InboundEvent, ctx: Ctx) -> Decision:
+    """A number to call: shared or typed, or (where the channel knows it) the lead's consent to
+    be called on the number they write from; the admins are alerted once it is captured."""
     lang = _lang(lead, ctx)
     if event.kind is EventKind.CONTACT and not event.contact_is_own:
         return _say(lead, _question(lead, ctx, prefix=t("contact.not_own", lang)))
-    raw = event.contact_phone if event.kind is EventKind.CONTACT else event.text
+    consented = ctx.sender_phone is not None and (
+        (event.kind is EventKind.CHOICE and event.payload == CALL_THIS_NUMBER)
+        or (event.kind is EventKind.TEXT and is_yes(event.text))
+    )
+    if event.kind is EventKind.CHOICE and event.payload == CALL_ANOTHER_NUMBER:
+        return _say(lead, Outbound(text=t("contact.other", lang)))
+    if consented:
+        raw = ctx.sender_phone
+    elif event.kind is EventKind.CONTACT:
+        raw = event.contact_phone
+    else:
+        raw = event.text
     phone = parse_phone(raw or "", ctx.tenant.phone_region)
     if phone is None:
         return _reask(lead, ctx, "contact.hint")

@@ -55,6 +55,7 @@ from leadbot.domain.models import (
     Tenant,
     TimelineEntry,
     TimelineKind,
+    WhatsAppTemplate,
 )
 
 if TYPE_CHECKING:
@@ -141,6 +142,7 @@ __all__ = [
     "Timeline",
     "TimelineEntry",
     "TimelineKind",
+    "WhatsAppTemplate",
     "commissions",
     "fits_currency",
     "minor_units",

@@ -58,6 +58,18 @@ class FollowupTemplate:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class WhatsAppTemplate:
+    """A message template Meta approved for the agency's number: the only kind of message that
+    may reach a lead more than 24 h after their last one. `parameters` fill the template body's
+    {{1}}, {{2}}, … in order: "name" (the lead's name) or "agency" (the agency's)."""
+
+    language: Language
+    name: str
+    code: str  # Meta's code of the approved translation: "en_US", "ar", "fa", "ru"
+    parameters: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Tenant:
     """An agency's settings. Secrets live in SSM; only their parameter names are here."""
 
@@ -73,6 +85,12 @@ class Tenant:
     dashboard_url: str = ""
     telegram_bot_token_param: str = ""
     telegram_secret_param: str = ""
+    # The WhatsApp Business number: Meta's webhooks name it, so it routes them to the agency.
+    whatsapp_phone_number_id: str = ""
+    whatsapp_token_param: str = ""  # the Graph API access token
+    whatsapp_app_secret_param: str = ""  # signs Meta's webhook calls (X-Hub-Signature-256)
+    whatsapp_verify_token_param: str = ""  # answers Meta's subscription check (GET /whatsapp)
+    whatsapp_templates: tuple[WhatsAppTemplate, ...] = ()  # beyond the 24 h window, per language
     catalogs: tuple[Catalog, ...] = ()
     active: bool = True
     # A deal's broker commission is value × broker rate; the platform's is that × platform rate.
@@ -96,6 +114,16 @@ class Tenant:
 
     def catalog(self, catalog_id: str) -> Catalog | None:
         return next((c for c in self.catalogs if c.catalog_id == catalog_id), None)
+
+    def whatsapp_template(self, language: Language) -> WhatsAppTemplate | None:
+        """The approved template for a lead speaking `language`: its own, else the default
+        language's, else the first there is."""
+        by_language = {x.language: x for x in reversed(self.whatsapp_templates)}
+        return (
+            by_language.get(language)
+            or by_language.get(self.default_language)
+            or next(iter(self.whatsapp_templates), None)
+        )
 
     def followup_template(self, step: FollowupStep, language: Language) -> str | None:
         """The agency's wording of `step` in `language`; None: the catalog's."""
@@ -173,10 +201,14 @@ class InboundEvent:
     payload: str = ""
     contact_phone: str | None = None
     contact_is_own: bool = False
+    # The sender's own number, when the channel vouches for it (WhatsApp's wa_id; never Telegram).
+    sender_phone: str | None = None
     language_hint: str | None = None
     name: str = ""
     username: str = ""
-    callback_id: str = ""
+    # What the channel wants acknowledged as soon as the event is taken in: Telegram's callback
+    # query id (a pressed button stops spinning), WhatsApp's message id (shown as read).
+    receipt_id: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -211,6 +243,9 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"
     BLOCKED = "blocked"
     RATE_LIMITED = "rate_limited"
+    # Reported later by channels that say so (WhatsApp's statuses), after SENT.
+    DELIVERED = "delivered"
+    READ = "read"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -194,6 +194,40 @@ STOP_WORDS = frozenset(
     }
 )
 
+# Typed (WhatsApp has no /start button) to opt back in after a stop word; also a new lead's
+# first word, and "start qr_expo" in a QR code's pre-filled message carries its source.
+START_WORDS = frozenset({"start", "/start", "شروع", "ابدأ", "ابدا", "بدء", "старт", "начать"})
+
+# A typed "yes" to a yes-or-no question (whether an agent may call the lead's WhatsApp number).
+YES_WORDS = frozenset(
+    {
+        "yes",
+        "y",
+        "yeah",
+        "yep",
+        "sure",
+        "ok",
+        "okay",
+        "بله",
+        "بلی",
+        "آره",
+        "اره",
+        "باشه",
+        "حتما",
+        "نعم",
+        "أجل",
+        "اجل",
+        "حسنا",
+        "حسناً",
+        "أكيد",
+        "اكيد",
+        "да",
+        "конечно",
+        "хорошо",
+        "ок",
+    }
+)
+
 # Stems of "catalog" and "brochure" in each language, found anywhere in a message, so that
 # inflections (каталоги, брошюру) and the Arabic article (الكتالوج, البروشور) match too.
 CATALOG_WORDS = (
@@ -275,6 +309,24 @@ _FOLDED_STOP_WORDS = frozenset(_fold(word) for word in STOP_WORDS)
 
 def is_stop_word(text: str) -> bool:
     return clean(text) in _FOLDED_STOP_WORDS
+
+
+_FOLDED_START_WORDS = frozenset(_fold(word) for word in START_WORDS)
+_FOLDED_YES_WORDS = frozenset(_fold(word) for word in YES_WORDS)
+
+
+def start_payload(text: str) -> str | None:
+    """The one token after a start word ("" for none: "START", "start qr_expo"), or None if
+    `text` is not a start command ("start looking for a villa" is a message, not a command)."""
+    word, _, rest = text.strip().partition(" ")
+    rest = rest.strip()
+    if clean(word) not in _FOLDED_START_WORDS or " " in rest:
+        return None
+    return rest
+
+
+def is_yes(text: str) -> bool:
+    return clean(text) in _FOLDED_YES_WORDS
 
 
 _FOLDED_CATALOG_WORDS = tuple(_fold(word) for word in CATALOG_WORDS)

@@ -52,7 +52,7 @@ class Messenger(Protocol):
 
     def send(self, chat_id: str, outbound: Outbound) -> Delivery: ...
 
-    def answer_callback(self, callback_id: str) -> None: ...
+    def acknowledge(self, receipt_id: str) -> None: ...
 
 
 @dataclass
@@ -80,7 +80,7 @@ def handle_event(
     lead_id = repos.identities.lead_id(key, remembered_only=event.kind is EventKind.START)
     if lead_id is None and event.kind in (EventKind.BLOCKED, EventKind.UNBLOCKED):
         return InboundResult(lead_id=None)  # a stranger blocking the bot is not a lead
-    with _answering(messenger, event.callback_id):
+    with _acknowledging(messenger, event.receipt_id):
         created = (
             _create_lead(event, tenant, repos, key, now, catalog_url) if lead_id is None else None
         )
@@ -175,12 +175,13 @@ def _append(
 
 
 @contextmanager
-def _answering(messenger: Messenger, callback_id: str) -> Iterator[None]:
-    """Stop a pressed button's spinner at once, while the answer is worked out and sent."""
-    if not callback_id:
+def _acknowledging(messenger: Messenger, receipt_id: str) -> Iterator[None]:
+    """Acknowledge the event at once (a pressed button's spinner stops, a message shows read)
+    while the answer is worked out and sent."""
+    if not receipt_id:
         yield
         return
-    ack = threading.Thread(target=messenger.answer_callback, args=(callback_id,))
+    ack = threading.Thread(target=messenger.acknowledge, args=(receipt_id,))
     ack.start()
     try:
         yield

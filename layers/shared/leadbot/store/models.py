@@ -38,6 +38,13 @@ class FollowupTemplateAttribute(MapAttribute[str, Any]):
     text = UnicodeAttribute()
 
 
+class WhatsAppTemplateAttribute(MapAttribute[str, Any]):
+    language = UnicodeAttribute()
+    name = UnicodeAttribute()
+    code = UnicodeAttribute()
+    parameters = ListAttribute(of=UnicodeAttribute, null=True)
+
+
 class TenantModel(Model):
     class Meta:
         table_name = "Tenants"
@@ -54,6 +61,11 @@ class TenantModel(Model):
     dashboard_url = UnicodeAttribute(null=True)
     telegram_bot_token_param = UnicodeAttribute(null=True)
     telegram_secret_param = UnicodeAttribute(null=True)
+    whatsapp_phone_number_id = UnicodeAttribute(null=True)
+    whatsapp_token_param = UnicodeAttribute(null=True)
+    whatsapp_app_secret_param = UnicodeAttribute(null=True)
+    whatsapp_verify_token_param = UnicodeAttribute(null=True)
+    whatsapp_templates = ListAttribute(of=WhatsAppTemplateAttribute, null=True)
     catalogs = ListAttribute(of=CatalogAttribute, null=True)
     active = BooleanAttribute(default=True)
     # Decimal strings ("0.02"); absent means the defaults of domain.Tenant.
@@ -72,13 +84,15 @@ class TenantModel(Model):
 
 
 class IdentityModel(Model):
-    """tenant#channel#external_id → lead_id; also tenant#admin_code#<sha256> one-time codes."""
+    """tenant#channel#external_id → lead_id; also tenant#admin_code#<sha256> one-time codes,
+    and _whatsapp#… → tenant_id: what routes Meta's webhook calls to an agency."""
 
     class Meta:
         table_name = "Identities"
 
     pk = UnicodeAttribute(hash_key=True)
     lead_id = UnicodeAttribute(null=True)
+    tenant_id = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute(null=True)
     expires_at = NumberAttribute(null=True)  # epoch seconds; DynamoDB TTL
 

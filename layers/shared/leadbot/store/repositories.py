@@ -9,7 +9,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -51,6 +51,7 @@ from leadbot.domain import (
     Timeline,
     TimelineEntry,
     TimelineKind,
+    WhatsAppTemplate,
 )
 from leadbot.store.models import (
     CatalogAttribute,
@@ -59,6 +60,7 @@ from leadbot.store.models import (
     Tables,
     TenantModel,
     TimelineModel,
+    WhatsAppTemplateAttribute,
 )
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
@@ -83,10 +85,12 @@ class TenantRepository:
 
     def __init__(self, tables: Tables, ttl_s: float, clock: Callable[[], float] = time.monotonic):
         self._model = tables.tenants
+        self._identities = tables.identities
         self._timeline = tables.timeline
         self._ttl = ttl_s
         self._clock = clock
         self._cache: dict[str, tuple[float, Tenant]] = {}
+        self._routes: dict[str, tuple[float, str | None]] = {}  # WhatsApp number → tenant
         self._lock = threading.Lock()
 
     def get(self, tenant_id: str, *, consistent: bool = False) -> Tenant:
@@ -167,6 +171,47 @@ class TenantRepository:
         with self._lock:
             self._cache.pop(tenant_id, None)
 
+    def route_whatsapp(self, tenant_id: str, phone_number_id: str, verify_token: str) -> None:
+        """Let Meta's calls find the agency: its messages by the business number they name,
+        its subscription check (GET) by the verify token, kept only as a hash."""
+        now = datetime.now(UTC)
+        for key in (_number_key(phone_number_id), _verify_key(verify_token)):
+            self._identities(key, tenant_id=tenant_id, created_at=now).save()
+        with self._lock:
+            self._routes.pop(_number_key(phone_number_id), None)
+
+    def by_whatsapp_number(self, phone_number_id: str) -> str | None:
+        """The tenant owning a WhatsApp business number; remembered per warm Lambda for the
+        tenant cache's time, like the tenants themselves."""
+        key = _number_key(phone_number_id)
+        with self._lock:
+            routes = self._routes.get(key)
+        if routes is not None and self._clock() - routes[0] < self._ttl:
+            return routes[1]
+        tenant_id = self._route(key)
+        with self._lock:
+            self._routes[key] = (self._clock(), tenant_id)
+        return tenant_id
+
+    def by_verify_token(self, verify_token: str) -> str | None:
+        """The tenant whose verify token this is (Meta's GET carries nothing else)."""
+        return self._route(_verify_key(verify_token))
+
+    def _route(self, key: str) -> str | None:
+        try:
+            return self._identities.get(key, attributes_to_get=["tenant_id"]).tenant_id
+        except DoesNotExist:
+            return None
+
+
+def _number_key(phone_number_id: str) -> str:
+    return f"_whatsapp#number#{phone_number_id}"
+
+
+def _verify_key(verify_token: str) -> str:
+    digest = hashlib.sha256(verify_token.encode()).hexdigest()
+    return f"_whatsapp#verify#{digest}"
+
 
 def _plain(value: Tenant | Lead) -> dict[str, Any]:
     """Field → value with enums as their strings, as pynamodb stores them."""
@@ -223,6 +268,19 @@ def _stored(tenant: Tenant) -> dict[str, Any]:
         FollowupTemplateAttribute(step=x.step.value, language=x.language.value, text=x.text)  # type: ignore[no-untyped-call]
         for x in tenant.followup_templates
     ] or None
+    data["whatsapp_templates"] = [
+        WhatsAppTemplateAttribute(  # type: ignore[no-untyped-call]
+            language=x.language.value, name=x.name, code=x.code, parameters=list(x.parameters)
+        )
+        for x in tenant.whatsapp_templates
+    ] or None
+    for name in (
+        "whatsapp_phone_number_id",
+        "whatsapp_token_param",
+        "whatsapp_app_secret_param",
+        "whatsapp_verify_token_param",
+    ):
+        data[name] = data[name] or None
     return data
 
 
@@ -256,6 +314,16 @@ def _tenant(item: TenantModel) -> Tenant:
         data["followup_templates"] = tuple(
             FollowupTemplate(step=FollowupStep(x.step), language=Language(x.language), text=x.text)
             for x in data["followup_templates"]
+        )
+    if "whatsapp_templates" in data:
+        data["whatsapp_templates"] = tuple(
+            WhatsAppTemplate(
+                language=Language(x.language),
+                name=x.name,
+                code=x.code,
+                parameters=tuple(x.parameters or ()),
+            )
+            for x in data["whatsapp_templates"]
         )
     return Tenant(**data)
 

@@ -83,7 +83,7 @@ class TelegramClient:
             return Delivery(status=DeliveryStatus.FAILED, error=str(exc), error_code=exc.code)
         return Delivery(status=DeliveryStatus.SENT, message_id=message_id)
 
-    def answer_callback(self, callback_id: str) -> None:
+    def acknowledge(self, receipt_id: str) -> None:
         """Stop the button's spinner; failing to do so is cosmetic, so errors are swallowed."""
         with contextlib.suppress(ChannelError):
-            self.call("answerCallbackQuery", {"callback_query_id": callback_id})
+            self.call("answerCallbackQuery", {"callback_query_id": receipt_id})

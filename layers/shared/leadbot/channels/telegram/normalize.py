@@ -43,7 +43,7 @@ def to_inbound(tenant_id: str, update: Update, now: datetime) -> InboundEvent | 
             at=now,
             kind=EventKind.CHOICE,
             payload=query.get("data") or "",
-            callback_id=query["id"],
+            receipt_id=query["id"],
         )
     if "my_chat_member" in update:
         member = update["my_chat_member"]

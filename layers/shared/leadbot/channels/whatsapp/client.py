@@ -115,9 +115,10 @@ class WhatsAppClient:
         }
         return self._deliver([payload])
 
-    def mark_read(self, message_id: str) -> None:
-        """Show the lead's message as read (blue ticks); failing to is cosmetic, so swallowed."""
-        payload = {"messaging_product": "whatsapp", "status": "read", "message_id": message_id}
+    def acknowledge(self, receipt_id: str) -> None:
+        """Mark the lead's message (its id) as read: blue ticks, as a person reading it would
+        give. Failing to is cosmetic, so errors are swallowed."""
+        payload = {"messaging_product": "whatsapp", "status": "read", "message_id": receipt_id}
         with contextlib.suppress(ChannelError):
             self.call(payload)
 

@@ -118,6 +118,9 @@ def to_inbound(tenant_id: str, message: Message, name: str = "") -> InboundEvent
         channel=Channel.WHATSAPP,
         event_id=message["id"],
         external_id=message["from"],
+        receipt_id=message["id"],  # marked read once taken in
+        # WhatsApp vouches for the number: the contact stage asks for consent to call it.
+        sender_phone=f"+{message['from']}",
         name=name,
         at=_at(message["timestamp"]),
         **_fields(message),
