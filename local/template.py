@@ -133,6 +133,7 @@ def create_tables(
     existing = _existing_tables(client)
     for rid, name in names.items():
         if name in existing:
+            _add_missing_indexes(client, name, specs[rid])
             continue
         # Another process may have created it since we listed.
         with contextlib.suppress(client.exceptions.ResourceInUseException):
@@ -156,6 +157,23 @@ def create_tables(
             # Raced with another process: DynamoDB refuses to enable TTL twice.
             if "already enabled" not in str(exc).lower():
                 raise
+
+
+def _add_missing_indexes(client: DynamoDBClient, name: str, spec: TableSpec) -> None:
+    """A table kept from an older template (make dev's data folder) gains the indexes added
+    since, one at a time as DynamoDB requires; its items stay."""
+    wanted = spec.create_kwargs.get("GlobalSecondaryIndexes", [])
+    table = client.describe_table(TableName=name)["Table"]
+    have = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
+    for index in wanted:
+        if index["IndexName"] in have:
+            continue
+        with contextlib.suppress(client.exceptions.ResourceInUseException):
+            client.update_table(
+                TableName=name,
+                AttributeDefinitions=spec.create_kwargs["AttributeDefinitions"],
+                GlobalSecondaryIndexUpdates=[{"Create": index}],
+            )
 
 
 class HandlerRef(Protocol):

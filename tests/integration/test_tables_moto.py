@@ -61,3 +61,27 @@ def test_create_tables_subset_and_unknown(client: Any) -> None:
     assert client.list_tables()["TableNames"] == ["only-Tenants"]
     with pytest.raises(KeyError, match="Nope"):
         create_tables(client, {"Nope": "x"})
+
+
+def test_a_table_kept_from_an_older_template_gains_the_new_indexes(client: Any) -> None:
+    """make dev keeps its data: a Timeline created before by_message existed gets it, and
+    its items stay."""
+    client.create_table(
+        TableName="old-Timeline",
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    client.put_item(TableName="old-Timeline", Item={"pk": {"S": "t#l"}, "sk": {"S": "1"}})
+
+    create_tables(client, {"TimelineTable": "old-Timeline"})
+
+    table = client.describe_table(TableName="old-Timeline")["Table"]
+    assert [g["IndexName"] for g in table["GlobalSecondaryIndexes"]] == ["by_message"]
+    assert client.scan(TableName="old-Timeline")["Count"] == 1

@@ -189,9 +189,22 @@ class LeadModel(Model):
     burning_alerted_at = UTCDateTimeAttribute(null=True)
 
 
+class ByMessageIndex(GlobalSecondaryIndex["TimelineModel"]):  # type: ignore[no-untyped-call]
+    """Outbound messages by the channel's message id (sparse, keys only): where a delivery
+    status the channel reports later (WhatsApp's statuses) belongs."""
+
+    class Meta:
+        index_name = "by_message"
+        projection = KeysOnlyProjection()
+
+    message_key = UnicodeAttribute(hash_key=True)  # tenant#channel#message_id
+
+
 class TimelineModel(Model):
     class Meta:
         table_name = "Timeline"
+
+    by_message = ByMessageIndex()
 
     pk = UnicodeAttribute(hash_key=True)  # tenant#lead_id
     sk = UnicodeAttribute(range_key=True)  # iso-time#ulid: sorts by time, unique
@@ -201,6 +214,10 @@ class TimelineModel(Model):
     detail = UnicodeAttribute(null=True)  # JSON object
     status = UnicodeAttribute(null=True)
     message_id = UnicodeAttribute(null=True)
+    message_key = UnicodeAttribute(null=True)  # outbound messages with an id: by_message
+    status_at = UTCDateTimeAttribute(null=True)  # when the channel reported `status`
+    error = UnicodeAttribute(null=True)  # the channel's words for a failed delivery
+    error_code = NumberAttribute(null=True)
     expires_at = NumberAttribute(null=True)
 
 

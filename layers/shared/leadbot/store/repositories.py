@@ -598,6 +598,7 @@ def _lead(item: LeadModel) -> Lead:
 
 
 def timeline_item(model: type[TimelineModel], pk: str, entry: TimelineEntry) -> TimelineModel:
+    tracked = entry.kind is TimelineKind.OUTBOUND
     return model(
         pk,
         f"{entry.at.isoformat()}#{ULID()}",
@@ -607,7 +608,25 @@ def timeline_item(model: type[TimelineModel], pk: str, entry: TimelineEntry) -> 
         detail=json.dumps(entry.detail, ensure_ascii=False) if entry.detail else None,
         status=entry.status.value if entry.status else None,
         message_id=entry.message_id,
+        message_key=(
+            message_key(pk.split("#", 1)[0], entry.channel, entry.message_id)
+            if tracked and entry.channel and entry.message_id
+            else None
+        ),
     )
+
+
+def message_key(tenant_id: str, channel: Channel, message_id: str) -> str:
+    return f"{tenant_id}#{channel.value}#{message_id}"
+
+
+# Where each reported status may follow from: statuses only move forward, whatever order the
+# channel's callbacks arrive in ("sent" is what the send itself stored).
+_STATUS_AFTER = {
+    DeliveryStatus.DELIVERED: (DeliveryStatus.SENT,),
+    DeliveryStatus.READ: (DeliveryStatus.SENT, DeliveryStatus.DELIVERED),
+    DeliveryStatus.FAILED: (DeliveryStatus.SENT, DeliveryStatus.DELIVERED),
+}
 
 
 class TimelineRepository:
@@ -641,6 +660,45 @@ class TimelineRepository:
     def history(self, tenant_id: str, lead_id: str) -> list[TimelineEntry]:
         return [timeline_entry(item) for item in self._model.query(f"{tenant_id}#{lead_id}")]
 
+    def update_delivery(
+        self,
+        tenant_id: str,
+        channel: Channel,
+        message_id: str,
+        status: DeliveryStatus,
+        at: datetime,
+        error: str = "",
+        error_code: int | None = None,
+    ) -> bool:
+        """What the channel later reports of a message we sent, onto its entry: True when
+        stored; False when no entry has that id, or the entry already says as much or more
+        (a late "delivered" after "read" changes nothing)."""
+        allowed = _STATUS_AFTER.get(status)
+        if not allowed:
+            return False
+        key = message_key(tenant_id, channel, message_id)
+        stored = False
+        for hit in self._model.by_message.query(key):
+            actions: list[Any] = [
+                self._model.status.set(status.value),
+                self._model.status_at.set(at),
+            ]
+            if error:
+                actions.append(self._model.error.set(error))
+            if error_code is not None:
+                actions.append(self._model.error_code.set(error_code))
+            try:
+                self._model(hit.pk, hit.sk).update(
+                    actions=actions,
+                    condition=self._model.status.is_in(*(s.value for s in allowed)),
+                )
+            except UpdateError as exc:
+                if not _conflict(exc):
+                    raise TimelineUnavailable(str(exc)) from exc
+                continue
+            stored = True
+        return stored
+
 
 def timeline_entry(item: TimelineModel) -> TimelineEntry:
     return TimelineEntry(
@@ -648,7 +706,18 @@ def timeline_entry(item: TimelineModel) -> TimelineEntry:
         at=datetime.fromisoformat(item.sk.rsplit("#", 1)[0]),
         channel=Channel(item.channel) if item.channel else None,
         text=item.text or "",
-        detail=json.loads(item.detail) if item.detail else {},
+        detail=_delivery_detail(item),
         status=DeliveryStatus(item.status) if item.status else None,
         message_id=item.message_id,
     )
+
+
+def _delivery_detail(item: TimelineModel) -> dict[str, str]:
+    detail: dict[str, str] = json.loads(item.detail) if item.detail else {}
+    if item.status_at:
+        detail["status_at"] = item.status_at.isoformat()
+    if item.error:
+        detail["error"] = item.error
+    if item.error_code is not None:
+        detail["error_code"] = str(int(item.error_code))
+    return detail
