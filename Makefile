@@ -105,6 +105,7 @@ build: install
 	# layer's own modules (~40 ms here). Hash-checked pycs survive the zip's timestamps.
 	$(BIN)/python -m compileall -q --invalidation-mode unchecked-hash \
 		.aws-sam/build/SharedLayer/python/leadbot .aws-sam/build/WebhookTelegramFunction \
+		.aws-sam/build/WebhookWhatsAppFunction \
 		.aws-sam/build/ApiFunction
 
 deploy: build

@@ -52,6 +52,7 @@ def function_env(
     public_url: str,
     exports: Path | None = None,
     brochures: Path | None = None,
+    whatsapp_api: str = "",
 ) -> dict[str, str]:
     """Every function's environment from template.yaml, with local tables, secrets and APIs.
 
@@ -81,6 +82,8 @@ def function_env(
         SECRETS_SOURCE=f"file:{secrets}",
         TELEGRAM_API_BASE=api,
     )
+    if whatsapp_api:
+        env.update(WHATSAPP_API_BASE=whatsapp_api)
     if exports is not None:
         env.update(EXPORTS_DIR=str(exports), EXPORTS_URL_BASE=f"{public_url}/_local/exports")
     if brochures is not None:
@@ -193,6 +196,7 @@ class LocalStack:
                 self.public_url,
                 self.data / "exports",
                 self.data / "brochures",
+                self.gateway.whatsapp_api_base,
             )
         )
         client = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=self.ddb.endpoint)
@@ -365,6 +369,7 @@ def ops(argv: list[str]) -> int:
         local_dir() / "secrets.json",
         running["url"] + "/_local/telegram",
         running["url"],
+        whatsapp_api=running["url"] + "/_local/whatsapp",
     )
     os.environ.update(env)
     from leadbot.admin.__main__ import main

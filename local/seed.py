@@ -10,7 +10,15 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from leadbot.domain import Bedrooms, Catalog, Money, PropertyType, Tenant
+from leadbot.domain import (
+    Bedrooms,
+    Catalog,
+    Language,
+    Money,
+    PropertyType,
+    Tenant,
+    WhatsAppTemplate,
+)
 from leadbot.domain.listings import Property, Transaction
 from leadbot.services.runtime import Repositories
 from local.auth import User
@@ -19,8 +27,8 @@ DEMO_TENANT_ID = "demo"
 DEMO_TELEGRAM_SECRET = "demo-telegram-secret"
 DEMO_ADMIN_CHAT = "900000001"
 DEMO_BOT_TOKEN = "100000001:demo-bot-token"
-# The demo agency's WhatsApp Business number (issue 5). The local fake Graph API knows it now;
-# the Tenant fields naming its secrets and the routing by number come with the webhook.
+# The demo agency's WhatsApp Business number: the local fake Graph API sends from it, and
+# POST /whatsapp routes bodies naming it to the demo agency (signed with the app secret).
 DEMO_WHATSAPP_PHONE_NUMBER_ID = "100000000000001"
 DEMO_WHATSAPP_ACCESS_TOKEN = "demo-whatsapp-access-token"
 DEMO_WHATSAPP_APP_SECRET = "demo-app-secret"
@@ -121,8 +129,19 @@ def _param(tenant_id: str, name: str) -> str:
     return f"/leadbot/local/tenants/{tenant_id}/{name}"
 
 
+# The approved templates the demo agency sends beyond WhatsApp's 24-hour window.
+DEMO_WHATSAPP_TEMPLATES = (
+    WhatsAppTemplate(
+        language=Language.EN, name="leadbot_checkin", code="en_US", parameters=("name", "agency")
+    ),
+    WhatsAppTemplate(
+        language=Language.AR, name="leadbot_checkin", code="ar", parameters=("name", "agency")
+    ),
+)
+
+
 def demo_tenant(dashboard_url: str = "") -> Tenant:
-    return Tenant(
+    tenant = Tenant(
         tenant_id=DEMO_TENANT_ID,
         name="Demo Realty",
         currency="AED",
@@ -133,6 +152,19 @@ def demo_tenant(dashboard_url: str = "") -> Tenant:
         telegram_bot_token_param=_param(DEMO_TENANT_ID, "telegram_bot_token"),
         telegram_secret_param=_param(DEMO_TENANT_ID, "telegram_webhook_secret"),
         catalogs=DEMO_CATALOGS,
+    )
+    return with_demo_whatsapp(tenant)
+
+
+def with_demo_whatsapp(tenant: Tenant) -> Tenant:
+    """The demo agency with its WhatsApp number, secrets' names and approved templates."""
+    return replace(
+        tenant,
+        whatsapp_phone_number_id=DEMO_WHATSAPP_PHONE_NUMBER_ID,
+        whatsapp_token_param=_param(DEMO_TENANT_ID, "whatsapp_access_token"),
+        whatsapp_app_secret_param=_param(DEMO_TENANT_ID, "whatsapp_app_secret"),
+        whatsapp_verify_token_param=_param(DEMO_TENANT_ID, "whatsapp_verify_token"),
+        whatsapp_templates=DEMO_WHATSAPP_TEMPLATES,
     )
 
 
@@ -162,6 +194,9 @@ def demo_secrets(stored: Mapping[str, str] | None = None) -> dict[str, str]:
         _param(DEMO_TENANT_ID, "telegram_webhook_secret"): DEMO_TELEGRAM_SECRET,
         _param(DEMO2_TENANT_ID, "telegram_bot_token"): DEMO2_BOT_TOKEN,
         _param(DEMO2_TENANT_ID, "telegram_webhook_secret"): DEMO2_TELEGRAM_SECRET,
+        _param(DEMO_TENANT_ID, "whatsapp_access_token"): DEMO_WHATSAPP_ACCESS_TOKEN,
+        _param(DEMO_TENANT_ID, "whatsapp_app_secret"): DEMO_WHATSAPP_APP_SECRET,
+        _param(DEMO_TENANT_ID, "whatsapp_verify_token"): DEMO_WHATSAPP_VERIFY_TOKEN,
         LINK_SIGNING_KEY_PARAM: stored.get(LINK_SIGNING_KEY_PARAM) or secrets.token_urlsafe(32),
         DEV_TOKEN_KEY_PARAM: stored.get(DEV_TOKEN_KEY_PARAM) or secrets.token_urlsafe(32),
     }
@@ -171,7 +206,7 @@ def seed(repos: Repositories, dashboard_url: str = "") -> None:
     """Create the demo tenants and the demo agency's listings unless they exist (restarts keep
     admins registered and listings changed since).
 
-    A demo tenant made before catalogs existed gets the demo catalogs.
+    A demo tenant made before catalogs or WhatsApp existed gets the demo catalogs and number.
     """
     from leadbot.domain import PropertyConflict, TenantNotFound
 
@@ -181,7 +216,13 @@ def seed(repos: Repositories, dashboard_url: str = "") -> None:
         repos.tenants.put(demo_tenant(dashboard_url))
     else:
         if not tenant.catalogs:
-            repos.tenants.put(replace(tenant, catalogs=DEMO_CATALOGS))
+            tenant = replace(tenant, catalogs=DEMO_CATALOGS)
+            repos.tenants.put(tenant)
+        if not tenant.whatsapp_phone_number_id:
+            repos.tenants.put(with_demo_whatsapp(tenant))
+    repos.tenants.route_whatsapp(
+        DEMO_TENANT_ID, DEMO_WHATSAPP_PHONE_NUMBER_ID, DEMO_WHATSAPP_VERIFY_TOKEN
+    )
     try:
         repos.tenants.get(DEMO2_TENANT_ID)
     except TenantNotFound:

@@ -11,7 +11,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from leadbot.services import runtime, telegram
+from leadbot.services import runtime, telegram, webhooks
 from local.dynamodb_local import DynamoDBLocal, jar_dir
 from local.fake_telegram import FakeTelegram
 from local.seed import LINK_SIGNING_KEY_PARAM, demo_secrets, seed
@@ -42,6 +42,7 @@ def _function_env(monkeypatch: pytest.MonkeyPatch, prefix: str, secrets_file: Pa
         "PROPERTIES_TABLE": names["PropertiesTable"],
         "SECRETS_SOURCE": f"file:{secrets_file}",
         "TELEGRAM_API_BASE": "http://telegram.invalid",
+        "WHATSAPP_API_BASE": "http://whatsapp.invalid",
         "DASHBOARD_URL": "https://dashboard.example.test",
         "LINK_SIGNING_KEY_PARAM": LINK_SIGNING_KEY_PARAM,
     }
@@ -89,12 +90,14 @@ def _stack(
 def _seeded(prefix: str, fake: FakeTelegram, endpoint: str | None) -> Iterator[InProcessStack]:
     runtime.reset()
     telegram.reset()
+    webhooks.reset()
     client = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=endpoint)
     create_tables(client, local_table_names(prefix))
     seed(runtime.repositories(), dashboard_url="https://dashboard.example.test")
     yield from _with_fake(fake)
     runtime.reset()
     telegram.reset()
+    webhooks.reset()
 
 
 def _with_fake(fake: FakeTelegram) -> Iterator[InProcessStack]:

@@ -127,6 +127,30 @@ def test_routes_include_the_telegram_webhook() -> None:
     ) in api_routes(load_template())
 
 
+def test_routes_include_the_whatsapp_webhook_for_meta_s_check_and_its_bodies() -> None:
+    routes = [r for r in api_routes(load_template()) if r.path == "/whatsapp"]
+    assert {(r.method, r.function_id, r.code_uri, r.handler) for r in routes} == {
+        ("GET", "WebhookWhatsAppFunction", "functions/webhook_whatsapp/", "app.handler"),
+        ("POST", "WebhookWhatsAppFunction", "functions/webhook_whatsapp/", "app.handler"),
+    }
+    outputs = load_template()["Outputs"]
+    assert outputs["WhatsAppWebhookUrl"]["Value"]["Fn::Sub"].endswith("/${Env}/whatsapp")
+
+
+def test_the_whatsapp_webhook_may_not_scan_delete_leads_or_change_tenants() -> None:
+    function = load_template()["Resources"]["WebhookWhatsAppFunction"]["Properties"]
+    (policy,) = function["Policies"]
+    granted = {s["Sid"]: sorted(s["Action"]) for s in policy["Statement"]}
+    actions = {action for allowed in granted.values() for action in allowed}
+    assert not any(a.endswith(("Scan", "BatchGetItem")) for a in actions)
+    assert granted["Tenants"] == ["dynamodb:GetItem"]
+    assert "dynamodb:DeleteItem" not in granted["Leads"] + granted["Identities"]
+    # Only Powertools releases an idempotency record it could not complete.
+    assert [sid for sid, allowed in granted.items() if "dynamodb:DeleteItem" in allowed] == [
+        "Idempotency"
+    ]
+
+
 def test_routes_include_the_catalog_link_for_get_and_head() -> None:
     routes = [r for r in api_routes(load_template()) if r.path == "/c/{token}"]
     assert {(r.method, r.function_id, r.code_uri, r.handler) for r in routes} == {

@@ -16,6 +16,9 @@ from local.template import (
 
 PUBLIC = {
     ("POST", "/telegram/{tenant_id}"),
+    # Meta proves itself with the verify token (GET) and the body's signature (POST).
+    ("GET", "/whatsapp"),
+    ("POST", "/whatsapp"),
     ("GET", "/c/{token}"),
     ("HEAD", "/c/{token}"),
 }
@@ -50,7 +53,7 @@ def test_every_api_event_is_on_the_api_and_either_cognito_or_explicitly_public()
         assert "AuthorizationScopes" not in (props.get("Auth") or {}), where
 
 
-def test_only_the_webhook_and_catalog_links_are_public() -> None:
+def test_only_the_webhooks_and_catalog_links_are_public() -> None:
     routes = api_routes(load_template())
     public = {(r.method, r.path) for r in routes if r.authorizer is None}
     assert public == PUBLIC

@@ -39,6 +39,8 @@ class Settings:
     # "ssm" in AWS; "file:<path>" on the local stack, a JSON map of parameter name → value.
     secrets_source: str = "ssm"
     telegram_api_base: str = "https://api.telegram.org"
+    whatsapp_api_base: str = "https://graph.facebook.com"
+    whatsapp_api_version: str = "v21.0"
     dashboard_url: str = ""
     # Base of the links leads open (catalogs): set when the API has a custom domain; empty means
     # "the address the webhook was called on", taken from each API Gateway event.

@@ -20,7 +20,6 @@ from leadbot.domain import (
 from leadbot.services import intake
 from leadbot.services import leads as use
 from leadbot.services.runtime import repositories
-from leadbot.services.telegram import telegram_client
 from leadbot.store import ScoredLead
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ bare
@@ -291,7 +290,7 @@ def send_message(lead_id: LeadId, message: AgentMessage) -> MessageSent:
         lead_id,
         message.text,
         by=who.name,
-        messenger_for=telegram_client,
+        messenger_for=use.channel_messenger,
     )
     return MessageSent(
         status=sent.delivery.status.value,

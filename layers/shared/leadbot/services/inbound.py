@@ -22,6 +22,7 @@ from leadbot.domain import (
     DeliveryStatus,
     EventKind,
     InboundEvent,
+    Language,
     Lead,
     LeadConflict,
     LeadStatus,
@@ -50,7 +51,9 @@ CONFLICT_PAUSE_S = 0.02
 class Messenger(Protocol):
     """A channel's sending side, as the use case needs it."""
 
-    def send(self, chat_id: str, outbound: Outbound) -> Delivery: ...
+    def send(self, chat_id: str, outbound: Outbound, language: Language | None = None) -> Delivery:
+        """`language`: the reader's, for what the channel words itself (WhatsApp's list button)."""
+        ...
 
     def acknowledge(self, receipt_id: str) -> None: ...
 
@@ -69,10 +72,14 @@ def handle_event(
     messenger: Messenger,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     catalog_url: CatalogUrl | None = None,
+    alerter: Callable[[], Messenger | None] | None = None,
 ) -> InboundResult:
     """Run one event through the conversation. Not idempotent by itself: callers guard it.
 
-    `catalog_url` makes the tracked catalog links the conversation offers (none without it).
+    Replies go back where the event came from, through `messenger`. Hot lead alerts go to the
+    agency's admin chats through `alerter()` (made only when there is one to send: the Telegram
+    bot, whichever channel the lead wrote on), else through `messenger`. `catalog_url` makes the
+    tracked catalog links the conversation offers (none without it).
     """
     received = now()
     key = repos.identities.key(tenant.tenant_id, event.channel, event.external_id)
@@ -80,6 +87,10 @@ def handle_event(
     lead_id = repos.identities.lead_id(key, remembered_only=event.kind is EventKind.START)
     if lead_id is None and event.kind in (EventKind.BLOCKED, EventKind.UNBLOCKED):
         return InboundResult(lead_id=None)  # a stranger blocking the bot is not a lead
+    linked = None
+    if lead_id is None and event.sender_phone:
+        linked = _link_by_phone(event, tenant, repos, key, received)
+        lead_id = linked
     with _acknowledging(messenger, event.receipt_id):
         created = (
             _create_lead(event, tenant, repos, key, now, catalog_url) if lead_id is None else None
@@ -90,16 +101,23 @@ def handle_event(
             lead_id = lead_id or repos.identities.lead_id(key, consistent=True)
             assert lead_id is not None  # the identity was taken by an existing lead
             lead, decision = _step_and_save(event, tenant, repos, lead_id, now, catalog_url)
-        deliveries = [messenger.send(lead.external_id, outbound) for outbound in decision.outbound]
+        language = lead.language or tenant.default_language
+        deliveries = [
+            messenger.send(event.external_id, outbound, language) for outbound in decision.outbound
+        ]
 
     alerts: dict[str, Delivery] = {}
-    if any(isinstance(e, PhoneCaptured) for e in decision.events):
+    if any(isinstance(e, PhoneCaptured) for e in decision.events) and tenant.admin_chats:
         alert = hot_lead_alert(tenant, lead, now())
-        alerts = {chat: messenger.send(chat, alert) for chat in tenant.admin_chats}
+        admins = (alerter() if alerter is not None else messenger) or messenger
+        alerts = {chat: admins.send(chat, alert) for chat in tenant.admin_chats}
     blocked = any(d.status is DeliveryStatus.BLOCKED for d in deliveries)
     if blocked and not lead.unreachable:
         _mark_unreachable(repos, lead, now)
     entries = _timeline(event, received, decision, deliveries, alerts, blocked, now())
+    if linked is not None:
+        text = f"linked_{event.channel.value}"
+        entries.insert(0, TimelineEntry(kind=TimelineKind.EVENT, at=received, text=text))
     gaps = [
         RecordedGap(question=e.question, language=e.language, lead_id=lead.lead_id, at=received)
         for e in decision.events
@@ -206,6 +224,19 @@ def _create_lead(
         return None
     repos.identities.remember(identity_key, lead.lead_id)
     return lead, decision
+
+
+def _link_by_phone(
+    event: InboundEvent, tenant: Tenant, repos: Repositories, key: str, now: datetime
+) -> str | None:
+    """The lead this newcomer already is, by the number the channel vouches for: the oldest
+    of the agency's leads with that phone (a Telegram lead who left it, an imported one).
+    Its identity on this channel is bound to that lead, so later messages find it directly."""
+    assert event.sender_phone is not None
+    owners = repos.leads.ids_with_phone(tenant.tenant_id, event.sender_phone)
+    if not owners:
+        return None
+    return repos.identities.bind(key, owners[0], now)
 
 
 def _step_and_save(

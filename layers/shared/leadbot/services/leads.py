@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from leadbot.channels.whatsapp import can_send_free_text
 from leadbot.domain import (
     Broker,
     BrokerNotFound,
@@ -251,6 +252,17 @@ class Sent:
     bot_paused: bool
 
 
+def channel_messenger(tenant: Tenant, channel: Channel) -> Messenger:
+    """The agency's sending side on `channel` (its Telegram bot, its WhatsApp number)."""
+    if channel is Channel.WHATSAPP:
+        from leadbot.services.whatsapp import whatsapp_client
+
+        return whatsapp_client(tenant)
+    from leadbot.services.telegram import telegram_client
+
+    return telegram_client(tenant)
+
+
 def send_message(
     repos: Repositories,
     tenant_id: str,
@@ -258,7 +270,7 @@ def send_message(
     text: str,
     *,
     by: str,
-    messenger_for: Callable[[Tenant], Messenger],
+    messenger_for: Callable[[Tenant, Channel], Messenger],
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Sent:
     """An agent writes to the lead through its channel. Taking over pauses the bot, so it
@@ -272,6 +284,13 @@ def send_message(
             raise Conflict("the lead opted out: no messages until it writes again")
         if before.channel is Channel.MANUAL:
             raise Conflict("the lead has no chat with the bot yet: call or email them")
+        if before.channel is Channel.WHATSAPP and not can_send_free_text(
+            before.last_inbound_at, now()
+        ):
+            raise Conflict(
+                "more than 24 hours since the lead last wrote: WhatsApp allows only the "
+                "agency's approved templates until the lead writes again"
+            )
         if before.bot_paused:
             break
         at = now()
@@ -283,7 +302,9 @@ def send_message(
         break
     else:
         raise LeadConflict(lead_id)
-    delivery = messenger_for(tenant).send(before.external_id, Outbound(text=text.strip()))
+    messenger = messenger_for(tenant, before.channel)
+    language = before.language or tenant.default_language
+    delivery = messenger.send(before.external_id, Outbound(text=text.strip()), language)
     entry = TimelineEntry(
         kind=TimelineKind.OUTBOUND,
         at=now(),

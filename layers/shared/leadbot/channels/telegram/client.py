@@ -10,7 +10,14 @@ from typing import Any
 import httpx
 
 from leadbot.channels.telegram.render import render
-from leadbot.domain import ChannelBlocked, ChannelError, Delivery, DeliveryStatus, Outbound
+from leadbot.domain import (
+    ChannelBlocked,
+    ChannelError,
+    Delivery,
+    DeliveryStatus,
+    Language,
+    Outbound,
+)
 
 # Inside a webhook, waiting longer than this for a 429 risks Telegram's own timeout.
 MAX_RETRY_WAIT_S = 5.0
@@ -68,8 +75,10 @@ class TelegramClient:
             raise ChannelError(f"{method}: {description}", code=code, retryable=code >= 500)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def send(self, chat_id: str, outbound: Outbound) -> Delivery:
-        """Send one outbound message (in parts if long); failures become a Delivery, not a crash."""
+    def send(self, chat_id: str, outbound: Outbound, language: Language | None = None) -> Delivery:
+        """Send one outbound message (in parts if long); failures become a Delivery, not a crash.
+
+        Telegram adds no words of its own, so `language` goes unused."""
         message_id: str | None = None
         try:
             for payload in render(chat_id, outbound):

@@ -14,7 +14,15 @@ from typing import Any
 import httpx
 
 from leadbot.channels.whatsapp.render import render
-from leadbot.domain import ChannelBlocked, ChannelError, Delivery, DeliveryStatus, Outbound
+from leadbot.domain import (
+    ChannelBlocked,
+    ChannelError,
+    Delivery,
+    DeliveryStatus,
+    Language,
+    Outbound,
+)
+from leadbot.i18n import t
 
 # Free-form messages are allowed only this long after the lead's last message to us.
 SERVICE_WINDOW = timedelta(hours=24)
@@ -94,9 +102,12 @@ class WhatsAppClient:
             raise OutsideWindow(message)
         raise ChannelError(message, code=code, retryable=response.status_code >= 500)
 
-    def send(self, to: str, outbound: Outbound) -> Delivery:
-        """Send one outbound (in parts if long); failures become a Delivery, not a crash."""
-        return self._deliver(render(to, outbound, list_button=self._list_button))
+    def send(self, to: str, outbound: Outbound, language: Language | None = None) -> Delivery:
+        """Send one outbound (in parts if long); failures become a Delivery, not a crash.
+
+        `language` words the button that opens a list of choices (English without it)."""
+        button = t("whatsapp.list_button", language) if language else self._list_button
+        return self._deliver(render(to, outbound, list_button=button))
 
     def send_template(
         self, to: str, name: str, language: str, parameters: Sequence[str] = ()

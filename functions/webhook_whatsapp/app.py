@@ -1,0 +1,37 @@
+"""GET and POST /whatsapp: Meta's webhook for every agency's WhatsApp number (DESIGN.md §5)."""
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from leadbot.services.errors import WebhookRejected
+from leadbot.services.whatsapp import accept_body, process_body, verify_subscription
+
+logger = Logger()
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        if event.get("httpMethod") == "GET":
+            challenge = verify_subscription(event.get("queryStringParameters"))
+            return {"statusCode": 200, "headers": {"Content-Type": "text/plain"}, "body": challenge}
+        accepted = accept_body(
+            event.get("headers"), event.get("body"), bool(event.get("isBase64Encoded"))
+        )
+        counts = process_body(accepted, context, event.get("requestContext"))
+    except WebhookRejected as exc:
+        logger.warning("webhook rejected", extra={"status": exc.status, "reason": str(exc)})
+        return _response(exc.status, {"ok": False, "error": str(exc)})
+    logger.info("body handled", extra=counts)
+    return _response(200, {"ok": True})
+
+
+def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(body),
+    }
