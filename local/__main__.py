@@ -237,6 +237,8 @@ def _banner(stack: LocalStack) -> str:
             f"  Catalog links     GET  {stack.public_url}/c/<token>   (sent to leads as buttons)",
             f"  Bot API outbox    GET  {url}/_local/outbox   (admin chat {DEMO_ADMIN_CHAT})",
             f"  Fake WhatsApp API POST {url}/_local/whatsapp/<version>/<phone_number_id>/messages",
+            "  WhatsApp media    POST .../<phone_number_id>/media; GET, DELETE .../<version>/<id>",
+            f"  Lead's media      POST {url}/_local/whatsapp/media   (bytes + Content-Type → id)",
             f"  Health            GET  {url}/_local/health",
             *_tokens_banner(stack),
             *_streams_banner(stack),

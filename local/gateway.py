@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, parse_qsl, unquote, urlsplit
 
 from local.auth import ExpiredToken, InvalidToken, bearer_token
 from local.fake_telegram import FakeTelegram
-from local.fake_whatsapp import FakeWhatsApp, error_body
+from local.fake_whatsapp import MAX_MEDIA_BYTES, FakeWhatsApp, error_body
 from local.template import CognitoAuthorizer, HandlerRef, Route
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -46,6 +46,12 @@ _BOT_METHOD = re.compile(r"^/_local/telegram/bot(?P<token>[^/]+)/(?P<method>[A-Z
 _WHATSAPP_MESSAGES = re.compile(
     r"^/_local/whatsapp/(?P<version>v[0-9.]+)/(?P<number>[^/]+)/messages$"
 )
+_WHATSAPP_UPLOAD = re.compile(r"^/_local/whatsapp/(?P<version>v[0-9.]+)/(?P<number>[^/]+)/media$")
+_WHATSAPP_MEDIA = re.compile(r"^/_local/whatsapp/(?P<version>v[0-9.]+)/(?P<media_id>[^/]+)$")
+_WHATSAPP_DOWNLOAD = re.compile(r"^/_local/whatsapp/media/(?P<media_id>[^/]+)/download$")
+_WHATSAPP_INBOUND_MEDIA = "/_local/whatsapp/media"
+# Graph takes documents up to 100 MB, past API Gateway's 10 MB; a little more for the form.
+_WHATSAPP_MEDIA_BODY = MAX_MEDIA_BYTES + 1024 * 1024
 _BUILTIN_LOCAL = frozenset({"health", "outbox", "telegram", "whatsapp"})
 _CHANNELS = ("telegram", "whatsapp")
 # Lambda computes Content-Length and the connection headers itself; never pass them through.
@@ -444,6 +450,8 @@ class LocalGateway:
 
     def body_limit(self, path: str) -> int:
         """The largest body a request to `path` may carry."""
+        if _WHATSAPP_UPLOAD.match(path) or path == _WHATSAPP_INBOUND_MEDIA:
+            return _WHATSAPP_MEDIA_BODY
         name = path.removeprefix("/_local/")
         for prefix, limit in self.body_limits.items():
             if path.startswith("/_local/") and (name == prefix or name.startswith(prefix + "/")):
@@ -698,6 +706,22 @@ class _RequestHandler(BaseHTTPRequestHandler):
             if method != "POST":
                 return 405, [*json_type, ("Allow", "POST")], b""
             return self._whatsapp_api(messages["version"], unquote(messages["number"]), body)
+        if (upload := _WHATSAPP_UPLOAD.match(path)) is not None:
+            if method != "POST":
+                return 405, [*json_type, ("Allow", "POST")], b""
+            return self._whatsapp_upload(upload["version"], unquote(upload["number"]), body)
+        if (download := _WHATSAPP_DOWNLOAD.match(path)) is not None:
+            if method not in ("GET", "HEAD"):
+                return 405, [*json_type, ("Allow", "GET, HEAD")], b""
+            authorization = self.headers.get("Authorization")
+            status, content_type, raw = gateway.fake_whatsapp.download(
+                unquote(download["media_id"]), authorization
+            )
+            return status, [("Content-Type", content_type)], raw
+        if (media := _WHATSAPP_MEDIA.match(path)) is not None:
+            if method not in ("GET", "DELETE"):
+                return 405, [*json_type, ("Allow", "GET, DELETE")], b""
+            return self._whatsapp_media(media["version"], unquote(media["media_id"]), query)
         if path.startswith("/_local/telegram/bot"):
             return (
                 404,
@@ -710,6 +734,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             "outbox": "GET, DELETE",
             "telegram/faults": "POST",
             "whatsapp/faults": "POST",
+            "whatsapp/media": "POST",
         }
         allowed.update({extra: "GET" for extra in gateway.extra})
         if name not in allowed:
@@ -731,6 +756,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if name == "whatsapp/faults":
             self._add_whatsapp_fault(body)
             return 204, [], b""
+        if name == "whatsapp/media":
+            return 200, json_type, _json_body({"id": self._put_whatsapp_media(query, body)})
         if name == "telegram/faults":
             self._add_fault(body)
             return 204, [], b""
@@ -825,6 +852,41 @@ class _RequestHandler(BaseHTTPRequestHandler):
         authorization = self.headers.get("Authorization")
         status, answer = self.gateway.fake_whatsapp.handle(version, number, authorization, payload)
         return status, json_type, _json_body(answer)
+
+    def _whatsapp_upload(
+        self, version: str, number: str, body: bytes
+    ) -> tuple[int, Headers, bytes]:
+        authorization = self.headers.get("Authorization")
+        content_type = self.headers.get("Content-Type", "")
+        status, answer = self.gateway.fake_whatsapp.upload(
+            version, number, authorization, content_type, body
+        )
+        return status, [("Content-Type", "application/json")], _json_body(answer)
+
+    def _whatsapp_media(
+        self, version: str, media_id: str, query: str
+    ) -> tuple[int, Headers, bytes]:
+        """GET (where to download it) or DELETE one media object, as Graph's /{media_id}."""
+        fake = self.gateway.fake_whatsapp
+        authorization = self.headers.get("Authorization")
+        number = dict(parse_qsl(query)).get("phone_number_id")
+        if self.command == "DELETE":
+            status, answer = fake.delete_media(version, media_id, authorization, number)
+        else:
+            # Download URLs point back here, as Graph's point at its CDN.
+            base = f"{self.gateway.whatsapp_api_base}/media"
+            status, answer = fake.retrieve(version, media_id, authorization, number, base)
+        return status, [("Content-Type", "application/json")], _json_body(answer)
+
+    def _put_whatsapp_media(self, query: str, body: bytes) -> str:
+        """Store raw bytes (Content-Type: their MIME type) as media a lead sent; their id."""
+        content_type = self.headers.get("Content-Type")
+        if not content_type:
+            raise _HttpError(400, {"message": "Content-Type must name the media's MIME type"})
+        if not body:
+            raise _HttpError(400, {"message": "the body must be the media's bytes"})
+        number = dict(parse_qsl(query)).get("phone_number_id")
+        return self.gateway.fake_whatsapp.put_media(body, content_type, number)
 
     def _bot_api(
         self, token: str, method: str, query: str, body: bytes

@@ -1,4 +1,5 @@
-"""A small WhatsApp Cloud API client over httpx: sends, templates, read receipts, the 24 h rule.
+"""A small WhatsApp Cloud API client over httpx: sends, templates, read receipts, media, the 24 h
+rule.
 
 Errors come back as `{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}`;
 `send` turns them into a `Delivery` (never an exception), as the Telegram client does.
@@ -7,7 +8,9 @@ Errors come back as `{"error": {"message", "type", "code", "error_subcode", "fbt
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -45,6 +48,16 @@ class RateLimited(ChannelError):
         super().__init__(message, code=code, retryable=True)
 
 
+@dataclass(frozen=True)
+class MediaInfo:
+    """What Graph says of a media id: where to download it (with the token) and what it is."""
+
+    url: str
+    mime_type: str
+    sha256: str | None
+    file_size: int | None
+
+
 def can_send_free_text(last_inbound_at: datetime | None, now: datetime) -> bool:
     """Whether free-form text may go out now: strictly within 24 h of the lead's last message."""
     return last_inbound_at is not None and now - last_inbound_at < SERVICE_WINDOW
@@ -54,6 +67,21 @@ def require_window(last_inbound_at: datetime | None, now: datetime) -> None:
     """Raise OutsideWindow unless free text is allowed (for callers such as follow-ups)."""
     if not can_send_free_text(last_inbound_at, now):
         raise OutsideWindow()
+
+
+def _refusal(response: httpx.Response, body: object, what: str) -> ChannelError:
+    """The typed error for a refused call, from Graph's error envelope when there is one."""
+    error = body.get("error") if isinstance(body, dict) else None
+    error = error if isinstance(error, dict) else {}
+    code = int(error.get("code") or response.status_code)
+    message = f"{what}: ({code}) {error.get('message') or response.reason_phrase}"
+    if code in _BLOCKED:
+        return ChannelBlocked(message, code=code)
+    if code in _RATE_LIMITED:
+        return RateLimited(message, code)
+    if code == REENGAGEMENT_REQUIRED:
+        return OutsideWindow(message)
+    return ChannelError(message, code=code, retryable=response.status_code >= 500)
 
 
 class WhatsAppClient:
@@ -70,37 +98,97 @@ class WhatsAppClient:
         list_button: str = "Choose",
     ) -> None:
         self._url = f"{base_url.rstrip('/')}/{version}/{phone_number_id}/messages"
+        self._graph = f"{base_url.rstrip('/')}/{version}"
+        self._phone_number_id = phone_number_id
         self._headers = {"Authorization": f"Bearer {access_token}"}
         self._http = http
         self._list_button = list_button
 
     def call(self, payload: dict[str, Any]) -> dict[str, Any]:
         """POST one payload to the messages endpoint; its JSON answer or a typed ChannelError."""
+        return self._graph_json("messages", "POST", self._url, json=payload)
+
+    def upload(self, data: bytes, mime_type: str, filename: str = "file") -> str:
+        """Upload media (an image, a brochure PDF, ...) for a later send; its media id."""
+        form = {"messaging_product": "whatsapp", "type": mime_type}
+        answer = self._graph_json(
+            "media",
+            "POST",
+            f"{self._graph}/{self._phone_number_id}/media",
+            data=form,
+            files={"file": (filename, data, mime_type)},
+        )
+        media_id = answer.get("id")
+        if not media_id:
+            raise ChannelError("media: upload answered without an id", retryable=True)
+        return str(media_id)
+
+    def media_info(self, media_id: str) -> MediaInfo:
+        """Where to download a media id (uploaded, or from a lead's message) and what it is."""
+        answer = self._graph_json("media", "GET", self._media_url(media_id), params=self._owner())
+        if not answer.get("url"):
+            raise ChannelError(f"media: no url for {media_id}", retryable=True)
+        size = answer.get("file_size")
+        return MediaInfo(
+            url=str(answer["url"]),
+            mime_type=str(answer.get("mime_type") or "application/octet-stream"),
+            sha256=str(answer["sha256"]) if answer.get("sha256") else None,
+            file_size=int(size) if size is not None else None,
+        )
+
+    def download(self, media_id: str) -> bytes:
+        """A media id's bytes, checked against the sha256 Graph gives for them."""
+        info = self.media_info(media_id)
+        response = self._request("media", "GET", info.url)
+        if not response.is_success:
+            try:
+                body = response.json()
+            except ValueError:
+                body = None  # the CDN's refusals need not be Graph JSON
+            raise _refusal(response, body, "media")
+        if info.sha256 and hashlib.sha256(response.content).hexdigest() != info.sha256:
+            # A truncated or corrupted transfer; fetching again may well succeed.
+            raise ChannelError(f"media: {media_id} does not match its sha256", retryable=True)
+        return response.content
+
+    def delete_media(self, media_id: str) -> None:
+        """Delete media from Graph (it would otherwise keep it for 30 days)."""
+        answer = self._graph_json(
+            "media", "DELETE", self._media_url(media_id), params=self._owner()
+        )
+        if answer.get("success") is not True:
+            raise ChannelError(f"media: {media_id} was not deleted", retryable=True)
+
+    def _media_url(self, media_id: str) -> str:
+        return f"{self._graph}/{media_id}"
+
+    def _owner(self) -> dict[str, str]:
+        # Graph then acts only on media of this business number.
+        return {"phone_number_id": self._phone_number_id}
+
+    def _graph_json(self, what: str, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
+        """One Graph call's JSON answer, or the typed ChannelError its error describes."""
+        return self._json(self._request(what, method, url, **kwargs), what)
+
+    def _request(self, what: str, method: str, url: str, **kwargs: Any) -> httpx.Response:
         try:
-            response = self._http.post(self._url, json=payload, headers=self._headers)
+            return self._http.request(method, url, headers=self._headers, **kwargs)
         except httpx.HTTPError as exc:
-            raise ChannelError(f"messages: {type(exc).__name__}", retryable=True) from None
+            raise ChannelError(f"{what}: {type(exc).__name__}", retryable=True) from None
+
+    @staticmethod
+    def _json(response: httpx.Response, what: str) -> dict[str, Any]:
         try:
             body = response.json()
         except ValueError:
             raise ChannelError(
-                f"messages: HTTP {response.status_code} without JSON",
+                f"{what}: HTTP {response.status_code} without JSON",
                 code=response.status_code,
                 retryable=response.status_code >= 500,
             ) from None
         if response.is_success and isinstance(body, dict) and "error" not in body:
             return body
-        error = body.get("error") if isinstance(body, dict) else None
-        error = error if isinstance(error, dict) else {}
-        code = int(error.get("code") or response.status_code)
-        message = f"messages: ({code}) {error.get('message') or response.reason_phrase}"
-        if code in _BLOCKED:
-            raise ChannelBlocked(message, code=code)
-        if code in _RATE_LIMITED:
-            raise RateLimited(message, code)
-        if code == REENGAGEMENT_REQUIRED:
-            raise OutsideWindow(message)
-        raise ChannelError(message, code=code, retryable=response.status_code >= 500)
+        raise _refusal(response, body, what)
 
     def send(self, to: str, outbound: Outbound, language: Language | None = None) -> Delivery:
         """Send one outbound (in parts if long); failures become a Delivery, not a crash.
