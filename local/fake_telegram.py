@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import threading
 import time
@@ -16,6 +17,7 @@ BOT_USERNAME = "LeadBotLocalBot"
 # Used when the token does not start with "<bot id>:" as real tokens do.
 DEFAULT_BOT_ID = 1_000_000_001
 MAX_TEXT_LENGTH = 4096
+MAX_CAPTION_LENGTH = 1024
 MAX_CALLBACK_DATA_BYTES = 64
 
 Response = tuple[int, dict[str, Any]]
@@ -209,6 +211,8 @@ class FakeTelegram:
         try:
             if name == "sendmessage":
                 return 200, {"ok": True, "result": self._send_message(token, payload, chat)}
+            if name == "sendphoto":
+                return 200, {"ok": True, "result": self._send_photo(token, payload, chat)}
             if name in ("editmessagetext", "editmessagereplymarkup"):
                 result = self._edit_message(token, name, payload, chat)
                 return 200, {"ok": True, "result": result}
@@ -257,7 +261,39 @@ class FakeTelegram:
         if chat is None:
             raise _BadRequest("Bad Request: chat_id is empty")
         text = _check_text(payload.get("text"))
-        markup = _parse_markup(payload.get("reply_markup"))
+        return self._message(token, chat, {"text": text}, payload.get("reply_markup"))
+
+    def _send_photo(self, token: str, payload: dict[str, Any], chat: str | None) -> dict[str, Any]:
+        """sendPhoto by URL or file_id; the photo is not fetched, its sizes are made up."""
+        if chat is None:
+            raise _BadRequest("Bad Request: chat_id is empty")
+        photo = str(payload.get("photo") or "")
+        if not photo:
+            raise _BadRequest("Bad Request: there is no photo in the request")
+        if "://" in photo and not _valid_button_url(photo):
+            raise _BadRequest("Bad Request: wrong HTTP URL specified")
+        caption = str(payload.get("caption") or "")
+        if len(caption) > MAX_CAPTION_LENGTH:
+            raise _BadRequest("Bad Request: message caption is too long")
+        unique = hashlib.sha256(photo.encode()).hexdigest()[:16]
+        sizes = [
+            {
+                "file_id": f"AgAC{unique}{w}",
+                "file_unique_id": f"AQAD{unique}{w}",
+                "width": w,
+                "height": w * 3 // 4,
+            }
+            for w in (90, 320, 800)
+        ]
+        fields: dict[str, Any] = {"photo": sizes}
+        if caption:
+            fields["caption"] = caption
+        return self._message(token, chat, fields, payload.get("reply_markup"))
+
+    def _message(
+        self, token: str, chat: str, fields: dict[str, Any], raw_markup: object
+    ) -> dict[str, Any]:
+        markup = _parse_markup(raw_markup)
         message_id = self._next_message_id.get(chat, 0) + 1
         self._next_message_id[chat] = message_id
         message: dict[str, Any] = {
@@ -265,7 +301,7 @@ class FakeTelegram:
             "from": _bot_user(token),
             "chat": _chat_object(chat),
             "date": int(time.time()),
-            "text": text,
+            **fields,
         }
         if markup is not None:
             message["reply_markup"] = markup

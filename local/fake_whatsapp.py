@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
+from urllib.parse import urlsplit
 
 MAX_TEXT = 4096
 MAX_BODY = 1024
@@ -467,6 +468,8 @@ def _check(payload: dict[str, Any]) -> None:
     if kind == "text":
         body = (payload.get("text") or {}).get("body")
         _length("Text body", body, 1, MAX_TEXT)
+    elif kind == "image":
+        _check_image(payload.get("image"), "Image")
     elif kind == "interactive":
         _check_interactive(payload.get("interactive") or {})
     elif kind == "template":
@@ -477,9 +480,30 @@ def _check(payload: dict[str, Any]) -> None:
         raise _Invalid(f"Message type {kind!r} is not supported by this fake", code=100)
 
 
+def _check_image(image: object, what: str) -> None:
+    """An image object: exactly one of an uploaded media `id` or an http(s) `link`."""
+    if not isinstance(image, dict) or bool(image.get("id")) == bool(image.get("link")):
+        raise _Invalid(f"{what} must have exactly one of id or link", code=100)
+    link = image.get("link")
+    if link is not None and urlsplit(str(link)).scheme not in ("http", "https"):
+        raise _Invalid(f"{what} link must be an http(s) URL", code=100)
+    if "caption" in image:
+        _length("Caption", image["caption"], 1, MAX_BODY)
+
+
 def _check_interactive(interactive: dict[str, Any]) -> None:
     _length("Body text", (interactive.get("body") or {}).get("text"), 1, MAX_BODY)
     action = interactive.get("action") or {}
+    header = interactive.get("header")
+    if header is not None:
+        # Reply-button messages may lead with media; list messages only with text.
+        kinds = ("text", "image") if interactive.get("type") == "button" else ("text",)
+        if not isinstance(header, dict) or header.get("type") not in kinds:
+            raise _Invalid(f"Header type must be one of {', '.join(kinds)}", code=100)
+        if header["type"] == "image":
+            _check_image(header.get("image"), "Header image")
+        else:
+            _length("Header text", header.get("text"), 1, 60)
     if interactive.get("type") == "button":
         buttons = action.get("buttons") or []
         if not 1 <= len(buttons) <= MAX_BUTTONS:

@@ -249,3 +249,31 @@ def test_thread_safe_message_ids(tg: FakeTelegram) -> None:
         t.join()
     assert sorted(ids) == list(range(1, 401))
     assert len(tg.outbox()) == 400
+
+
+def test_send_photo_by_url_answers_a_photo_message_with_its_caption(tg: FakeTelegram) -> None:
+    photo = "https://demo.example/p/1.jpg"
+    status, body = tg.handle(TOKEN, "sendPhoto", {"chat_id": 42, "photo": photo, "caption": "2BR"})
+    assert status == 200
+    message = body["result"]
+    assert message["caption"] == "2BR" and "text" not in message
+    assert [size["width"] for size in message["photo"]] == [90, 320, 800]
+    assert message["photo"][0]["file_id"] != message["photo"][1]["file_id"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "description"),
+    [
+        ({"chat_id": 42}, "Bad Request: there is no photo in the request"),
+        ({"chat_id": 42, "photo": "ftp://x/1.jpg"}, "Bad Request: wrong HTTP URL specified"),
+        (
+            {"chat_id": 42, "photo": "https://demo.example/1.jpg", "caption": "x" * 1025},
+            "Bad Request: message caption is too long",
+        ),
+    ],
+)
+def test_send_photo_refuses_what_telegram_refuses(
+    tg: FakeTelegram, payload: dict[str, object], description: str
+) -> None:
+    status, body = tg.handle(TOKEN, "sendPhoto", payload)
+    assert (status, body["description"]) == (400, description)

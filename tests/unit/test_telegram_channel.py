@@ -340,3 +340,32 @@ def test_blocking_and_unblocking_the_bot() -> None:
     unblocked["my_chat_member"]["new_chat_member"]["status"] = "member"
     kinds = [e.kind if e else None for e in (_inbound(blocked), _inbound(unblocked))]
     assert kinds == [EventKind.BLOCKED, EventKind.UNBLOCKED]
+
+
+PHOTO = "https://demo.example/p/marina-2br.jpg"
+
+
+def test_an_image_with_a_short_text_is_one_photo_captioned_with_it_and_its_buttons() -> None:
+    choices = (Choice(label="Interested", value="prop:1:yes"),)
+    (payload,) = render(CHAT, Outbound(text="Marina 2BR, AED 1.9M", choices=choices, image=PHOTO))
+    assert (payload["photo"], payload["caption"]) == (PHOTO, "Marina 2BR, AED 1.9M")
+    assert "text" not in payload and payload["reply_markup"]["inline_keyboard"]
+
+
+def test_a_text_too_long_for_a_caption_follows_the_photo_with_the_buttons_on_it() -> None:
+    text = ("Sea view. " * 150).strip()  # ~1500 characters: a message, not a caption
+    choices = (Choice(label="Interested", value="prop:1:yes"),)
+    photo, message = render(CHAT, Outbound(text=text, choices=choices, image=PHOTO))
+    assert photo == {"chat_id": CHAT, "photo": PHOTO}
+    assert message["text"] == text and "reply_markup" in message
+
+
+def test_the_client_sends_the_photo_with_send_photo_and_keeps_the_last_message_id() -> None:
+    fake = FakeTelegram()
+    text = "Sea view. " * 150
+    delivery = _client(fake).send(CHAT, Outbound(text=text, image=PHOTO))
+    assert [(c["method"], c["status"]) for c in fake.outbox()] == [
+        ("sendPhoto", 200),
+        ("sendMessage", 200),
+    ]
+    assert delivery.status is DeliveryStatus.SENT and delivery.message_id == "2"

@@ -369,3 +369,33 @@ def test_outside_the_window_callers_get_a_typed_channel_error() -> None:
     with pytest.raises(OutsideWindow) as raised:
         require_window(NOW - timedelta(days=2), NOW)
     assert isinstance(raised.value, ChannelError) and raised.value.code == 131047
+
+
+PHOTO = "https://demo.example/p/marina-2br.jpg"
+
+
+def test_an_image_heads_a_reply_button_message() -> None:
+    outbound = Outbound(text="Marina 2BR, AED 1.9M", choices=_choices(3), image=PHOTO)
+    (payload,) = render(WA_ID, outbound)
+    interactive = payload["interactive"]
+    assert interactive["header"] == {"type": "image", "image": {"link": PHOTO}}
+    assert (interactive["type"], interactive["body"]["text"]) == ("button", "Marina 2BR, AED 1.9M")
+
+
+def test_an_image_with_plain_text_is_one_captioned_image_message() -> None:
+    (payload,) = render(WA_ID, Outbound(text="Marina 2BR, AED 1.9M", image=PHOTO))
+    assert payload["type"] == "image"
+    assert payload["image"] == {"link": PHOTO, "caption": "Marina 2BR, AED 1.9M"}
+
+
+def test_a_list_cannot_carry_an_image_so_the_image_goes_first() -> None:
+    image, listed = render(WA_ID, Outbound(text="Which one?", choices=_choices(5), image=PHOTO))
+    assert image["type"] == "image" and "caption" not in image["image"]
+    assert listed["interactive"]["type"] == "list" and "header" not in listed["interactive"]
+
+
+def test_a_text_too_long_for_a_caption_follows_an_uncaptioned_image() -> None:
+    text = ("Sea view. " * 150).strip()
+    image, message = render(WA_ID, Outbound(text=text, image=PHOTO))
+    assert image["image"] == {"link": PHOTO}
+    assert message["text"]["body"] == text

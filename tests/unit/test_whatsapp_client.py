@@ -199,3 +199,50 @@ def test_the_fake_knows_only_its_registered_numbers_and_their_tokens(fake: FakeW
     assert unknown[0] == 400 and unknown[1]["error"]["code"] == 100
     assert fake.handle("v21.0", NUMBER, None, text)[0] == 401
     assert fake.handle("v21.0", NUMBER, "Bearer nope", text)[1]["error"]["code"] == 190
+
+
+PHOTO = "https://demo.example/p/marina-2br.jpg"
+
+
+@pytest.mark.parametrize("count", [0, 2, 5])
+def test_graph_accepts_a_listing_with_its_picture_however_it_is_rendered(
+    fake: FakeWhatsApp, http: httpx.Client, count: int
+) -> None:
+    choices = tuple(Choice(label=f"Option {n}", value=f"o:{n}") for n in range(count))
+    outbound = Outbound(text="Marina 2BR, AED 1.9M", choices=choices, image=PHOTO)
+    delivery = _client(http).send(LEAD, outbound)
+    assert delivery.status is DeliveryStatus.SENT
+    assert [c["status"] for c in fake.outbox()] == [200] * len(fake.outbox())
+    assert any(PHOTO in json.dumps(c["payload"]) for c in fake.outbox())
+
+
+@pytest.mark.parametrize(
+    ("message", "error"),
+    [
+        ({"type": "image", "image": {}}, "exactly one of id or link"),
+        ({"type": "image", "image": {"id": "1", "link": PHOTO}}, "exactly one of id or link"),
+        ({"type": "image", "image": {"link": "file:///etc/passwd"}}, "http(s) URL"),
+        ({"type": "image", "image": {"link": PHOTO, "caption": "x" * 1025}}, "Caption length"),
+        (
+            {
+                "type": "interactive",
+                "interactive": {
+                    "type": "list",
+                    "header": {"type": "image", "image": {"link": PHOTO}},
+                    "body": {"text": "Which?"},
+                    "action": {
+                        "button": "Choose",
+                        "sections": [{"rows": [{"id": "a", "title": "A"}]}],
+                    },
+                },
+            },
+            "Header type must be one of text",
+        ),
+    ],
+)
+def test_graph_refuses_images_it_would_refuse(
+    fake: FakeWhatsApp, message: dict[str, object], error: str
+) -> None:
+    payload = {"messaging_product": "whatsapp", "to": LEAD, **message}
+    status, body = fake.handle("v21.0", NUMBER, f"Bearer {TOKEN}", payload)
+    assert status == 400 and error in body["error"]["error_data"]["details"]

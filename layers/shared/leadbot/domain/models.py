@@ -236,6 +236,7 @@ class Outbound:
     links: tuple[Link, ...] = ()
     request_contact: str | None = None  # the label of a share-phone button
     remove_keyboard: bool = False
+    image: str | None = None  # a picture's public https URL (a listing's photo), shown first
 
 
 class DeliveryStatus(StrEnum):

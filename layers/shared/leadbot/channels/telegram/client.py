@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from leadbot.channels.telegram.render import render
+from leadbot.channels.telegram.render import method, render
 from leadbot.domain import (
     ChannelBlocked,
     ChannelError,
@@ -82,7 +82,7 @@ class TelegramClient:
         message_id: str | None = None
         try:
             for payload in render(chat_id, outbound):
-                result = self.call("sendMessage", payload)
+                result = self.call(method(payload), payload)
                 message_id = str(result.get("message_id")) if isinstance(result, dict) else None
         except ChannelBlocked as exc:
             return Delivery(status=DeliveryStatus.BLOCKED, error=str(exc), error_code=exc.code)

@@ -7,6 +7,7 @@ from typing import Any
 from leadbot.domain import Choice, Link, Outbound
 
 MAX_TEXT = 4096
+MAX_CAPTION = 1024
 MAX_CALLBACK_BYTES = 64
 # Two short buttons fit a phone's width side by side; longer labels get a row each.
 _SHORT_LABEL = 18
@@ -17,13 +18,27 @@ class CallbackDataTooLong(ValueError):
 
 
 def render(chat_id: str, outbound: Outbound) -> list[dict[str, Any]]:
-    """One sendMessage payload per ≤ 4096-char part; the keyboard rides on the last part."""
+    """One sendMessage payload per ≤ 4096-char part; the keyboard rides on the last part.
+
+    With an image, a sendPhoto payload (it has "photo") comes first, its caption the text when
+    that fits a caption's 1024 characters."""
     parts = split_text(outbound.text)
     payloads: list[dict[str, Any]] = [{"chat_id": chat_id, "text": part} for part in parts]
+    if outbound.image:
+        first = payloads[0]
+        if len(payloads) == 1 and len(first["text"]) <= MAX_CAPTION:
+            payloads = [{"chat_id": chat_id, "photo": outbound.image, "caption": first["text"]}]
+        else:
+            payloads.insert(0, {"chat_id": chat_id, "photo": outbound.image})
     markup = _markup(outbound)
     if markup is not None:
         payloads[-1]["reply_markup"] = markup
     return payloads
+
+
+def method(payload: dict[str, Any]) -> str:
+    """The Bot API method that sends a payload `render` made."""
+    return "sendPhoto" if "photo" in payload else "sendMessage"
 
 
 def _markup(outbound: Outbound) -> dict[str, Any] | None:

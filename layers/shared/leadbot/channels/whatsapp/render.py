@@ -5,6 +5,8 @@ the lead answers by typing a number: `choice_for_number` maps that reply back to
 value, so the engine sees the same CHOICE as from a button. WhatsApp has no URL buttons outside
 approved templates, so links are written out as text; nor a share-phone button, and it needs
 none: the sender's number is already known (its wa_id), so `request_contact` is just the text.
+An image (a listing's photo) leads the message: a reply-button message's header, else an image
+message captioned with the text when it fits.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from leadbot.channels.telegram.render import split_text
 from leadbot.domain import Choice, Link, Outbound
 
 MAX_TEXT = 4096
-MAX_INTERACTIVE_BODY = 1024
+MAX_INTERACTIVE_BODY = 1024  # also an image caption's limit
 MAX_BUTTONS = 3
 MAX_BUTTON_TITLE = 20
 MAX_ROWS = 10
@@ -32,6 +34,11 @@ def render(to: str, outbound: Outbound, *, list_button: str = "Choose") -> list[
 
     `list_button` labels the button that opens a list (the caller knows the lead's language).
     """
+    payloads = _payloads(to, outbound, list_button)
+    return _with_image(to, payloads, outbound.image) if outbound.image else payloads
+
+
+def _payloads(to: str, outbound: Outbound, list_button: str) -> list[Payload]:
     text = _with_links(outbound.text, outbound.links)
     choices = outbound.choices
     if len(choices) > MAX_ROWS:
@@ -47,6 +54,22 @@ def render(to: str, outbound: Outbound, *, list_button: str = "Choose") -> list[
     action = _buttons(choices) if len(choices) <= MAX_BUTTONS else _list(choices, list_button)
     interactive = {"type": action.pop("type"), "body": {"text": body}, "action": action}
     return [*leading, {**_envelope(to), "type": "interactive", "interactive": interactive}]
+
+
+def _with_image(to: str, payloads: list[Payload], link: str) -> list[Payload]:
+    """The picture leads: as the header of a lone button message, else as an image message
+    whose caption is the first text when that fits 1024 characters, else before the text."""
+    first = payloads[0]
+    interactive = first.get("interactive") or {}
+    if len(payloads) == 1 and interactive.get("type") == "button":
+        header = {"type": "image", "image": {"link": link}}
+        return [{**first, "interactive": {"header": header, **interactive}}]
+    image: Payload = {"link": link}
+    rest = payloads
+    if first["type"] == "text" and 0 < len(first["text"]["body"]) <= MAX_INTERACTIVE_BODY:
+        image["caption"] = first["text"]["body"]
+        rest = payloads[1:]
+    return [{**_envelope(to), "type": "image", "image": image}, *rest]
 
 
 def numbered(text: str, choices: tuple[Choice, ...]) -> str:
