@@ -41,3 +41,25 @@ class RecordedGap:
             lead_id=entry.detail["lead_id"],
             at=entry.at,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """Where an answer comes from: a brochure's page (the lead sees "Brochure p.8"), or a
+    listing when the answer was read from the Properties table (page None)."""
+
+    source_id: str  # a brochure id, or a property id for a listing
+    title: str  # the brochure's or listing's title, as the lead may see it
+    page: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What the bot can say to a lead's question, and from where. `grounded` is True when a
+    language model wrote it from the retrieved passages, False for an extractive answer (the
+    best passage itself, shortened). The conversation adds the citations in the lead's language.
+    """
+
+    text: str
+    citations: tuple[Citation, ...]
+    grounded: bool = False
