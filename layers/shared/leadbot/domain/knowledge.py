@@ -1,9 +1,11 @@
-"""Knowledge gaps: questions leads asked that the bot could not answer, for the agency to fill."""
+"""What the bot knows from an agency's brochures (chunks, answers with citations), and the
+knowledge gaps: questions leads asked that it could not answer, for the agency to fill."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from leadbot.domain.enums import Channel, Language
 from leadbot.domain.models import DomainEvent, TimelineEntry, TimelineKind
@@ -63,3 +65,27 @@ class Answer:
     text: str
     citations: tuple[Citation, ...]
     grounded: bool = False
+
+
+class ChunkKind(StrEnum):
+    """Retrieval reads facts first, then tables, then running text."""
+
+    FACT = "fact"  # one key fact: price, price per sq.ft, possession date, RERA number, ...
+    TABLE = "table"  # one row of a table, with its header: "Milestone: On booking | Payment: 10%"
+    TEXT = "text"  # a passage of running text
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Chunk:
+    """One retrievable piece of a brochure, with the page it is on (1-based, as printed)."""
+
+    tenant_id: str
+    brochure_id: str  # a ULID
+    chunk_id: str  # unique within the brochure, sortable by page: "p008-fact-03"
+    property_id: str
+    title: str  # the brochure's title, for the citation
+    kind: ChunkKind
+    page: int
+    text: str
+    fact: str | None = None  # for FACT chunks: which fact ("price_per_sqft", "possession", ...)
+    value: str | None = None  # for FACT chunks: its value as printed ("AED 1,850 per sq.ft")
