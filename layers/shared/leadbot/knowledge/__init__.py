@@ -1,0 +1,1 @@
+"""Brochure knowledge: ingestion (PDF into facts, table rows and passages with pages)."""
