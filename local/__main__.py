@@ -157,7 +157,7 @@ class LocalStack:
     def start(self) -> None:
         import boto3
 
-        from leadbot.services.runtime import repositories
+        from leadbot.services.runtime import brochure_store, repositories
         from local.seed import (
             DEMO_USERS,
             DEMO_WHATSAPP_ACCESS_TOKEN,
@@ -201,7 +201,8 @@ class LocalStack:
         )
         client = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=self.ddb.endpoint)
         create_tables(client, self.names, self.template)
-        seed(repositories(), dashboard_url=self.gateway.url)  # the dashboard comes in issue 9
+        # The dashboard comes in issue 9; brochures go to the folder that stands in for S3.
+        seed(repositories(), dashboard_url=self.gateway.url, brochures=brochure_store())
         if self.background:
             self.streams.start()
             self.schedules.start()
@@ -247,6 +248,7 @@ def _banner(stack: LocalStack) -> str:
             "  Admin code        make admin-code TENANT=demo",
             "  Rescore leads     make rescore TENANT=demo   (or ALL=1)",
             "  Import leads      make import-leads FILE=sheet.csv TENANT=demo [SOURCE=expo]",
+            "  Ingest brochure   make ingest FILE=b.pdf PROPERTY=<id> TENANT=demo [TITLE=…]",
             "Ctrl-C stops everything.",
         ]
     )
@@ -371,6 +373,7 @@ def ops(argv: list[str]) -> int:
         local_dir() / "secrets.json",
         running["url"] + "/_local/telegram",
         running["url"],
+        brochures=local_dir() / "brochures",
         whatsapp_api=running["url"] + "/_local/whatsapp",
     )
     os.environ.update(env)
@@ -396,11 +399,22 @@ def main(argv: list[str] | None = None) -> int:
     sheet.add_argument("file", help="the CSV file (UTF-8)")
     sheet.add_argument("--tenant", default="demo")
     sheet.add_argument("--source", help="source of rows without one (default: import)")
+    brochure = commands.add_parser("ingest", help="ingest a PDF brochure of a listing")
+    brochure.add_argument("file", help="the brochure (PDF)")
+    brochure.add_argument("--tenant", default="demo")
+    brochure.add_argument("--property", required=True, help="the listing's property id")
+    brochure.add_argument("--title", help="the brochure's title (default: the listing's)")
     args = parser.parse_args(argv)
     if args.command == "import-leads":
         extra = ["--source", args.source] if args.source else []
         sheet_file = str(Path(args.file).resolve())
         return ops(["import-leads", "--tenant", args.tenant, *extra, sheet_file])
+    if args.command == "ingest":
+        extra = ["--title", args.title] if args.title else []
+        brochure_file = str(Path(args.file).resolve())
+        return ops(
+            ["ingest", "--tenant", args.tenant, "--property", args.property, *extra, brochure_file]
+        )
     if args.command == "admin-code":
         return ops(["issue-admin-code", "--tenant", args.tenant])
     if args.command == "rescore":

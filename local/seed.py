@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cache
+from typing import TYPE_CHECKING
 
 from leadbot.domain import (
     Bedrooms,
@@ -22,6 +24,10 @@ from leadbot.domain import (
 from leadbot.domain.listings import Property, Transaction
 from leadbot.services.runtime import Repositories
 from local.auth import User
+
+if TYPE_CHECKING:
+    from leadbot.services.brochures import Brochure
+    from leadbot.store.brochures import BrochureStore
 
 DEMO_TENANT_ID = "demo"
 DEMO_TELEGRAM_SECRET = "demo-telegram-secret"
@@ -107,6 +113,12 @@ DEMO_LISTINGS = (
         description="Furnished; rent per year, payable in four cheques.",
     ),
 )
+
+
+# The sample brochure (local.sample_brochure) on the Marina Residences listing; a stable id, so
+# a stack restarted after a crash half-way overwrites its own chunks.
+DEMO_BROCHURE_ID = "01KE6P4YM0VS00000000000B01"
+DEMO_BROCHURE_LISTING = DEMO_LISTINGS[0]
 
 
 def _demo_user(email: str, tenant_id: str, role: str) -> User:
@@ -202,9 +214,12 @@ def demo_secrets(stored: Mapping[str, str] | None = None) -> dict[str, str]:
     }
 
 
-def seed(repos: Repositories, dashboard_url: str = "") -> None:
+def seed(
+    repos: Repositories, dashboard_url: str = "", brochures: BrochureStore | None = None
+) -> None:
     """Create the demo tenants and the demo agency's listings unless they exist (restarts keep
-    admins registered and listings changed since).
+    admins registered and listings changed since), and, given where brochures are kept, the
+    sample brochure of the Marina listing.
 
     A demo tenant made before catalogs or WhatsApp existed gets the demo catalogs and number.
     """
@@ -231,3 +246,30 @@ def seed(repos: Repositories, dashboard_url: str = "") -> None:
         # Seeded before, it stays as it is: admins may have changed or archived it since.
         with contextlib.suppress(PropertyConflict):
             repos.properties.create(listing)
+    if brochures is not None:
+        seed_brochure(repos, brochures)
+
+
+def seed_brochure(repos: Repositories, store: BrochureStore) -> None:
+    """Ingest the sample brochure onto the Marina listing, unless it has a brochure already
+    (seeded before, or one an admin uploaded)."""
+    from leadbot.domain import PropertyConflict
+    from leadbot.services.brochures import save_brochure
+
+    listing = repos.properties.get(DEMO_TENANT_ID, DEMO_BROCHURE_LISTING.property_id)
+    if listing.brochure_ids:
+        return
+    brochure, pdf = _sample_brochure()
+    with contextlib.suppress(PropertyConflict):  # another process seeded it meanwhile
+        save_brochure(repos, store, brochure, pdf)
+
+
+@cache
+def _sample_brochure() -> tuple[Brochure, bytes]:
+    """Read once a process: every test's stack seeds the same brochure."""
+    from leadbot.services.brochures import read_brochure
+    from local.sample_brochure import SAMPLE_TITLE, sample_brochure
+
+    pdf = sample_brochure()
+    brochure = read_brochure(DEMO_BROCHURE_LISTING, pdf, DEMO_BROCHURE_ID, title=SAMPLE_TITLE)
+    return brochure, pdf

@@ -12,6 +12,7 @@ import boto3
 import pytest
 
 from leadbot.services import runtime, telegram, webhooks
+from leadbot.store.brochures import LocalBrochures
 from local.dynamodb_local import DynamoDBLocal, jar_dir
 from local.fake_telegram import FakeTelegram
 from local.seed import LINK_SIGNING_KEY_PARAM, demo_secrets, seed
@@ -40,6 +41,7 @@ def _function_env(monkeypatch: pytest.MonkeyPatch, prefix: str, secrets_file: Pa
         "BROKERS_TABLE": names["BrokersTable"],
         "DEALS_TABLE": names["DealsTable"],
         "PROPERTIES_TABLE": names["PropertiesTable"],
+        "KNOWLEDGE_TABLE": names["KnowledgeTable"],
         "SECRETS_SOURCE": f"file:{secrets_file}",
         "TELEGRAM_API_BASE": "http://telegram.invalid",
         "WHATSAPP_API_BASE": "http://whatsapp.invalid",
@@ -79,21 +81,27 @@ def _stack(
     if backend == "ddblocal":
         endpoint = request.getfixturevalue("dynamodb_local")
         monkeypatch.setenv("DYNAMODB_ENDPOINT", endpoint)
-        yield from _seeded(prefix, fake, endpoint)
+        yield from _seeded(prefix, fake, endpoint, tmp_path)
     else:
         from moto import mock_aws
 
         with mock_aws():
-            yield from _seeded(prefix, fake, None)
+            yield from _seeded(prefix, fake, None, tmp_path)
 
 
-def _seeded(prefix: str, fake: FakeTelegram, endpoint: str | None) -> Iterator[InProcessStack]:
+def _seeded(
+    prefix: str, fake: FakeTelegram, endpoint: str | None, tmp_path: Path
+) -> Iterator[InProcessStack]:
     runtime.reset()
     telegram.reset()
     webhooks.reset()
     client = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=endpoint)
     create_tables(client, local_table_names(prefix))
-    seed(runtime.repositories(), dashboard_url="https://dashboard.example.test")
+    # The sample brochure is seeded as on the local stack, its PDF kept in the test's folder.
+    brochures = LocalBrochures(tmp_path / "brochures", "http://127.0.0.1:8080/_local/uploads")
+    seed(
+        runtime.repositories(), dashboard_url="https://dashboard.example.test", brochures=brochures
+    )
     yield from _with_fake(fake)
     runtime.reset()
     telegram.reset()

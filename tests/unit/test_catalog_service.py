@@ -30,6 +30,7 @@ def _env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "BROKERS",
         "DEALS",
         "PROPERTIES",
+        "KNOWLEDGE",
     ):
         monkeypatch.setenv(f"{name}_TABLE", name.title())
     monkeypatch.delenv("PUBLIC_API_URL", raising=False)

@@ -32,6 +32,7 @@ TABLES = {
     "BrokersTable",
     "DealsTable",
     "PropertiesTable",
+    "KnowledgeTable",
 }
 
 
@@ -107,6 +108,7 @@ def test_table_specs() -> None:
         "BrokersTable": None,
         "DealsTable": None,
         "PropertiesTable": None,
+        "KnowledgeTable": None,
     }
 
 
@@ -200,6 +202,8 @@ def test_the_api_function_may_read_and_update_its_tables_but_never_scan_or_delet
             ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
             {"Fn::GetAtt": ["PropertiesTable", "Arn"]},
         ),
+        # Brochure chunks are read (questions); ingestion is ops' CLI, not a function.
+        "Knowledge": (["dynamodb:Query"], {"Fn::GetAtt": ["KnowledgeTable", "Arn"]}),
         "TenantSecrets": (
             ["ssm:GetParameter"],
             {
@@ -286,6 +290,33 @@ def test_every_function_knows_the_properties_table_and_only_the_api_may_use_it()
         and "PropertiesTable" in repr(res["Properties"].get("Policies"))
     }
     assert granted == {"ApiFunction"}
+
+
+def test_the_knowledge_table_is_read_by_those_who_answer_questions_and_written_by_none() -> None:
+    template = load_template()
+    assert template["Globals"]["Function"]["Environment"]["Variables"]["KNOWLEDGE_TABLE"] == {
+        "Ref": "KnowledgeTable"
+    }
+    table = template["Resources"]["KnowledgeTable"]["Properties"]
+    assert table["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "chunk_id", "KeyType": "RANGE"},
+    ]
+    assert "GlobalSecondaryIndexes" not in table and "StreamSpecification" not in table
+    grants = {}
+    for rid, res in template["Resources"].items():
+        if res["Type"] != "AWS::Serverless::Function":
+            continue
+        for policy in res["Properties"].get("Policies", []):
+            for statement in policy["Statement"]:
+                if "KnowledgeTable" in repr(statement["Resource"]):
+                    grants[rid] = (statement["Action"], statement["Resource"])
+    read = (["dynamodb:Query"], {"Fn::GetAtt": ["KnowledgeTable", "Arn"]})
+    assert grants == {
+        "WebhookTelegramFunction": read,
+        "WebhookWhatsAppFunction": read,
+        "ApiFunction": read,
+    }
 
 
 def test_every_route_of_the_api_is_an_event_of_the_api_function() -> None:

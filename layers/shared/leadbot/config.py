@@ -32,6 +32,7 @@ class Settings:
     brokers_table: str
     deals_table: str
     properties_table: str
+    knowledge_table: str
     leadbot_env: str = "local"
     aws_region: str = "us-east-1"
     # Only the local stack and tests set an endpoint (DynamoDB Local); in AWS it stays None.

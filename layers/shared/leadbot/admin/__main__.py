@@ -1,5 +1,5 @@
-"""`python -m leadbot.admin issue-admin-code|rescore|import-leads …`: ops commands over the
-deployed tables."""
+"""`python -m leadbot.admin issue-admin-code|rescore|import-leads|ingest …`: ops commands over
+the deployed tables."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,6 +41,15 @@ def main(argv: list[str] | None = None) -> int:
     sheet.add_argument("--tenant", required=True, help="tenant id, e.g. demo")
     sheet.add_argument("--source", help="source of rows without one (default: import)")
     sheet.add_argument("file", type=Path, help="the CSV file (UTF-8)")
+    ingest = commands.add_parser(
+        "ingest",
+        help="read a PDF brochure of a listing into what the bot answers from (facts, table rows "
+        "and text, by page) and keep the PDF; exits 1 if the PDF cannot be read",
+    )
+    ingest.add_argument("--tenant", required=True, help="tenant id, e.g. demo")
+    ingest.add_argument("--property", required=True, help="the listing's property id")
+    ingest.add_argument("--title", help="the brochure's title as leads see it (default: listing's)")
+    ingest.add_argument("file", type=Path, help="the brochure (PDF)")
     args = parser.parse_args(argv)
 
     try:
@@ -66,6 +76,57 @@ def main(argv: list[str] | None = None) -> int:
         return _rescore(args.tenant, sys.stderr)
     if args.command == "import-leads":
         return _import_leads(args.tenant, args.file, args.source, sys.stderr)
+    if args.command == "ingest":
+        return _ingest(args.tenant, args.property, args.file, args.title, sys.stderr)
+    return 0
+
+
+def _ingest(tenant_id: str, property_id: str, path: Path, title: str | None, out: TextIO) -> int:
+    from leadbot.domain import PropertyNotFound
+    from leadbot.domain.errors import BrochureUnreadable
+    from leadbot.services.brochures import ingest_brochure
+    from leadbot.services.errors import Conflict, Unavailable
+    from leadbot.services.runtime import brochure_store
+
+    try:
+        pdf = path.read_bytes()
+    except OSError as exc:
+        print(f"error: cannot read {path} ({exc.strerror})", file=out)
+        return 2
+
+    tty = out.isatty()
+
+    def progress(page: int, pages: int) -> None:
+        # One line rewritten on a terminal; a line a page in a log.
+        line = f"{path.name}: page {page}/{pages}"
+        out.write(f"\r{line}" + ("\n" if page == pages else "") if tty else line + "\n")
+        out.flush()
+
+    try:
+        report = ingest_brochure(
+            repositories(),
+            brochure_store(),
+            tenant_id,
+            property_id,
+            pdf,
+            title=title,
+            progress=progress,
+        )
+    except PropertyNotFound:
+        print(f"error: tenant {tenant_id!r} has no listing {property_id!r}", file=out)
+        return 2
+    except Unavailable as exc:
+        print(f"error: {exc}", file=out)
+        return 2
+    except (BrochureUnreadable, Conflict) as exc:
+        print(f"error: {path.name}: {exc}; nothing was stored", file=out)
+        return 1
+    print(
+        f"{path.name}: {report.pages} pages, {report.facts} facts, {report.table_rows} table rows,"
+        f" {report.text_chunks} text passages; brochure {report.brochure_id} of {property_id}",
+        file=out,
+    )
+    print(json.dumps(asdict(report)))
     return 0
 
 

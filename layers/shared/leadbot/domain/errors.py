@@ -67,7 +67,8 @@ class ChannelBlocked(ChannelError):
 
 class BrochureUnreadable(DomainError):
     """A brochure PDF cannot be read: damaged, locked with a password, or without any text (a
-    scan). `reason` is "corrupt", "encrypted" or "no_text"; the message says what to do."""
+    scan), or too big. `reason` is "corrupt", "encrypted", "no_text" or "too_big"; the message
+    says what to do."""
 
     def __init__(self, message: str, *, reason: str) -> None:
         super().__init__(message)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from leadbot.store.brochures import BrochureStore
     from leadbot.store.deals import BrokerRepository, DealRepository
     from leadbot.store.exports import ExportStore
+    from leadbot.store.knowledge import KnowledgeRepository
     from leadbot.store.pages import LeadPages
     from leadbot.store.properties import PropertyRepository
     from leadbot.store.scores import ScoreRepository
@@ -59,6 +60,10 @@ class Repositories:
     def properties(self) -> PropertyRepository:
         return _properties(self.tables)
 
+    @property
+    def knowledge(self) -> KnowledgeRepository:
+        return _knowledge(self.tables)
+
 
 @cache
 def _tables() -> Tables:
@@ -71,6 +76,7 @@ def _tables() -> Tables:
         brokers=s.brokers_table,
         deals=s.deals_table,
         properties=s.properties_table,
+        knowledge=s.knowledge_table,
         region=s.region,
         host=s.dynamodb_endpoint,
     )
@@ -127,6 +133,14 @@ def _properties(tables: Tables) -> PropertyRepository:
 
     tables.share_client(tables.properties)
     return PropertyRepository(tables)
+
+
+@cache
+def _knowledge(tables: Tables) -> KnowledgeRepository:
+    from leadbot.store.knowledge import KnowledgeRepository
+
+    tables.share_client(tables.knowledge)
+    return KnowledgeRepository(tables)
 
 
 @cache
@@ -207,6 +221,7 @@ def reset() -> None:
         _scores,
         _pages,
         _properties,
+        _knowledge,
         _brokers,
         _deals,
         brochure_store,

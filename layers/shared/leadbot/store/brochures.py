@@ -1,8 +1,10 @@
-"""Where listing brochures are uploaded: S3 by presigned PUT, or a local folder on the local stack.
+"""Where listing brochures are kept: S3 (uploads by presigned PUT), or a local folder on the
+local stack.
 
 The API never carries a brochure's bytes (a Lambda request stops at 6 MB): it hands the admin's
 browser a short-lived URL that accepts one PDF of the declared type and size under the key
-`brochures/<tenant>/<property>/<brochure_id>.pdf`.
+`brochures/<tenant>/<property>/<brochure_id>.pdf`. Ingestion (ops' CLI) puts the PDF it read
+under the same key.
 """
 
 from __future__ import annotations
@@ -36,6 +38,14 @@ class UploadTicket:
 class BrochureStore(Protocol):
     def upload(self, key: str, content_type: str, size: int) -> UploadTicket:
         """A URL that accepts `size` bytes of `content_type` at `key` for UPLOAD_SECONDS."""
+        ...
+
+    def put(self, key: str, data: bytes) -> str | None:
+        """Store a PDF at `key`; the version it became (S3 keeps every version), if any."""
+        ...
+
+    def delete(self, key: str, version: str | None = None) -> None:
+        """Remove what `put` stored: that version for good, not hidden behind a delete marker."""
         ...
 
 
@@ -81,6 +91,15 @@ class S3Brochures:
             expires_in=UPLOAD_SECONDS,
         )
 
+    def put(self, key: str, data: bytes) -> str | None:
+        answer = self._s3().put_object(Bucket=self._bucket, Key=key, Body=data, ContentType=PDF)
+        version = answer.get("VersionId")
+        return str(version) if version and version != "null" else None
+
+    def delete(self, key: str, version: str | None = None) -> None:
+        extra = {"VersionId": version} if version else {}
+        self._s3().delete_object(Bucket=self._bucket, Key=key, **extra)
+
 
 class LocalBrochures:
     """The local stack has no S3: `folder` stands in for the bucket. Each upload URL is
@@ -114,6 +133,23 @@ class LocalBrochures:
             headers={"Content-Type": content_type},
             expires_in=UPLOAD_SECONDS,
         )
+
+    def put(self, key: str, data: bytes) -> str | None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial")
+        partial.write_bytes(data)
+        partial.replace(path)  # never a half-written PDF under the key
+        return None
+
+    def delete(self, key: str, version: str | None = None) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def _path(self, key: str) -> Path:
+        path = (self._folder / key).resolve()
+        if not path.is_relative_to(self._folder.resolve()):
+            raise ValueError(f"{key!r} is outside the brochures folder")
+        return path
 
 
 class UploadRefused(Exception):

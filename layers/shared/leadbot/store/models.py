@@ -285,6 +285,26 @@ class PropertyModel(Model):
     version = VersionAttribute()
 
 
+class KnowledgeModel(Model):
+    """Chunks of brochures: pk = <tenant>#<brochure_id>, chunk_id sorts by page
+    ("p008-fact-03"); a brochure is one partition, read whole."""
+
+    class Meta:
+        table_name = "Knowledge"
+
+    pk = UnicodeAttribute(hash_key=True)
+    chunk_id = UnicodeAttribute(range_key=True)
+    tenant_id = UnicodeAttribute()
+    brochure_id = UnicodeAttribute()
+    property_id = UnicodeAttribute()
+    title = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    page = NumberAttribute()
+    text = UnicodeAttribute()
+    fact = UnicodeAttribute(null=True)
+    value = UnicodeAttribute(null=True)
+
+
 @dataclass(frozen=True)
 class Tables:
     tenants: type[TenantModel]
@@ -294,6 +314,7 @@ class Tables:
     brokers: type[BrokerModel]
     deals: type[DealModel]
     properties: type[PropertyModel]
+    knowledge: type[KnowledgeModel]
 
     def share_client(self, *models: type[Model]) -> Any:
         """One botocore client for the tables given (default: all), returned for other users
@@ -305,7 +326,8 @@ class Tables:
         """
         client = self.client()
         every = (self.tenants, self.identities, self.timeline)
-        for model in models or (*every, self.brokers, self.deals, self.properties):
+        others = (self.brokers, self.deals, self.properties, self.knowledge)
+        for model in models or (*every, *others):
             model._get_connection().connection._client = client
         return client
 
@@ -331,6 +353,7 @@ def bind(
     brokers: str,
     deals: str,
     properties: str,
+    knowledge: str,
     region: str,
     host: str | None,
 ) -> Tables:
@@ -343,4 +366,5 @@ def bind(
         brokers=_bind(BrokerModel, brokers, region, host),
         deals=_bind(DealModel, deals, region, host),
         properties=_bind(PropertyModel, properties, region, host),
+        knowledge=_bind(KnowledgeModel, knowledge, region, host),
     )

@@ -1,0 +1,176 @@
+"""Ingesting a listing's brochure: read the PDF into chunks, keep the PDF, write the chunks to
+the Knowledge table and the brochure id onto the listing — all of it, or none of it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from ulid import ULID
+
+from leadbot.domain import PropertyConflict
+from leadbot.domain.knowledge import Chunk, ChunkKind
+from leadbot.domain.listings import Property
+from leadbot.services.errors import Conflict, Unavailable
+from leadbot.services.properties import MAX_BROCHURES, MAX_CONFLICT_RETRIES
+from leadbot.services.runtime import Repositories
+from leadbot.store.brochures import MAX_BROCHURE_BYTES, BrochureStore, brochure_key
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Brochure:
+    """A brochure read but not yet stored."""
+
+    tenant_id: str
+    property_id: str
+    brochure_id: str
+    title: str
+    pages: int
+    chunks: tuple[Chunk, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IngestReport:
+    brochure_id: str
+    title: str
+    pages: int
+    facts: int
+    table_rows: int
+    text_chunks: int
+
+
+def ingest_brochure(
+    repos: Repositories,
+    store: BrochureStore | None,
+    tenant_id: str,
+    property_id: str,
+    pdf: bytes,
+    *,
+    title: str | None = None,
+    progress: Progress | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> IngestReport:
+    """Read `pdf` as a brochure of the listing and store it (see `save_brochure`).
+
+    PropertyNotFound for a listing the tenant does not have; BrochureUnreadable for a damaged,
+    locked or textless PDF, before anything is stored.
+    """
+    if store is None:
+        raise Unavailable("brochure storage is not set up (BROCHURES_BUCKET or BROCHURES_DIR)")
+    listing = _room_for_a_brochure(repos.properties.get(tenant_id, property_id))
+    brochure = read_brochure(
+        listing, pdf, str(ULID.from_datetime(now())), title=title, progress=progress
+    )
+    return save_brochure(repos, store, brochure, pdf, now=now)
+
+
+def read_brochure(
+    listing: Property,
+    pdf: bytes,
+    brochure_id: str,
+    *,
+    title: str | None = None,
+    progress: Progress | None = None,
+) -> Brochure:
+    """The brochure's chunks, titled `title` or after the listing."""
+    from leadbot.domain.errors import BrochureUnreadable
+    from leadbot.knowledge.ingest import extract
+
+    if len(pdf) > MAX_BROCHURE_BYTES:
+        raise BrochureUnreadable("a brochure can be at most 50 MB", reason="too_big")
+    pages = 0
+
+    def seen(page: int, total: int) -> None:
+        nonlocal pages
+        pages = total
+        if progress is not None:
+            progress(page, total)
+
+    name = " ".join((title or "").split()) or listing.title
+    chunks = extract(
+        pdf,
+        tenant_id=listing.tenant_id,
+        brochure_id=brochure_id,
+        property_id=listing.property_id,
+        title=name,
+        progress=seen,
+    )
+    return Brochure(
+        tenant_id=listing.tenant_id,
+        property_id=listing.property_id,
+        brochure_id=brochure_id,
+        title=name,
+        pages=pages,
+        chunks=tuple(chunks),
+    )
+
+
+def save_brochure(
+    repos: Repositories,
+    store: BrochureStore,
+    brochure: Brochure,
+    pdf: bytes,
+    *,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> IngestReport:
+    """Keep the PDF under its brochure key, write the chunks, then add the brochure id to the
+    listing (optimistic locking, retried on a concurrent change). If any step fails, what the
+    earlier ones stored is removed and the error raised: nothing is left half-way."""
+    key = brochure_key(brochure.tenant_id, brochure.property_id, brochure.brochure_id)
+    version = store.put(key, pdf)
+    written = False
+    try:
+        repos.knowledge.put_brochure(brochure.chunks)  # all or none by itself
+        written = True
+        _add_to_listing(repos, brochure, now)
+    except BaseException as exc:
+        if written:
+            _undo(
+                exc,
+                "its chunks",
+                repos.knowledge.delete_brochure,
+                brochure.tenant_id,
+                brochure.brochure_id,
+            )
+        _undo(exc, f"the PDF at {key}", store.delete, key, version)
+        raise
+    kinds = [c.kind for c in brochure.chunks]
+    return IngestReport(
+        brochure_id=brochure.brochure_id,
+        title=brochure.title,
+        pages=brochure.pages,
+        facts=kinds.count(ChunkKind.FACT),
+        table_rows=kinds.count(ChunkKind.TABLE),
+        text_chunks=kinds.count(ChunkKind.TEXT),
+    )
+
+
+def _undo(exc: BaseException, what: str, step: Callable[..., object], *args: object) -> None:
+    """Take back an earlier step; if that fails too, the first error is still the one raised."""
+    try:
+        step(*args)
+    except Exception as undo:
+        exc.add_note(f"and removing {what} failed too: {undo!r}")
+
+
+def _add_to_listing(repos: Repositories, brochure: Brochure, now: Callable[[], datetime]) -> None:
+    for _ in range(MAX_CONFLICT_RETRIES):
+        listing = _room_for_a_brochure(
+            repos.properties.get(brochure.tenant_id, brochure.property_id)
+        )
+        ids = (*listing.brochure_ids, brochure.brochure_id)
+        try:
+            repos.properties.save(replace(listing, brochure_ids=ids, updated_at=now()))
+        except PropertyConflict:
+            continue
+        return
+    raise PropertyConflict(brochure.property_id)
+
+
+def _room_for_a_brochure(listing: Property) -> Property:
+    if len(listing.brochure_ids) >= MAX_BROCHURES:
+        raise Conflict(f"a listing holds at most {MAX_BROCHURES} brochures")
+    return listing
