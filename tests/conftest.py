@@ -98,7 +98,7 @@ def _seeded(
     client = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=endpoint)
     create_tables(client, local_table_names(prefix))
     # The sample brochure is seeded as on the local stack, its PDF kept in the test's folder.
-    brochures = LocalBrochures(tmp_path / "brochures", "http://127.0.0.1:8080/_local/uploads")
+    brochures = LocalBrochures(tmp_path / "seeded", "http://127.0.0.1:8080/_local/uploads")
     seed(
         runtime.repositories(), dashboard_url="https://dashboard.example.test", brochures=brochures
     )

@@ -18,7 +18,7 @@ from leadbot.services import properties as use
 from leadbot.services import runtime
 from leadbot.store.brochures import MAX_BROCHURE_BYTES, UPLOAD_SECONDS
 from local.gateway import LocalRequest
-from local.seed import DEMO_LISTINGS
+from local.seed import DEMO_BROCHURE_ID, DEMO_LISTINGS
 from local.uploads import uploads_endpoint
 from tests.support import ADMIN, AGENT, OTHER_TENANT_AGENT, InProcessStack, api_call
 
@@ -80,10 +80,13 @@ def test_without_verified_claims_every_route_is_401(stack: InProcessStack) -> No
 def test_the_demo_agency_starts_with_its_seeded_listings(stack: InProcessStack) -> None:
     listings = _all()
     assert {p["property_id"] for p in listings} == SEEDED
-    assert all(p["status"] == "active" and p["version"] == 1 for p in listings)
+    assert all(p["status"] == "active" for p in listings)
     marina = next(p for p in listings if p["location"] == "Dubai Marina")
     assert marina["price"] == {"amount": "2450000.00", "currency": "AED"}
     assert (marina["units_available"], marina["bedrooms"]) == (3, "2")
+    # Created, then given the sample brochure; the others are as created.
+    assert (marina["brochure_ids"], marina["version"]) == ([DEMO_BROCHURE_ID], 2)
+    assert all((p["brochure_ids"], p["version"]) == ([], 1) for p in listings if p != marina)
     assert _all(OTHER_TENANT_AGENT) == []
 
 

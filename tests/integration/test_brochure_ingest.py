@@ -58,9 +58,9 @@ def test_the_demo_listing_starts_with_the_sample_brochure(
     (possession,) = [c for c in chunks if c.fact == "possession" and c.value == "Q4 2026"]
     assert possession.page == 7 and possession.chunk_id.startswith("p007-fact-")
     key = brochure_key("demo", listing.property_id, DEMO_BROCHURE_ID)
-    assert (tmp_path / "brochures" / key).read_bytes() == sample_brochure()
+    assert (tmp_path / "seeded" / key).read_bytes() == sample_brochure()  # tests/conftest.py
     # A restart seeds again: nothing changes.
-    seed(repos, brochures=LocalBrochures(tmp_path / "brochures", UPLOADS))
+    seed(repos, brochures=LocalBrochures(tmp_path / "seeded", UPLOADS))
     assert repos.properties.get("demo", listing.property_id) == listing
     assert len(_items(stack)) == len(chunks)
 
