@@ -160,6 +160,14 @@ def test_progress_is_reported_page_by_page() -> None:
     assert seen == [(page, 12) for page in range(1, 13)]
 
 
+def test_a_failing_progress_callback_is_not_mistaken_for_a_damaged_pdf() -> None:
+    def stderr_closed(page: int, pages: int) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    with pytest.raises(BrokenPipeError):
+        extract(sample_brochure(), title="t", progress=stderr_closed, **IDS)
+
+
 @pytest.mark.parametrize(
     ("pdf", "reason", "words"),
     [

@@ -66,18 +66,26 @@ def read_pages(pdf: bytes, progress: Progress | None = None) -> list[PageContent
             "the file is not a PDF: export the brochure as PDF", reason="corrupt"
         )
     pages: list[PageContent] = []
+    # A parser on damaged input raises anything (KeyError, ...): each call into it is guarded,
+    # the progress callback is not.
     try:
         # An empty password opens PDFs that only restrict printing or copying, as viewers do.
-        with pdfplumber.open(io.BytesIO(pdf), password="") as document:
-            total = len(document.pages)
-            for page in document.pages:
-                pages.append(_page(page))
-                if progress is not None:
-                    progress(page.page_number, total)
-    except BrochureUnreadable:
-        raise
-    except Exception as exc:  # a parser on damaged input raises anything (KeyError, ...)
+        document = pdfplumber.open(io.BytesIO(pdf), password="")
+    except Exception as exc:
         raise unreadable(exc) from exc
+    with document:
+        try:
+            total = len(document.pages)
+        except Exception as exc:
+            raise unreadable(exc) from exc
+        for index in range(total):
+            try:
+                content = _page(document.pages[index])
+            except Exception as exc:
+                raise unreadable(exc) from exc
+            pages.append(content)
+            if progress is not None:
+                progress(index + 1, total)
     if not pages:
         raise BrochureUnreadable("the PDF has no pages", reason="corrupt")
     if not any(p.lines or p.tables for p in pages):
@@ -91,7 +99,7 @@ def read_pages(pdf: bytes, progress: Progress | None = None) -> list[PageContent
 def _page(page: Page) -> PageContent:
     found = page.find_tables()
     boxes = [table.bbox for table in found]
-    tables = tuple(rows for rows in (_rows(table.extract()) for table in found) if len(rows) >= 1)
+    tables = tuple(rows for rows in (_rows(table.extract()) for table in found) if rows)
 
     def outside_tables(obj: dict[str, Any]) -> bool:
         x = (obj["x0"] + obj["x1"]) / 2
