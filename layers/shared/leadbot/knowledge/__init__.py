@@ -1,0 +1,1 @@
+"""Brochure knowledge: ingestion, retrieval and answers with page citations (see the modules)."""
