@@ -63,3 +63,12 @@ class ChannelBlocked(ChannelError):
 
     def __init__(self, message: str, *, code: int | None = 403) -> None:
         super().__init__(message, code=code, retryable=False)
+
+
+class BrochureUnreadable(DomainError):
+    """A brochure PDF cannot be read: damaged, locked with a password, or without any text (a
+    scan). `reason` is "corrupt", "encrypted" or "no_text"; the message says what to do."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason

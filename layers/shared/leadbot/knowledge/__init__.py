@@ -1,1 +1,1 @@
-"""Brochure knowledge: ingestion, retrieval and answers with page citations (see the modules)."""
+"""Brochure knowledge: ingestion (PDF into facts, table rows and passages with pages)."""
