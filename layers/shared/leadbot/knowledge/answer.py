@@ -14,6 +14,7 @@ from leadbot.domain.knowledge import Answer, Citation
 from leadbot.integrations.llm import ChatModel, Completion, LLMError
 from leadbot.knowledge.expand import Query, expand, index_terms
 from leadbot.knowledge.retrieve import SQFT_PER_SQM, Passage, PassageKind
+from leadbot.knowledge.text import normalize
 from leadbot.parsing.digits import normalize_digits
 
 MAX_ANSWER_CHARS = 300
@@ -71,11 +72,23 @@ def extractive_answer(question: str, passages: Sequence[Passage]) -> Answer | No
     if best.kind is PassageKind.FACT:
         text = best.text
         value = best.chunk.value if best.chunk else None
-        if value and normalize_digits(value) not in normalize_digits(text):
+        if value and not _states(text, value):
             text = f"{text.rstrip('. ')}: {value}"
         return Answer(text=_shorten(_with_units(text, query)), citations=_citations([best]))
     text = _best_sentences(best.text, query)
     return Answer(text=_shorten(_with_units(text, query)), citations=_citations([best]))
+
+
+def _states(text: str, value: str) -> bool:
+    """Whether `text` already gives `value` ("Price per sq.ft: AED 1,850" gives "AED 1,850 per
+    sq.ft"): every number of the value is in it."""
+    numbers = set(_DIGITS.findall(normalize(value)))
+    return (bool(numbers) and numbers <= set(_DIGITS.findall(normalize(text)))) or normalize(
+        value
+    ) in normalize(text)
+
+
+_DIGITS = re.compile(r"\d+(?:\.\d+)?")
 
 
 def _citations(passages: Sequence[Passage]) -> tuple[Citation, ...]:

@@ -16,6 +16,7 @@ from leadbot.knowledge.text import script
 # Lucene's defaults; short fact chunks and long text chunks both stay comparable with them.
 K1 = 1.2
 B = 0.75
+SYNONYM_SHARE = 0.3  # what a slot's terms other than its best one add
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +65,9 @@ class Bm25:
             return 0.0
         return self.idf(first)
 
-    def search(self, query: Query, limit: int | None = None) -> list[Hit]:
-        """Documents matching at least one slot, best first."""
+    def search(self, query: Query, min_coverage: float = 0.0) -> list[Hit]:
+        """Documents matching at least `min_coverage` of the question (and at least one slot),
+        best first."""
         if not query.slots:
             return []
         scores: dict[int, float] = {}
@@ -75,7 +77,11 @@ class Bm25:
         for slot in query.slots:
             weight = self.weight(slot)
             total += weight
+            # A slot scores its best term in full and its other terms a little: the concept and
+            # the lead's own words are one thing asked, but a passage using the very words
+            # ("payment plan" for "payment plan") is a closer match than one only meaning it.
             best: dict[int, float] = {}
+            rest: dict[int, float] = {}
             for term in slot.terms:
                 entries = postings.get(term)
                 if entries is None:
@@ -83,15 +89,24 @@ class Bm25:
                 term_idf = idf[term]
                 for doc, saturated in entries:
                     value = term_idf * saturated
-                    if value > best.get(doc, 0.0):
+                    previous = best.get(doc, 0.0)
+                    if value > previous:
                         best[doc] = value
+                        value = previous
+                    rest[doc] = rest.get(doc, 0.0) + value
             for doc, value in best.items():
-                scores[doc] = scores.get(doc, 0.0) + value
+                scores[doc] = scores.get(doc, 0.0) + value + SYNONYM_SHARE * rest[doc]
                 matched[doc] = matched.get(doc, 0.0) + weight
-        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
-        if limit is not None:
-            ranked = ranked[:limit]
-        return [Hit(doc, score, matched[doc] / total if total else 0.0) for doc, score in ranked]
+        if not total:
+            return []
+        needed = min_coverage * total
+        hits = [
+            Hit(doc, score, matched[doc] / total)
+            for doc, score in scores.items()
+            if matched[doc] >= needed
+        ]
+        hits.sort(key=lambda hit: (-hit.score, hit.doc))
+        return hits
 
 
 class Index:
@@ -117,8 +132,8 @@ class Index:
         )
         return cls(ordered, Bm25(documents), fact_concepts)
 
-    def search(self, query: Query, limit: int | None = None) -> list[Hit]:
-        return self.bm25.search(query, limit)
+    def search(self, query: Query, min_coverage: float = 0.0) -> list[Hit]:
+        return self.bm25.search(query, min_coverage)
 
     def __len__(self) -> int:
         return len(self.chunks)

@@ -12,6 +12,13 @@ from leadbot.knowledge.text import STOP_TERMS, tokens
 
 # Units only qualify another concept ("size in sq.m"): they never make a fact the answer alone.
 UNIT_CONCEPTS = frozenset({"sqft", "sqm"})
+# A specific thing asked for ("a golf course", "the airport") is matched only by passages that
+# name it, not by any passage about amenities or location in general: the general concept is
+# left out of the question's slot (passages are still tagged with both).
+PARENTS = {
+    **dict.fromkeys(("pool", "gym", "parking", "golf"), "amenities"),
+    **dict.fromkeys(("airport", "metro", "beach", "school", "hospital", "mall"), "location"),
+}
 
 # concept(s) → phrases, by language. "a+b" names several concepts one phrase stands for.
 # Phrases are written as people type them; they go through the same normalisation and stemming
@@ -47,13 +54,15 @@ _LEXICON: dict[str, dict[str, str]] = {
         "|сколько стоит квадратный метр|сколько стоит метр",
     },
     "size": {
-        "en": "size|sizes|how big|how large|built up area|bua|carpet area|super built up"
+        # "area" is a size more often than a place in brochures ("Total area: 1,250 sq.ft");
+        # "which area" is the place (see location).
+        "en": "size|sizes|area|areas|how big|how large|built up area|bua|carpet area"
+        "|super built up"
         "|dimensions|footage|square footage|plot",
         "fa": "متراژ|مساحت|زیربنا|چند متر|بزرگی|اندازه",
         "ar": "مساحة|المساحة|حجم|كم متر",
         "ru": "площадь|размер|метраж|сколько метров|какой площади",
     },
-    "size+location": {"en": "area|areas"},
     "size+sqft": {
         "en": "sq ft|sqft|square feet|square foot|sf",
         "fa": "فوت مربع|فوت",
@@ -107,15 +116,19 @@ _LEXICON: dict[str, dict[str, str]] = {
         "|зарегистрирован",
     },
     "roi": {
-        "en": "roi|return|returns|return on investment|rental yield|yield|yields|rental income"
-        "|rent income|rental return|income|capital appreciation|appreciation|investment|profit"
-        "|profitability|net yield|gross yield|payback",
-        "fa": "بازده|بازدهی|بازگشت سرمایه|سود|سوددهی|درآمد اجاره|سرمایه گذاری",
-        "ar": "عائد|عوائد|العائد على الاستثمار|عائد الإيجار|العائد الإيجاري|دخل الإيجار|ربح"
-        "|أرباح|استثمار|الاستثمار",
-        "ru": "доходность|доход|окупаемость|прибыль|рентабельность|арендный доход"
-        "|доход от аренды|доходность от аренды|арендная доходность|инвестиции|инвестиция"
-        "|рост стоимости",
+        "en": "roi|return|returns|return on investment|income|capital appreciation|appreciation"
+        "|investment|profit|profitability|payback",
+        "fa": "بازگشت سرمایه|سود|سوددهی|سرمایه گذاری",
+        "ar": "عائد|عوائد|العائد على الاستثمار|ربح|أرباح|استثمار|الاستثمار",
+        "ru": "доход|окупаемость|прибыль|рентабельность|инвестиции|инвестиция|рост стоимости",
+    },
+    # A yield is a return: a yield question is also answered by a return, not the other way.
+    "roi+rental_yield": {
+        "en": "rental yield|yield|yields|rental income|rent income|rental return|net yield"
+        "|gross yield",
+        "fa": "بازده|بازدهی|بازده اجاره|درآمد اجاره",
+        "ar": "عائد الإيجار|العائد الإيجاري|دخل الإيجار|عائد إيجاري",
+        "ru": "доходность|арендный доход|доход от аренды|доходность от аренды|арендная доходность",
     },
     "rent": {
         "en": "rent|rents|rented|rental|annual rent|rent per year|lease|tenant|tenants",
@@ -152,6 +165,12 @@ _LEXICON: dict[str, dict[str, str]] = {
         "ar": "صالة رياضية|نادي رياضي|جيم|لياقة",
         "ru": "спортзал|тренажерный зал|фитнес|фитнес центр",
     },
+    "amenities+golf": {
+        "en": "golf|golf course",
+        "fa": "گلف|زمین گلف",
+        "ar": "جولف|غولف|ملعب جولف|ملعب غولف",
+        "ru": "гольф|поле для гольфа",
+    },
     "amenities+parking": {
         "en": "parking|car park|parking space|parking spaces|garage",
         "fa": "پارکینگ|جای پارک",
@@ -160,15 +179,52 @@ _LEXICON: dict[str, dict[str, str]] = {
     },
     "location": {
         "en": "location|located|where|address|neighbourhood|neighborhood|community|district"
-        "|nearby|near|close to|distance|how far|minutes|connectivity|connected|access|metro"
-        "|tram|airport|highway|beach|school|schools|hospital|mall|transport",
-        "fa": "موقعیت|کجا|کجاست|آدرس|محله|منطقه|نزدیک|مترو|فرودگاه|دسترسی|فاصله|ساحل|مدرسه"
-        "|بیمارستان|مرکز خرید|دقیقه",
+        "|nearby|near|close to|distance|how far|far|away|minutes|connectivity|connected|access"
+        "|highway|transport|which area|what area|surrounding area|area around",
+        "fa": "موقعیت|کجا|کجاست|آدرس|محله|منطقه|نزدیک|دسترسی|فاصله|چقدر فاصله|دور|دقیقه",
         # Not "أين" (where): folded, it is Persian "این" (this).
-        "ar": "الموقع|موقع|يقع|تقع|عنوان|منطقة|الحي|قريب|بالقرب|مترو|المطار|مطار|الوصول"
-        "|المسافة|الشاطئ|مدارس|مدرسة|مستشفى|مول|دقائق|دقيقة",
-        "ru": "расположение|местоположение|где|адрес|район|рядом|близко|метро|аэропорт"
-        "|транспорт|доступность|сколько ехать|пляж|школа|школы|больница|торговый центр|минут",
+        "ar": "الموقع|موقع|يقع|تقع|عنوان|منطقة|الحي|قريب|بالقرب|الوصول|المسافة|تبعد|يبعد|بعيد"
+        "|دقائق|دقيقة",
+        "ru": "расположение|местоположение|где|адрес|район|рядом|близко|далеко|как далеко"
+        "|расстояние|транспорт|доступность|сколько ехать|ехать|минут",
+    },
+    "location+airport": {
+        "en": "airport|airports|dxb|dwc",
+        "fa": "فرودگاه",
+        "ar": "المطار|مطار",
+        "ru": "аэропорт|аэропорта",
+    },
+    "location+metro": {
+        "en": "metro|metro station|subway|tram",
+        "fa": "مترو|ایستگاه مترو",
+        "ar": "مترو|محطة المترو",
+        "ru": "метро|станция метро|трамвай",
+    },
+    "location+beach": {"en": "beach|beaches", "fa": "ساحل", "ar": "الشاطئ|شاطئ", "ru": "пляж"},
+    "location+school": {
+        "en": "school|schools",
+        "fa": "مدرسه",
+        "ar": "مدارس|مدرسة",
+        "ru": "школа|школы|школ",
+    },
+    "location+hospital": {
+        "en": "hospital|clinic",
+        "fa": "بیمارستان|درمانگاه",
+        "ar": "مستشفى|عيادة",
+        "ru": "больница|клиника",
+    },
+    "location+mall": {
+        "en": "mall|shopping|shops",
+        "fa": "مرکز خرید|پاساژ",
+        "ar": "مول|مركز تسوق",
+        "ru": "торговый центр|молл|магазины",
+    },
+    "specifications": {
+        "en": "specifications|specification|specs|finishes|finishing|fittings|appliances"
+        "|kitchen appliances|furnished|furniture|flooring|materials|smart home",
+        "fa": "مشخصات|متریال|لوازم|مبله|مبلمان|کابینت|لوازم آشپزخانه|کفپوش|نازک کاری",
+        "ar": "المواصفات|مواصفات|التشطيبات|تشطيب|الأجهزة|أجهزة|مفروشة|مفروش|أثاث",
+        "ru": "отделка|отделкой|характеристики|техника|бытовая техника|мебель|меблированная",
     },
     "developer": {
         "en": "developer|developers|developed by|builder|built by|construction company"
@@ -252,7 +308,10 @@ _MAGNITUDES_TEXT: dict[int, str] = {
 }
 
 
-def _build_phrases() -> tuple[dict[tuple[str, ...], frozenset[str]], int]:
+@lru_cache(maxsize=1)
+def _phrases() -> tuple[dict[tuple[str, ...], frozenset[str]], int]:
+    """The phrase table (stemmed phrase → concepts) and its longest phrase, built on first use:
+    ~15 ms that a cold start which never sees a question does not pay."""
     phrases: dict[tuple[str, ...], set[str]] = {}
     for names, by_language in _LEXICON.items():
         concepts = names.split("+")
@@ -265,13 +324,14 @@ def _build_phrases() -> tuple[dict[tuple[str, ...], frozenset[str]], int]:
     return {k: frozenset(v) for k, v in phrases.items()}, longest
 
 
-_PHRASES, _LONGEST = _build_phrases()
-_MAGNITUDES = {
-    term: multiplier
-    for multiplier, text in _MAGNITUDES_TEXT.items()
-    for word in text.split("|")
-    for term in tokens(word)
-}
+@lru_cache(maxsize=1)
+def _magnitudes() -> dict[str, int]:
+    return {
+        term: multiplier
+        for multiplier, text in _MAGNITUDES_TEXT.items()
+        for word in text.split("|")
+        for term in tokens(word)
+    }
 
 
 def concept_term(concept: str) -> str:
@@ -311,11 +371,12 @@ class _Match:
 
 def _scan(terms: list[str]) -> list[_Match]:
     """Concept phrases in `terms`, longest first, left to right, not overlapping."""
+    phrases, longest = _phrases()
     found: list[_Match] = []
     i, n = 0, len(terms)
     while i < n:
-        for length in range(min(_LONGEST, n - i), 0, -1):
-            concepts = _PHRASES.get(tuple(terms[i : i + length]))
+        for length in range(min(longest, n - i), 0, -1):
+            concepts = phrases.get(tuple(terms[i : i + length]))
             if concepts is not None:
                 found.append(_Match(i, i + length, concepts))
                 i += length
@@ -327,9 +388,10 @@ def _scan(terms: list[str]) -> list[_Match]:
 
 def _amounts(terms: list[str]) -> list[tuple[int, int, str]]:
     """(start, end, amount) for "2.45 million"-like spans, the amount as a plain integer term."""
+    magnitudes = _magnitudes()
     found = []
     for i in range(len(terms) - 1):
-        multiplier = _MAGNITUDES.get(terms[i + 1])
+        multiplier = magnitudes.get(terms[i + 1])
         if multiplier is None or not terms[i][0].isdigit():
             continue
         if terms[i + 1] == "m" and i + 2 < len(terms) and terms[i + 2] == "2":
@@ -360,7 +422,8 @@ def expand(question: str) -> Query:
     consumed: set[int] = set()
     for match in _scan(terms):
         words = [t for t in terms[match.start : match.end] if t not in STOP_TERMS]
-        named = tuple(concept_term(c) for c in sorted(match.concepts))
+        parents = {PARENTS[c] for c in match.concepts if c in PARENTS}
+        named = tuple(concept_term(c) for c in sorted(match.concepts - parents))
         slots.append(Slot(terms=named + tuple(dict.fromkeys(words)), concepts=match.concepts))
         consumed.update(range(match.start, match.end))
     for start, end, amount in _amounts(terms):

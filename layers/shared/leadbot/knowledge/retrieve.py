@@ -24,6 +24,8 @@ MIN_SCORE = 0.1
 # Passages within this fraction of the best score are ranked by path (fact, table, text); the
 # weaker rest only follow, by score.
 STRONG = 0.5
+# Answering facts within this fraction of the best one's score count as equally good.
+TIE = 0.85
 SQFT_PER_SQM = Decimal("10.7639")
 
 
@@ -59,7 +61,7 @@ def retrieve(
     query = expand(question)
     if not query.slots or k <= 0:
         return []
-    passages = _brochure_passages(query, index) if index is not None and len(index) else []
+    passages = _brochure_passages(query, index, k) if index is not None and len(index) else []
     if len(passages) < k:
         passages += _listing_passages(query, listings)
     return passages[:k]
@@ -68,32 +70,46 @@ def retrieve(
 # -- brochures: facts, tables, text ----------------------------------------------------------
 
 
-def _relevant(hits: list[Hit], min_score: float = MIN_SCORE) -> list[Hit]:
-    return [h for h in hits if h.coverage >= MIN_COVERAGE and h.score >= min_score]
+def _relevant(bm25: Bm25 | Index, query: Query, min_score: float = MIN_SCORE) -> list[Hit]:
+    return [h for h in bm25.search(query, MIN_COVERAGE) if h.score >= min_score]
 
 
-def _brochure_passages(query: Query, index: Index) -> list[Passage]:
-    hits = _relevant(index.search(query))
+def _brochure_passages(query: Query, index: Index, k: int) -> list[Passage]:
+    hits = _relevant(index, query)
     if not hits:
         return []
     asked = query.answerable_concepts
     top = hits[0].score
 
-    def rank(hit: Hit) -> tuple[int, int, int, float]:
+    def answering(hit: Hit) -> frozenset[str] | None:
+        """The concepts a fact's name stands for, when they are all asked about."""
         chunk = index.chunks[hit.doc]
-        named = index.fact_concepts[hit.doc]
-        concepts = named - UNIT_CONCEPTS
+        concepts = index.fact_concepts[hit.doc] - UNIT_CONCEPTS
         if chunk.kind is ChunkKind.FACT and concepts and concepts <= asked:
+            return concepts
+        return None
+
+    facts = [h.score for h in hits if answering(h) is not None]
+    # Facts scoring about the same are in the brochure's own order: its headline statement
+    # ("sold on a 60/40 plan") comes before the variants and caveats that follow it.
+    close = TIE * max(facts) if facts else 0.0
+
+    def rank(hit: Hit) -> tuple[int, int, int, int, float]:
+        concepts = answering(hit)
+        if concepts is not None:
             # The facts path: a fact whose name is what was asked answers it, the most
             # specific first ("price per sq.ft" before "price" for a per-sq.ft question), in
             # the unit asked for ("per sq.m" before "per sq.ft").
-            units = len(named & query.concepts & UNIT_CONCEPTS)
-            return (0, -len(concepts), -units, -hit.score)
+            units = len(index.fact_concepts[hit.doc] & query.concepts & UNIT_CONCEPTS)
+            if hit.score >= close:
+                return (0, -len(concepts), -units, 0, hit.doc)
+            return (0, -len(concepts), -units, 1, -hit.score)
         if hit.score < STRONG * top:
-            return (3, 0, 0, -hit.score)
-        return (1 if chunk.kind is ChunkKind.TABLE else 2, 0, 0, -hit.score)
+            return (3, 0, 0, 0, -hit.score)
+        kind = index.chunks[hit.doc].kind
+        return (1 if kind is ChunkKind.TABLE else 2, 0, 0, 0, -hit.score)
 
-    ordered = sorted(hits, key=rank)
+    ordered = sorted(hits, key=rank)[:k]
     return [_chunk_passage(index.chunks[h.doc], h.score) for h in ordered]
 
 
@@ -117,7 +133,7 @@ def _listing_passages(query: Query, listings: Sequence[Property]) -> list[Passag
     documents, texts = _listing_index(active)
     # Every listing has a price, a location...: in a handful of listings such terms have a tiny
     # idf, so only coverage says whether the question is about listings at all.
-    hits = _relevant(documents.search(query), min_score=0.0)
+    hits = _relevant(documents, query, min_score=0.0)
     if not hits:
         return []
     # A question naming one listing ("the Palm villa") leaves the others far behind; a generic

@@ -209,6 +209,7 @@ i me my we our you your it its this that these those there here what which who w
 when where why of to in on at for from with by about as and or but if so not no yes any some
 please tell know want like get give let us have has had much many more most very just also
 there's what's it's is there are there hi hello hey thanks thank kindly s t d ll re ve
+come comes coming came go goes
 и в во на с со по о об от до за из к ко у а но или ли не ни же бы то это этот эта эти тот
 та те что как какой какая какие каков какова где когда кто чем чему ли есть мне меня мы вы
 вас ваш ваша у вас пожалуйста скажите подскажите можно ли а также здравствуйте привет спасибо
