@@ -17,13 +17,14 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help install dev dev-telegram test test-fast lint typecheck unit integration e2e cfn \
-	bench build deploy admin-code rescore import-leads ingest openapi clean
+	bench eval build deploy admin-code rescore import-leads ingest openapi clean
 
 help:
 	@echo "make dev          run LeadBot locally on http://127.0.0.1:8080 (PORT=…)"
 	@echo "make test         lint, types, unit + integration (moto, DynamoDB Local) + e2e, cfn-lint, sam validate"
 	@echo "make test-fast    lint, types, unit and moto tests only"
-	@echo "make bench        cold start, requests per message, latency, concurrency figures"
+	@echo "make bench        cold start, requests per message, latency, concurrency, retrieval figures"
+	@echo "make eval         brochure Q&A: hit@1, hit@3, citation accuracy over the sample brochure"
 	@echo "make admin-code   one-time /set_admin code for TENANT=$(TENANT) on the local stack"
 	@echo "make openapi      regenerate openapi.json from the API's routes (a test checks they agree)"
 	@echo "make rescore      score the existing leads of TENANT=$(TENANT) (ALL=1: every tenant) on the local stack"
@@ -104,6 +105,9 @@ test-fast: lint typecheck
 
 bench: install
 	$(BIN)/python -m bench
+
+eval: install
+	$(BIN)/python -m bench.knowledge_eval
 
 build: install
 	$(BIN)/sam build

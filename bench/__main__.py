@@ -838,7 +838,18 @@ def report_import(stack: LocalStack) -> None:
         )
 
 
-PARTS = ("cold", "messages", "warm", "concurrency", "scoring", "decay", "api", "import")
+PARTS = (
+    "cold",
+    "messages",
+    "warm",
+    "concurrency",
+    "scoring",
+    "decay",
+    "api",
+    "import",
+    "retrieval",
+)
+STACK_PARTS = set(PARTS) - {"retrieval"}  # retrieval is pure: it needs no local stack
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -848,6 +859,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("parts", nargs="*", choices=PARTS, help="run only these (default: all)")
     parts = set(parser.parse_args(argv).parts or PARTS)
     say("LeadBot bench — DynamoDB Local + fake Telegram Bot API on this machine")
+    if parts & STACK_PARTS:
+        run_stack_parts(parts)
+    if "retrieval" in parts:
+        from bench.retrieval import report_retrieval
+
+        report_retrieval(say)
+    return 0
+
+
+def run_stack_parts(parts: set[str]) -> None:
     with tempfile.TemporaryDirectory(prefix="leadbot-bench-") as data:
         # No stream pollers or schedules: they would score behind the figures' backs.
         stack = LocalStack(
@@ -878,7 +899,6 @@ def main(argv: list[str] | None = None) -> int:
                 report_import(stack)
         finally:
             stack.stop()
-    return 0
 
 
 if __name__ == "__main__":
