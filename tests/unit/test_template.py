@@ -336,7 +336,12 @@ def test_function_environment_resolves_refs() -> None:
     assert env["DASHBOARD_URL"] == "http://localhost:8000"
     assert env["PUBLIC_API_URL"] == "https://api.example.test"
     assert env["LINK_SIGNING_KEY_PARAM"] == "/leadbot/dev/link-signing-key"
+    # A parameter left out takes its default: no OpenAI key unless ops name one.
+    assert env["OPENAI_KEY_PARAM"] == ""
     assert all(isinstance(v, str) for v in env.values())
+    named = {**_refs(), "OpenAIKeyParam": "/leadbot/dev/openai-api-key"}
+    env = function_environment(load_template(), "WebhookWhatsAppFunction", named)
+    assert env["OPENAI_KEY_PARAM"] == "/leadbot/dev/openai-api-key"
 
 
 def test_function_environment_missing_ref_raises() -> None:
