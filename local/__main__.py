@@ -118,10 +118,13 @@ class LocalStack:
         telegram_api: str | None,
         public_url: str | None = None,
         background: bool = True,
+        openai: bool = True,
     ):
         """`background=False` leaves stream pollers and schedules stopped (the bench drives
-        score_update itself and counts every DynamoDB request of the process)."""
+        score_update itself and counts every DynamoDB request of the process). `openai=False`
+        gives the functions no OpenAI key: the product offline, as without one in AWS."""
         self.background = background
+        self.openai = openai
         self.data = data
         self.template = load_template()
         self.names = local_table_names("leadbot-local", self.template)
@@ -211,7 +214,7 @@ class LocalStack:
                 self.data / "exports",
                 self.data / "brochures",
                 self.gateway.whatsapp_api_base,
-                self.openai_api,
+                self.openai_api if self.openai else "",
             )
         )
         client = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=self.ddb.endpoint)
