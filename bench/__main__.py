@@ -871,8 +871,14 @@ def main(argv: list[str] | None = None) -> int:
 def run_stack_parts(parts: set[str]) -> None:
     with tempfile.TemporaryDirectory(prefix="leadbot-bench-") as data:
         # No stream pollers or schedules: they would score behind the figures' backs.
+        # Offline (no OpenAI key): voice notes get the ask to type, as in every earlier run.
         stack = LocalStack(
-            port=0, data=Path(data), ddb_port=None, telegram_api=None, background=False
+            port=0,
+            data=Path(data),
+            ddb_port=None,
+            telegram_api=None,
+            background=False,
+            openai=False,
         )
         stack.start()
         try:

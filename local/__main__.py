@@ -19,6 +19,8 @@ import httpx
 from local import auth
 from local.dynamodb_local import DynamoDBLocal, jar_dir
 from local.exports import exports_endpoint
+from local.fake_openai import BODY_LIMIT as OPENAI_BODY_LIMIT
+from local.fake_openai import FakeOpenAI, openai_endpoint
 from local.fake_telegram import FakeTelegram
 from local.fake_whatsapp import FakeWhatsApp
 from local.gateway import LocalGateway
@@ -53,6 +55,7 @@ def function_env(
     exports: Path | None = None,
     brochures: Path | None = None,
     whatsapp_api: str = "",
+    openai_api: str = "",
 ) -> dict[str, str]:
     """Every function's environment from template.yaml, with local tables, secrets and APIs.
 
@@ -60,7 +63,10 @@ def function_env(
     `exports` is the folder that stands in for the exports bucket (no S3 here); the gateway
     serves it at /_local/exports (local.exports). `brochures` stands in for the brochures
     bucket; the gateway takes uploads into it at /_local/uploads (local.uploads).
+    `openai_api` is the fake OpenAI's base URL: with it, functions have the demo OpenAI key.
     """
+    from local.seed import OPENAI_KEY_PARAM
+
     refs = {
         **names,
         "Env": "local",
@@ -69,6 +75,7 @@ def function_env(
         "PublicApiUrl": public_url,
         "ExportsBucket": "",
         "BrochuresBucket": "",
+        "OpenAIKeyParam": OPENAI_KEY_PARAM if openai_api else "",
     }
     env: dict[str, str] = {}
     for function_id in _local_functions(template):
@@ -84,6 +91,8 @@ def function_env(
     )
     if whatsapp_api:
         env.update(WHATSAPP_API_BASE=whatsapp_api)
+    if openai_api:
+        env.update(OPENAI_API_BASE=openai_api)
     if exports is not None:
         env.update(EXPORTS_DIR=str(exports), EXPORTS_URL_BASE=f"{public_url}/_local/exports")
     if brochures is not None:
@@ -109,15 +118,19 @@ class LocalStack:
         telegram_api: str | None,
         public_url: str | None = None,
         background: bool = True,
+        openai: bool = True,
     ):
         """`background=False` leaves stream pollers and schedules stopped (the bench drives
-        score_update itself and counts every DynamoDB request of the process)."""
+        score_update itself and counts every DynamoDB request of the process). `openai=False`
+        gives the functions no OpenAI key: the product offline, as without one in AWS."""
         self.background = background
+        self.openai = openai
         self.data = data
         self.template = load_template()
         self.names = local_table_names("leadbot-local", self.template)
         self.fake = FakeTelegram()
         self.fake_whatsapp = FakeWhatsApp()
+        self.fake_openai = FakeOpenAI()
         self.ddb = DynamoDBLocal(
             jar_dir=jar_dir(REPO / ".tools"), data_dir=data / "dynamodb", port=ddb_port
         )
@@ -143,14 +156,16 @@ class LocalStack:
                 **self.schedules.endpoints(),
                 "exports": exports_endpoint(data / "exports"),
                 "uploads": uploads_endpoint(data / "brochures"),
+                "openai": openai_endpoint(self.fake_openai),
             },
-            body_limits={"uploads": UPLOAD_BODY_LIMIT},
+            body_limits={"uploads": UPLOAD_BODY_LIMIT, "openai": OPENAI_BODY_LIMIT},
             fake_whatsapp=self.fake_whatsapp,
             verify_token=self.verify_token,
             port=port,
             verbose=False,
         )
         self.telegram_api = telegram_api or self.gateway.telegram_api_base
+        self.openai_api = f"{self.gateway.url}/_local/openai/v1"
         # Where catalog links point: the gateway, unless a phone must reach it (a tunnel).
         self.public_url = public_url or self.gateway.url
 
@@ -159,6 +174,7 @@ class LocalStack:
 
         from leadbot.services.runtime import brochure_store, repositories
         from local.seed import (
+            DEMO_OPENAI_KEY,
             DEMO_USERS,
             DEMO_WHATSAPP_ACCESS_TOKEN,
             DEMO_WHATSAPP_PHONE_NUMBER_ID,
@@ -171,6 +187,7 @@ class LocalStack:
 
         self.data.mkdir(parents=True, exist_ok=True)
         self.fake_whatsapp.register(DEMO_WHATSAPP_PHONE_NUMBER_ID, DEMO_WHATSAPP_ACCESS_TOKEN)
+        self.fake_openai.add_key(DEMO_OPENAI_KEY)
         self.ddb.start()
         secrets = self.data / "secrets.json"
         stored = json.loads(secrets.read_text()) if secrets.exists() else {}
@@ -197,6 +214,7 @@ class LocalStack:
                 self.data / "exports",
                 self.data / "brochures",
                 self.gateway.whatsapp_api_base,
+                self.openai_api if self.openai else "",
             )
         )
         client = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=self.ddb.endpoint)
@@ -227,7 +245,7 @@ class LocalStack:
 
 
 def _banner(stack: LocalStack) -> str:
-    from local.seed import DEMO_ADMIN_CHAT, DEMO_TELEGRAM_SECRET, DEMO_TENANT_ID
+    from local.seed import DEMO_ADMIN_CHAT, DEMO_OPENAI_KEY, DEMO_TELEGRAM_SECRET, DEMO_TENANT_ID
 
     url = stack.gateway.url
     return "\n".join(
@@ -240,6 +258,9 @@ def _banner(stack: LocalStack) -> str:
             f"  Fake WhatsApp API POST {url}/_local/whatsapp/<version>/<phone_number_id>/messages",
             "  WhatsApp media    POST .../<phone_number_id>/media; GET, DELETE .../<version>/<id>",
             f"  Lead's media      POST {url}/_local/whatsapp/media   (bytes + Content-Type → id)",
+            f"  Telegram files    POST {url}/_local/telegram/files   (a voice note → file_id)",
+            f"  Fake OpenAI API   {url}/_local/openai/v1   (key: {DEMO_OPENAI_KEY})",
+            f"  What went to it   GET  {url}/_local/openai/requests",
             f"  Health            GET  {url}/_local/health",
             *_tokens_banner(stack),
             *_streams_banner(stack),
@@ -375,6 +396,7 @@ def ops(argv: list[str]) -> int:
         running["url"],
         brochures=local_dir() / "brochures",
         whatsapp_api=running["url"] + "/_local/whatsapp",
+        openai_api=running["url"] + "/_local/openai/v1",
     )
     os.environ.update(env)
     from leadbot.admin.__main__ import main

@@ -19,6 +19,15 @@ DEFAULT_BOT_ID = 1_000_000_001
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
 MAX_CALLBACK_DATA_BYTES = 64
+# Bots may download files up to this size; getFile refuses bigger ones.
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
+# Where Telegram keeps files of each type, and the extension it gives them.
+_FILE_PLACES = {
+    "audio/ogg": ("voice", "oga"),
+    "audio/mpeg": ("music", "mp3"),
+    "audio/mp4": ("music", "m4a"),
+    "image/jpeg": ("photos", "jpg"),
+}
 
 Response = tuple[int, dict[str, Any]]
 
@@ -30,6 +39,15 @@ class _Fault:
     description: str
     retry_after: int | None
     remaining: int
+
+
+@dataclass(frozen=True)
+class _File:
+    file_id: str
+    file_unique_id: str
+    file_path: str
+    data: bytes
+    mime_type: str
 
 
 class _BadRequest(Exception):
@@ -136,6 +154,7 @@ class FakeTelegram:
         self._next_message_id: dict[str, int] = {}
         self._webhooks: dict[str, str] = {}
         self._updates: list[dict[str, Any]] = []
+        self._files: dict[str, _File] = {}
 
     # -- test and dashboard controls -------------------------------------------------------
 
@@ -160,6 +179,48 @@ class FakeTelegram:
         """An update for getUpdates to return, as if a user had just written to the bot."""
         with self._lock:
             self._updates.append(copy.deepcopy(update))
+
+    def put_file(self, data: bytes, mime_type: str = "audio/ogg") -> dict[str, Any]:
+        """Keep a file as if a user had sent it to the bot (a voice note): the fields of its
+        Bot API File an update carries (`file_id`, `file_unique_id`, `file_size`), for getFile
+        and the file download to serve. Any bot may read it, as any test bot's token may."""
+        base = mime_type.split(";", 1)[0].strip().lower()
+        folder, extension = _FILE_PLACES.get(base, ("documents", "bin"))
+        with self._lock:
+            number = len(self._files) + 1
+            unique = hashlib.sha256(data + str(number).encode()).hexdigest()[:16]
+            stored = _File(
+                file_id=f"AwACAgIAAxkBAAI{unique}",
+                file_unique_id=f"AgAD{unique[:8]}",
+                file_path=f"{folder}/file_{number}.{extension}",
+                data=bytes(data),
+                mime_type=base,
+            )
+            self._files[stored.file_id] = stored
+        return {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_size": len(data),
+        }
+
+    def download(self, token: str, file_path: str) -> tuple[int, str, bytes]:
+        """Serve `GET /file/bot<token>/<file_path>`: (HTTP status, Content-Type, body)."""
+        with self._lock:
+            found = next((f for f in self._files.values() if f.file_path == file_path), None)
+            record: dict[str, Any] = {
+                "method": "download",
+                "token": mask_token(token),
+                "chat_id": None,
+                "payload": {"file_path": file_path},
+                "at": _now_iso(),
+            }
+            self._calls.append(record)
+            if found is None or ":" not in token:
+                record["status"] = 404
+                body = {"ok": False, "error_code": 404, "description": "Not Found"}
+                return 404, "application/json", json.dumps(body).encode()
+            record["status"] = 200
+            return 200, "application/octet-stream", found.data
 
     def outbox(self) -> list[dict[str, Any]]:
         """Every recorded call, newest last (deep copies, safe to mutate)."""
@@ -231,6 +292,8 @@ class FakeTelegram:
                     "pending_update_count": 0,
                 }
                 return 200, {"ok": True, "result": info}
+            if name == "getfile":
+                return 200, {"ok": True, "result": self._get_file(payload)}
             if name == "getme":
                 me = {
                     **_bot_user(token),
@@ -254,6 +317,22 @@ class FakeTelegram:
         except _BadRequest as exc:
             return _error(400, str(exc))
         return _error(404, "Not Found: method not found")
+
+    def _get_file(self, payload: dict[str, Any]) -> dict[str, Any]:
+        file_id = str(payload.get("file_id") or "")
+        if not file_id:
+            raise _BadRequest("Bad Request: file_id not specified")
+        found = self._files.get(file_id)
+        if found is None:
+            raise _BadRequest("Bad Request: invalid file_id")
+        if len(found.data) > MAX_DOWNLOAD_BYTES:
+            raise _BadRequest("Bad Request: file is too big")
+        return {
+            "file_id": found.file_id,
+            "file_unique_id": found.file_unique_id,
+            "file_size": len(found.data),
+            "file_path": found.file_path,
+        }
 
     def _send_message(
         self, token: str, payload: dict[str, Any], chat: str | None

@@ -43,6 +43,10 @@ TokenVerifier = Callable[[str], Mapping[str, str]]
 Headers = list[tuple[str, str]]
 
 _BOT_METHOD = re.compile(r"^/_local/telegram/bot(?P<token>[^/]+)/(?P<method>[A-Za-z0-9_]+)$")
+_BOT_FILE = re.compile(r"^/_local/telegram/file/bot(?P<token>[^/]+)/(?P<path>.+)$")
+_TELEGRAM_INBOUND_FILE = "/_local/telegram/files"
+# Users send files of up to 2 GB; bots may download 20 MB. Enough to try both sides of that.
+_TELEGRAM_FILE_BODY = 50 * 1024 * 1024
 _WHATSAPP_MESSAGES = re.compile(
     r"^/_local/whatsapp/(?P<version>v[0-9.]+)/(?P<number>[^/]+)/messages$"
 )
@@ -452,6 +456,8 @@ class LocalGateway:
         """The largest body a request to `path` may carry."""
         if _WHATSAPP_UPLOAD.match(path) or path == _WHATSAPP_INBOUND_MEDIA:
             return _WHATSAPP_MEDIA_BODY
+        if path == _TELEGRAM_INBOUND_FILE:
+            return _TELEGRAM_FILE_BODY
         name = path.removeprefix("/_local/")
         for prefix, limit in self.body_limits.items():
             if path.startswith("/_local/") and (name == prefix or name.startswith(prefix + "/")):
@@ -702,6 +708,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
             if method not in ("GET", "POST"):
                 return 405, [*json_type, ("Allow", "GET, POST")], b""
             return self._bot_api(unquote(bot["token"]), bot["method"], query, body)
+        if (file := _BOT_FILE.match(path)) is not None:
+            if method not in ("GET", "HEAD"):
+                return 405, [*json_type, ("Allow", "GET, HEAD")], b""
+            status, content_type, raw = gateway.fake_telegram.download(
+                unquote(file["token"]), unquote(file["path"])
+            )
+            return status, [("Content-Type", content_type)], raw
         if (messages := _WHATSAPP_MESSAGES.match(path)) is not None:
             if method != "POST":
                 return 405, [*json_type, ("Allow", "POST")], b""
@@ -733,6 +746,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             "health": "GET",
             "outbox": "GET, DELETE",
             "telegram/faults": "POST",
+            "telegram/files": "POST",
             "whatsapp/faults": "POST",
             "whatsapp/media": "POST",
         }
@@ -761,6 +775,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if name == "telegram/faults":
             self._add_fault(body)
             return 204, [], b""
+        if name == "telegram/files":
+            return 200, json_type, _json_body(self._put_telegram_file(body))
         try:
             value = gateway.extra[name]()
         except Exception as exc:
@@ -887,6 +903,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
             raise _HttpError(400, {"message": "the body must be the media's bytes"})
         number = dict(parse_qsl(query)).get("phone_number_id")
         return self.gateway.fake_whatsapp.put_media(body, content_type, number)
+
+    def _put_telegram_file(self, body: bytes) -> dict[str, Any]:
+        """Keep raw bytes (Content-Type: their MIME type) as a file a user sent the bot: the
+        `file_id`, `file_unique_id` and `file_size` an update's voice or audio carries."""
+        if not body:
+            raise _HttpError(400, {"message": "the body must be the file's bytes"})
+        content_type = self.headers.get("Content-Type") or "audio/ogg"
+        return self.gateway.fake_telegram.put_file(body, content_type)
 
     def _bot_api(
         self, token: str, method: str, query: str, body: bytes

@@ -48,6 +48,10 @@ DEMO2_BOT_TOKEN = "100000002:demo2-bot-token"
 LINK_SIGNING_KEY_PARAM = "/leadbot/local/link-signing-key"
 # Signs the local stack's development id tokens (local/auth.py); Cognito's own keys in AWS.
 DEV_TOKEN_KEY_PARAM = "/leadbot/local/dev-token-signing-key"
+# The OpenAI key of the local stack (template parameter OpenAIKeyParam): the fake OpenAI API
+# (local/fake_openai.py) takes exactly this one.
+OPENAI_KEY_PARAM = "/leadbot/local/openai-api-key"
+DEMO_OPENAI_KEY = "sk-local-demo-openai-key"
 DEMO_CATALOGS = (
     Catalog(
         catalog_id="marina-residences",
@@ -209,6 +213,7 @@ def demo_secrets(stored: Mapping[str, str] | None = None) -> dict[str, str]:
         _param(DEMO_TENANT_ID, "whatsapp_access_token"): DEMO_WHATSAPP_ACCESS_TOKEN,
         _param(DEMO_TENANT_ID, "whatsapp_app_secret"): DEMO_WHATSAPP_APP_SECRET,
         _param(DEMO_TENANT_ID, "whatsapp_verify_token"): DEMO_WHATSAPP_VERIFY_TOKEN,
+        OPENAI_KEY_PARAM: DEMO_OPENAI_KEY,
         LINK_SIGNING_KEY_PARAM: stored.get(LINK_SIGNING_KEY_PARAM) or secrets.token_urlsafe(32),
         DEV_TOKEN_KEY_PARAM: stored.get(DEV_TOKEN_KEY_PARAM) or secrets.token_urlsafe(32),
     }

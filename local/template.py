@@ -515,7 +515,14 @@ def _resolve(value: Any, refs: Mapping[str, str], where: str) -> str:
 def function_environment(
     template: Mapping[str, Any], function_id: str, refs: Mapping[str, str]
 ) -> dict[str, str]:
-    """Globals + the function's own environment variables, with Refs resolved through `refs`."""
+    """Globals + the function's own environment variables, with Refs resolved through `refs`
+    (a template parameter missing from `refs` takes its Default, as in CloudFormation)."""
+    defaults = {
+        name: str(spec["Default"])
+        for name, spec in (template.get("Parameters") or {}).items()
+        if isinstance(spec, dict) and "Default" in spec
+    }
+    refs = {**defaults, **refs}
     functions = _resources(template, _FUNCTION)
     if function_id not in functions:
         raise KeyError(f"no AWS::Serverless::Function {function_id!r} in the template")

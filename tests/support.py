@@ -91,6 +91,10 @@ class Updates:
     def text(self, text: str) -> dict[str, Any]:
         return self._message(text=text)
 
+    def voice(self, file: dict[str, Any], duration: int = 4) -> dict[str, Any]:
+        """A voice note: `file` is the File the fake Bot API keeps (FakeTelegram.put_file)."""
+        return self._message(voice={**file, "duration": duration, "mime_type": "audio/ogg"})
+
     def contact(self, phone: str, user_id: int | None = None) -> dict[str, Any]:
         owner = self.chat_id if user_id is None else user_id
         contact = {"phone_number": phone, "first_name": "Sara", "user_id": owner}
@@ -198,6 +202,11 @@ def fake_transport(fake: FakeTelegram) -> httpx.MockTransport:
     """The fake Bot API behind httpx: requests and responses in Telegram's JSON wire format."""
 
     def handle(request: httpx.Request) -> httpx.Response:
+        if "/file/bot" in request.url.path:  # a file download: /file/bot<token>/<file_path>
+            _, _, rest = request.url.path.partition("/file/bot")
+            token, _, file_path = rest.partition("/")
+            status, content_type, data = fake.download(token, file_path)
+            return httpx.Response(status, content=data, headers={"Content-Type": content_type})
         _, _, rest = request.url.path.partition("/bot")
         token, _, method = rest.partition("/")
         payload = json.loads(request.content or b"{}")

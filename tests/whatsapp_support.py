@@ -86,8 +86,9 @@ class WhatsAppLead:
         reply = {"id": choice_id, "title": title}
         return self._message("interactive", interactive={"type": "list_reply", "list_reply": reply})
 
-    def voice(self) -> dict[str, Any]:
-        audio = {"id": "1", "mime_type": "audio/ogg; codecs=opus", "voice": True}
+    def voice(self, media_id: str = "1") -> dict[str, Any]:
+        """A voice note; `media_id` names media the fake Graph API keeps (put_media)."""
+        audio = {"id": media_id, "mime_type": "audio/ogg; codecs=opus", "voice": True}
         return self._message("audio", audio=audio)
 
     def body(self, *messages: dict[str, Any]) -> dict[str, Any]:

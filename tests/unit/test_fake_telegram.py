@@ -277,3 +277,29 @@ def test_send_photo_refuses_what_telegram_refuses(
 ) -> None:
     status, body = tg.handle(TOKEN, "sendPhoto", payload)
     assert (status, body["description"]) == (400, description)
+
+
+def test_a_file_a_user_sent_is_served_by_get_file_and_its_path(tg: FakeTelegram) -> None:
+    voice = b"OggS\x00\x02" + bytes(range(256))
+    sent = tg.put_file(voice, "audio/ogg")
+    assert set(sent) == {"file_id", "file_unique_id", "file_size"}
+    assert sent["file_size"] == len(voice)
+    status, body = tg.handle(TOKEN, "getFile", {"file_id": sent["file_id"]})
+    assert status == 200
+    found = body["result"]
+    assert found == {**sent, "file_path": "voice/file_1.oga"}
+    assert tg.download(TOKEN, found["file_path"]) == (200, "application/octet-stream", voice)
+    assert tg.download(TOKEN, "voice/file_9.oga")[0] == 404
+    assert [c["method"] for c in tg.outbox()] == ["getFile", "download", "download"]
+    assert TOKEN not in json.dumps(tg.outbox())
+
+
+def test_get_file_refuses_unknown_ids_and_files_over_20_mb(tg: FakeTelegram) -> None:
+    assert tg.handle(TOKEN, "getFile", {"file_id": "nope"}) == (
+        400,
+        {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"},
+    )
+    assert tg.handle(TOKEN, "getFile", {})[1]["description"] == "Bad Request: file_id not specified"
+    big = tg.put_file(b"\x00" * (20 * 1024 * 1024 + 1), "audio/mpeg")
+    status, body = tg.handle(TOKEN, "getFile", {"file_id": big["file_id"]})
+    assert (status, body["description"]) == (400, "Bad Request: file is too big")

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from leadbot.channels.telegram import TelegramClient, parse_update, render, to_inbound
+from leadbot.channels.telegram.client import FileTooBig
 from leadbot.channels.telegram.render import MAX_TEXT, CallbackDataTooLong
 from leadbot.conversation import Ctx, step
 from leadbot.domain import (
@@ -257,6 +258,25 @@ def test_answering_a_button_press_never_raises() -> None:
     _client(unreachable).acknowledge("4382bfdwdsb323b2d9")
 
 
+def test_a_file_a_user_sent_is_downloaded_with_get_file_and_its_path() -> None:
+    fake = FakeTelegram()
+    voice = b"OggS\x00\x02" + b"voice" * 100
+    sent = fake.put_file(voice, "audio/ogg")
+    assert _client(fake).download_file(sent["file_id"]) == voice
+    assert [c["method"] for c in fake.outbox()] == ["getFile", "download"]
+
+
+def test_a_file_over_the_limit_or_unknown_is_a_channel_error_before_any_download() -> None:
+    fake = FakeTelegram()
+    sent = fake.put_file(b"OggS" + b"x" * 2000, "audio/ogg")
+    with pytest.raises(FileTooBig):
+        _client(fake).download_file(sent["file_id"], max_bytes=1000)
+    with pytest.raises(ChannelError, match="invalid file_id") as unknown:
+        _client(fake).download_file("AwACAgIAAxkBAAIgone")
+    assert not unknown.value.retryable
+    assert [c["method"] for c in fake.outbox()] == ["getFile", "getFile"]
+
+
 # --- normalize ----------------------------------------------------------------------------
 
 FIXTURE_KINDS: dict[str, EventKind | None] = {
@@ -369,3 +389,15 @@ def test_the_client_sends_the_photo_with_send_photo_and_keeps_the_last_message_i
         ("sendMessage", 200),
     ]
     assert delivery.status is DeliveryStatus.SENT and delivery.message_id == "2"
+
+
+def test_a_voice_note_carries_its_file_for_the_service_to_fetch() -> None:
+    event = _inbound(event_payload("telegram_voice"))
+    assert event is not None
+    assert (event.kind, event.media_id, event.media_type, event.media_size) == (
+        EventKind.VOICE,
+        "AwACAgIAAxkBAAIBQ",
+        "audio/ogg",
+        9000,
+    )
+    assert not event.voice

@@ -2,6 +2,7 @@
 
 import copy
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -367,7 +368,12 @@ def test_function_environment_resolves_refs() -> None:
     assert env["DASHBOARD_URL"] == "http://localhost:8000"
     assert env["PUBLIC_API_URL"] == "https://api.example.test"
     assert env["LINK_SIGNING_KEY_PARAM"] == "/leadbot/dev/link-signing-key"
+    # A parameter left out takes its default: no OpenAI key unless ops name one.
+    assert env["OPENAI_KEY_PARAM"] == ""
     assert all(isinstance(v, str) for v in env.values())
+    named = {**_refs(), "OpenAIKeyParam": "/leadbot/dev/openai-api-key"}
+    env = function_environment(load_template(), "WebhookWhatsAppFunction", named)
+    assert env["OPENAI_KEY_PARAM"] == "/leadbot/dev/openai-api-key"
 
 
 def test_function_environment_missing_ref_raises() -> None:
@@ -538,3 +544,21 @@ def test_a_schedule_event_without_an_expression_names_itself() -> None:
     events["EveryMinute"]["Properties"] = {}
     with pytest.raises(TemplateError, match=r"TickFunction\.Events\.EveryMinute: Schedule must be"):
         schedules(template)
+
+
+def test_the_openai_key_parameter_names_only_what_the_webhooks_may_read() -> None:
+    template = load_template()
+    parameter = template["Parameters"]["OpenAIKeyParam"]
+    assert parameter["Default"] == ""  # no key: offline, nothing fails
+    pattern = re.compile(parameter["AllowedPattern"])
+    assert pattern.fullmatch("/leadbot/prod/openai-api-key")
+    assert pattern.fullmatch("")
+    assert not pattern.fullmatch("/other-app/openai-api-key")
+    assert not pattern.fullmatch("openai-api-key")
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["OPENAI_KEY_PARAM"] == {"Ref": "OpenAIKeyParam"}
+    for function_id in ("WebhookTelegramFunction", "WebhookWhatsAppFunction"):
+        (policy,) = template["Resources"][function_id]["Properties"]["Policies"]
+        (secrets,) = [s for s in policy["Statement"] if s["Sid"] == "TenantSecrets"]
+        assert "ssm:GetParameter" in secrets["Action"]
+        assert secrets["Resource"]["Fn::Sub"].endswith(":parameter/leadbot/${Env}/*")

@@ -87,7 +87,12 @@ def test_a_legacy_button_without_payload_is_read_as_its_text() -> None:
 
 
 def test_a_voice_note_goes_the_voice_way() -> None:
-    assert _event("audio").kind is EventKind.VOICE
+    event = _event("audio")
+    assert (event.kind, event.media_id, event.media_type) == (
+        EventKind.VOICE,
+        "1234567890123456",
+        "audio/ogg; codecs=opus",
+    )
 
 
 def test_a_location_reads_as_coordinates_as_on_telegram() -> None:

@@ -62,6 +62,21 @@ class Settings:
     # Lambda answers at most 6 MB; an export whose response body would be bigger goes to storage.
     export_inline_max_bytes: int = 5_000_000
     idempotency_seconds: int = 86_400
+    # OpenAI, one key per deployment: the SSM SecureString holding it; "" means no OpenAI, and
+    # the product works offline (extractive answers; voice notes are asked to be typed).
+    openai_key_param: str = ""
+    # The local stack and tests point this at the fake (local/fake_openai.py).
+    openai_api_base: str = "https://api.openai.com/v1"
+    openai_chat_model: str = "gpt-4o-mini"
+    openai_transcribe_model: str = "gpt-4o-mini-transcribe"
+    # Per call; a webhook must answer within seconds, and every caller has an offline fallback,
+    # so a slow model is abandoned rather than retried.
+    openai_timeout_s: float = 6.0
+    openai_transcribe_timeout_s: float = 8.0
+    openai_max_retries: int = 0
+    openai_max_tokens: int = 400
+    # Voice notes bigger than this are not downloaded (Telegram serves bots at most 20 MB).
+    voice_max_bytes: int = 20 * 1024 * 1024
 
     @property
     def region(self) -> str:

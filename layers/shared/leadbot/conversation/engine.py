@@ -111,7 +111,7 @@ def _touch(lead: Lead, event: InboundEvent, ctx: Ctx) -> Lead:
         "updated_at": ctx.now,
         "unreachable": False,
     }
-    if event.kind is EventKind.VOICE:
+    if event.kind is EventKind.VOICE or event.voice:  # a transcript is still a voice note
         update["voice_count"] = lead.voice_count + 1
     if event.name and not lead.name:
         update["name"] = event.name

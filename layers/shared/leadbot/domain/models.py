@@ -209,6 +209,13 @@ class InboundEvent:
     # What the channel wants acknowledged as soon as the event is taken in: Telegram's callback
     # query id (a pressed button stops spinning), WhatsApp's message id (shown as read).
     receipt_id: str = ""
+    # The audio of a VOICE event, for the service to download: Telegram's file_id, WhatsApp's
+    # media id; its MIME type and size when the channel gives them.
+    media_id: str = ""
+    media_type: str = ""
+    media_size: int | None = None
+    # TEXT the lead spoke: a voice note's transcript. It still counts as a voice message.
+    voice: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
 
 
 class LLMError(Exception):
@@ -19,6 +22,10 @@ class Completion:
     prompt_tokens: int
     completion_tokens: int
 
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
 
 class ChatModel(Protocol):
     def complete(self, system: str, user: str, *, timeout_s: float) -> Completion:
@@ -31,3 +38,22 @@ class Transcriber(Protocol):
     def transcribe(self, audio: bytes, mime_type: str, *, timeout_s: float) -> str:
         """The speech in an audio file as text; LLMError on timeout or any failure."""
         ...
+
+
+def log_usage(completion: Completion, purpose: str, **context: Any) -> None:
+    """One structured log line of what a completion cost, for the caller to emit once it used
+    it: `purpose` says what for ("answer", ...); `context` adds keys such as tenant_id.
+
+    Modules log under "leadbot", the Powertools Logger's name in every function, so this comes
+    out as JSON with the function's keys; never log the prompt or the answer (personal data)."""
+    log.info(
+        "llm usage",
+        extra={
+            "purpose": purpose,
+            "model": completion.model,
+            "prompt_tokens": completion.prompt_tokens,
+            "completion_tokens": completion.completion_tokens,
+            "total_tokens": completion.total_tokens,
+            **context,
+        },
+    )

@@ -73,13 +73,16 @@ def handle_event(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     catalog_url: CatalogUrl | None = None,
     alerter: Callable[[], Messenger | None] | None = None,
+    prepare: Callable[[InboundEvent], InboundEvent] | None = None,
 ) -> InboundResult:
     """Run one event through the conversation. Not idempotent by itself: callers guard it.
 
     Replies go back where the event came from, through `messenger`. Hot lead alerts go to the
     agency's admin chats through `alerter()` (made only when there is one to send: the Telegram
     bot, whichever channel the lead wrote on), else through `messenger`. `catalog_url` makes the
-    tracked catalog links the conversation offers (none without it).
+    tracked catalog links the conversation offers (none without it). `prepare` turns the event
+    into what the conversation should see, once, while the channel shows it received (a voice
+    note into its transcript: services.voice).
     """
     received = now()
     key = repos.identities.key(tenant.tenant_id, event.channel, event.external_id)
@@ -92,6 +95,8 @@ def handle_event(
         linked = _link_by_phone(event, tenant, repos, key, received)
         lead_id = linked
     with _acknowledging(messenger, event.receipt_id):
+        if prepare is not None:
+            event = prepare(event)
         created = (
             _create_lead(event, tenant, repos, key, now, catalog_url) if lead_id is None else None
         )
@@ -319,6 +324,9 @@ def _inbound_entry(event: InboundEvent, received: datetime) -> TimelineEntry:
     """At the time it arrived here, which orders it before its replies and after earlier
     messages; channels date messages to the second only (Telegram), button presses not at all."""
     detail = {"event_id": event.event_id, "kind": event.kind.value, "sent_at": event.at.isoformat()}
+    if event.voice:
+        # What the lead sent is a voice note; its text is a machine transcript of it.
+        detail.update(kind=EventKind.VOICE.value, transcript="true")
     if event.payload:
         detail["payload"] = event.payload
     if event.contact_phone:

@@ -22,6 +22,7 @@ from leadbot.store import (
 )
 
 if TYPE_CHECKING:
+    from leadbot.integrations.llm import ChatModel, Transcriber
     from leadbot.store.brochures import BrochureStore
     from leadbot.store.deals import BrokerRepository, DealRepository
     from leadbot.store.exports import ExportStore
@@ -169,6 +170,26 @@ def brochure_store() -> BrochureStore | None:
     return None
 
 
+def chat_model() -> ChatModel | None:
+    """The deployment's language model; None without an OpenAI key (answers stay offline)."""
+    models = _openai()
+    return models[0] if models is not None else None
+
+
+def transcriber() -> Transcriber | None:
+    """Speech to text for voice notes; None without an OpenAI key (leads are asked to type)."""
+    models = _openai()
+    return models[1] if models is not None else None
+
+
+@cache
+def _openai() -> tuple[ChatModel, Transcriber] | None:
+    # The adapter is light; the SDK it wraps is imported by the first call to the model.
+    from leadbot.integrations.openai_adapter import from_settings
+
+    return from_settings(settings(), secret, http_client())
+
+
 def dynamodb_client() -> Any:
     """The botocore client the tables use, for Powertools idempotency: one client per process."""
     return _tables().client()
@@ -226,6 +247,7 @@ def reset() -> None:
         _deals,
         brochure_store,
         http_client,
+        _openai,
         _secret_reader,
         export_store,
     ):

@@ -23,6 +23,7 @@ from leadbot.services.catalog import catalog_urls, public_base_url
 from leadbot.services.errors import BadRequest, Unauthorized
 from leadbot.services.inbound import handle_event
 from leadbot.services.runtime import http_client, repositories, secret
+from leadbot.services.voice import transcribing
 from leadbot.services.webhooks import header, raw_body, run_once
 
 SECRET_HEADER = "x-telegram-bot-api-secret-token"
@@ -68,7 +69,8 @@ def _process(event: InboundEvent, link_base: str = "") -> dict[str, Any]:
     if event.kind is EventKind.SET_ADMIN:
         return admin.register_admin_chat(tenant, event, repos, messenger)
     links = catalog_urls(tenant.tenant_id, link_base)
-    result = handle_event(event, tenant, repos, messenger, catalog_url=links)
+    voice = transcribing(lambda note, limit: messenger.download_file(note.media_id, limit))
+    result = handle_event(event, tenant, repos, messenger, catalog_url=links, prepare=voice)
     return {
         "lead_id": result.lead_id,
         "sent": [d.status.value for d in result.deliveries],

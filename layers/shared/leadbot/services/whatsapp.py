@@ -46,6 +46,7 @@ from leadbot.services.catalog import catalog_urls, public_base_url
 from leadbot.services.errors import BadRequest, Forbidden, Unauthorized
 from leadbot.services.inbound import Messenger, handle_event
 from leadbot.services.runtime import http_client, repositories, secret
+from leadbot.services.voice import transcribing
 from leadbot.services.webhooks import header, raw_body, run_once
 
 log = logging.getLogger(__name__)
@@ -183,13 +184,15 @@ def reach(tenant: Tenant, lead: Lead, outbound: Outbound, now: datetime) -> Deli
 def _process(event: InboundEvent, link_base: str = "") -> dict[str, Any]:
     repos = repositories()
     tenant = repos.tenants.get(event.tenant_id)
+    client = whatsapp_client(tenant)
     result = handle_event(
         event,
         tenant,
         repos,
-        whatsapp_client(tenant),
+        client,
         catalog_url=catalog_urls(tenant.tenant_id, link_base),
         alerter=lambda: _admin_messenger(tenant),
+        prepare=transcribing(lambda note, limit: client.download(note.media_id, max_bytes=limit)),
     )
     return {
         "lead_id": result.lead_id,

@@ -1,4 +1,5 @@
-"""A small Telegram Bot API client over httpx: sends, retries 429, types 403 as blocked."""
+"""A small Telegram Bot API client over httpx: sends, retries 429, types 403 as blocked, and
+downloads the files users send (voice notes)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,13 @@ from leadbot.domain import (
 # Inside a webhook, waiting longer than this for a 429 risks Telegram's own timeout.
 MAX_RETRY_WAIT_S = 5.0
 MAX_ATTEMPTS = 3
+# The Bot API serves bots files of at most 20 MB (getFile refuses bigger ones).
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
+
+
+class FileTooBig(ChannelError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code=400, retryable=False)
 
 
 class RateLimited(ChannelError):
@@ -42,6 +50,7 @@ class TelegramClient:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._url = f"{base_url.rstrip('/')}/bot{token}"
+        self._files = f"{base_url.rstrip('/')}/file/bot{token}"
         self._http = http
         self._sleep = sleep
 
@@ -74,6 +83,28 @@ class TelegramClient:
                 raise ChannelBlocked(f"{method}: {description}")
             raise ChannelError(f"{method}: {description}", code=code, retryable=code >= 500)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def download_file(self, file_id: str, max_bytes: int = MAX_DOWNLOAD_BYTES) -> bytes:
+        """A file a user sent (getFile, then its download URL); FileTooBig past `max_bytes`,
+        ChannelError when Telegram refuses or the transfer fails."""
+        found = self.call("getFile", {"file_id": file_id})
+        if not isinstance(found, dict) or not found.get("file_path"):
+            raise ChannelError(f"getFile: no file_path for {file_id}", retryable=True)
+        if int(found.get("file_size") or 0) > max_bytes:
+            raise FileTooBig(f"getFile: {found['file_size']} bytes is over {max_bytes}")
+        try:
+            response = self._http.get(f"{self._files}/{found['file_path']}")
+        except httpx.HTTPError as exc:
+            raise ChannelError(f"file: {type(exc).__name__}", retryable=True) from exc
+        if not response.is_success:
+            raise ChannelError(
+                f"file: HTTP {response.status_code}",
+                code=response.status_code,
+                retryable=response.status_code >= 500,
+            )
+        if len(response.content) > max_bytes:
+            raise FileTooBig(f"file: {len(response.content)} bytes is over {max_bytes}")
+        return response.content
 
     def send(self, chat_id: str, outbound: Outbound, language: Language | None = None) -> Delivery:
         """Send one outbound message (in parts if long); failures become a Delivery, not a crash.

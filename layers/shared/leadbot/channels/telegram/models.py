@@ -41,8 +41,12 @@ class Location(TypedDict):
 
 
 class Voice(TypedDict):
+    """A voice note, or an audio file (music): the same fields the bot needs of both."""
+
     file_id: str
     duration: NotRequired[int]
+    mime_type: NotRequired[str]
+    file_size: NotRequired[int]
 
 
 # "from" is a Python keyword, hence the functional form for the types that carry it.

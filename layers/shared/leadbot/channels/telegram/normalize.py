@@ -93,7 +93,13 @@ def _message_fields(message: Message) -> dict[str, Any]:
             "contact_is_own": own,
         }
     if "voice" in message or "audio" in message:
-        return {"kind": EventKind.VOICE}
+        audio = message.get("voice") or message["audio"]
+        return {
+            "kind": EventKind.VOICE,
+            "media_id": audio["file_id"],
+            "media_type": audio.get("mime_type", ""),
+            "media_size": audio.get("file_size"),
+        }
     if "location" in message:
         loc = message["location"]
         return {

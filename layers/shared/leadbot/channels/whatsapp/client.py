@@ -48,6 +48,11 @@ class RateLimited(ChannelError):
         super().__init__(message, code=code, retryable=True)
 
 
+class MediaTooBig(ChannelError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code=None, retryable=False)
+
+
 @dataclass(frozen=True)
 class MediaInfo:
     """What Graph says of a media id: where to download it (with the token) and what it is."""
@@ -136,9 +141,12 @@ class WhatsAppClient:
             file_size=int(size) if size is not None else None,
         )
 
-    def download(self, media_id: str) -> bytes:
-        """A media id's bytes, checked against the sha256 Graph gives for them."""
+    def download(self, media_id: str, max_bytes: int | None = None) -> bytes:
+        """A media id's bytes, checked against the sha256 Graph gives for them; MediaTooBig
+        when Graph says they are over `max_bytes` (nothing is downloaded then)."""
         info = self.media_info(media_id)
+        if max_bytes is not None and (info.file_size or 0) > max_bytes:
+            raise MediaTooBig(f"media: {info.file_size} bytes is over {max_bytes}")
         response = self._request("media", "GET", info.url)
         if not response.is_success:
             try:
@@ -149,6 +157,8 @@ class WhatsAppClient:
         if info.sha256 and hashlib.sha256(response.content).hexdigest() != info.sha256:
             # A truncated or corrupted transfer; fetching again may well succeed.
             raise ChannelError(f"media: {media_id} does not match its sha256", retryable=True)
+        if max_bytes is not None and len(response.content) > max_bytes:
+            raise MediaTooBig(f"media: {len(response.content)} bytes is over {max_bytes}")
         return response.content
 
     def delete_media(self, media_id: str) -> None:

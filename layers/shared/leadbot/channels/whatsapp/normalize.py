@@ -6,7 +6,8 @@ the order Meta wrote them is kept. What each message type becomes, and why:
 - text → TEXT; interactive `button_reply` / `list_reply` → CHOICE whose payload is the id we
   sent, i.e. the choice value, exactly as Telegram's callback data, so the engine is unchanged;
   the legacy `button` (a template's quick reply) → CHOICE on its payload, TEXT without one.
-- audio (voice notes are `audio` with `voice: true`; `voice` is read too) → VOICE.
+- audio (voice notes are `audio` with `voice: true`; `voice` is read too) → VOICE with the
+  media id and MIME type, for the service to download and transcribe.
 - location → LOCATION with the same "📍 lat,lon" text as Telegram; contacts → CONTACT with the
   first shared number, `contact_is_own` only when that number is the sender's own wa_id.
 - image, video, document, sticker and `unsupported` (polls, view-once, ...) → UNSUPPORTED with
@@ -142,7 +143,12 @@ def _fields(message: Message) -> dict[str, Any]:
             return {"kind": EventKind.CHOICE, "payload": button["payload"]}
         return {"kind": EventKind.TEXT, "text": button.get("text", "").strip()}
     if kind in ("audio", "voice"):
-        return {"kind": EventKind.VOICE}
+        audio = message.get("audio") or message.get("voice") or {}
+        return {
+            "kind": EventKind.VOICE,
+            "media_id": audio.get("id", ""),
+            "media_type": audio.get("mime_type", ""),
+        }
     if kind == "location" and "location" in message:
         loc = message["location"]
         return {
