@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
 
 import httpx
@@ -184,19 +185,7 @@ def test_a_missing_key_is_an_llm_error_and_no_key_param_means_offline(
     with pytest.raises(LLMError, match="no OpenAI key: KeyError"):
         chat.complete(SYSTEM, "Question: price?", timeout_s=6)
 
-    tables = dict.fromkeys(
-        (
-            "tenants_table",
-            "identities_table",
-            "leads_table",
-            "timeline_table",
-            "idempotency_table",
-            "brokers_table",
-            "deals_table",
-            "properties_table",
-        ),
-        "t",
-    )
+    tables = {f.name: "t" for f in fields(Settings) if f.name.endswith("_table")}
     assert from_settings(Settings(**tables), lambda name: KEY) is None
     configured = Settings(
         **tables,

@@ -29,11 +29,9 @@ def test_no_function_imports_openai_when_it_loads(function: str) -> None:
 
 def test_the_adapter_imports_the_sdk_only_when_a_model_is_called() -> None:
     code = (
-        "import sys; from leadbot.config import Settings; "
+        "import sys; from dataclasses import fields; from leadbot.config import Settings; "
         "from leadbot.integrations.openai_adapter import from_settings; "
-        "tables = dict.fromkeys(['tenants_table', 'identities_table', 'leads_table', "
-        "'timeline_table', 'idempotency_table', 'brokers_table', 'deals_table', "
-        "'properties_table'], 't'); "
+        "tables = {n: 't' for n in (f.name for f in fields(Settings)) if n.endswith('_table')}; "
         "s = Settings(**tables, openai_key_param='/leadbot/test/openai-api-key'); "
         "models = from_settings(s, lambda name: 'sk-x'); "
         "print(models is not None, 'openai' in sys.modules)"
