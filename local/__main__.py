@@ -247,6 +247,7 @@ def _banner(stack: LocalStack) -> str:
             "  Admin code        make admin-code TENANT=demo",
             "  Rescore leads     make rescore TENANT=demo   (or ALL=1)",
             "  Import leads      make import-leads FILE=sheet.csv TENANT=demo [SOURCE=expo]",
+            "  Import listings   make import-listings FILE=listings.csv TENANT=demo",
             "Ctrl-C stops everything.",
         ]
     )
@@ -396,7 +397,12 @@ def main(argv: list[str] | None = None) -> int:
     sheet.add_argument("file", help="the CSV file (UTF-8)")
     sheet.add_argument("--tenant", default="demo")
     sheet.add_argument("--source", help="source of rows without one (default: import)")
+    listings = commands.add_parser("import-listings", help="add or update listings from a CSV")
+    listings.add_argument("file", help="the CSV file (UTF-8)")
+    listings.add_argument("--tenant", default="demo")
     args = parser.parse_args(argv)
+    if args.command == "import-listings":
+        return ops(["listings", "import", "--tenant", args.tenant, str(Path(args.file).resolve())])
     if args.command == "import-leads":
         extra = ["--source", args.source] if args.source else []
         sheet_file = str(Path(args.file).resolve())
