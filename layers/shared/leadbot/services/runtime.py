@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from leadbot.store.deals import BrokerRepository, DealRepository
     from leadbot.store.exports import ExportStore
     from leadbot.store.pages import LeadPages
-    from leadbot.store.properties import PropertyRepository
+    from leadbot.store.properties import ActiveListings, PropertyRepository
     from leadbot.store.scores import ScoreRepository
 
 
@@ -58,6 +58,11 @@ class Repositories:
     @property
     def properties(self) -> PropertyRepository:
         return _properties(self.tables)
+
+    @property
+    def active_listings(self) -> ActiveListings:
+        """The listings the conversation offers, cached like tenants (tenant_cache_seconds)."""
+        return _active_listings(self.tables)
 
 
 @cache
@@ -127,6 +132,13 @@ def _properties(tables: Tables) -> PropertyRepository:
 
     tables.share_client(tables.properties)
     return PropertyRepository(tables)
+
+
+@cache
+def _active_listings(tables: Tables) -> ActiveListings:
+    from leadbot.store.properties import ActiveListings
+
+    return ActiveListings(_properties(tables), ttl_s=settings().tenant_cache_seconds)
 
 
 @cache
@@ -207,6 +219,7 @@ def reset() -> None:
         _scores,
         _pages,
         _properties,
+        _active_listings,
         _brokers,
         _deals,
         brochure_store,
