@@ -17,7 +17,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help install dev dev-telegram test test-fast lint typecheck unit integration e2e cfn \
-	bench eval build deploy admin-code rescore import-leads ingest openapi clean
+	bench eval build deploy admin-code rescore import-leads import-listings ingest openapi clean
 
 help:
 	@echo "make dev          run LeadBot locally on http://127.0.0.1:8080 (PORT=…)"
@@ -30,6 +30,7 @@ help:
 	@echo "make rescore      score the existing leads of TENANT=$(TENANT) (ALL=1: every tenant) on the local stack"
 	@echo "make import-leads FILE=sheet.csv  import a CSV of people as leads of TENANT=$(TENANT) (SOURCE=…) on the local stack"
 	@echo "make ingest FILE=b.pdf PROPERTY=…  ingest a listing's PDF brochure for TENANT=$(TENANT) (TITLE=…) on the local stack"
+	@echo "make import-listings FILE=listings.csv  add or update listings of TENANT=$(TENANT) on the local stack"
 	@echo "make build        sam build"
 	@echo "make deploy       sam deploy --config-env ENV (dev|prod)"
 	@echo "make dev-telegram long-poll the real Bot API (TELEGRAM_BOT_TOKEN) into the local handler"
@@ -76,6 +77,10 @@ ingest: install
 	@test -n "$(FILE)" || { echo "give FILE=path/to/brochure.pdf"; exit 1; }
 	@test -n "$(PROPERTY)" || { echo "give PROPERTY=<the listing's property id>"; exit 1; }
 	$(BIN)/python -m local ingest "$(FILE)" --tenant $(TENANT) --property $(PROPERTY) $(if $(TITLE),--title "$(TITLE)")
+
+import-listings: install
+	@test -n "$(FILE)" || { echo "give FILE=path/to/listings.csv"; exit 1; }
+	$(BIN)/python -m local import-listings "$(FILE)" --tenant $(TENANT)
 
 lint: install
 	$(BIN)/ruff check .

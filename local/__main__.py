@@ -270,6 +270,7 @@ def _banner(stack: LocalStack) -> str:
             "  Rescore leads     make rescore TENANT=demo   (or ALL=1)",
             "  Import leads      make import-leads FILE=sheet.csv TENANT=demo [SOURCE=expo]",
             "  Ingest brochure   make ingest FILE=b.pdf PROPERTY=<id> TENANT=demo [TITLE=…]",
+            "  Import listings   make import-listings FILE=listings.csv TENANT=demo",
             "Ctrl-C stops everything.",
         ]
     )
@@ -426,7 +427,12 @@ def main(argv: list[str] | None = None) -> int:
     brochure.add_argument("--tenant", default="demo")
     brochure.add_argument("--property", required=True, help="the listing's property id")
     brochure.add_argument("--title", help="the brochure's title (default: the listing's)")
+    listings = commands.add_parser("import-listings", help="add or update listings from a CSV")
+    listings.add_argument("file", help="the CSV file (UTF-8)")
+    listings.add_argument("--tenant", default="demo")
     args = parser.parse_args(argv)
+    if args.command == "import-listings":
+        return ops(["listings", "import", "--tenant", args.tenant, str(Path(args.file).resolve())])
     if args.command == "import-leads":
         extra = ["--source", args.source] if args.source else []
         sheet_file = str(Path(args.file).resolve())

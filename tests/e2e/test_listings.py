@@ -26,10 +26,9 @@ def test_an_admin_uploads_a_brochure_to_a_new_listing(local_stack: str, stack_di
     tokens = httpx.get(f"{local_stack}/_local/tokens", timeout=5).json()
     seeded = _api(local_stack, tokens["agent"], "GET", "/api/properties").json()["items"]
     assert {p.property_id for p in DEMO_LISTINGS} <= {p["property_id"] for p in seeded}
-    assert _api(local_stack, tokens["demo2_agent"], "GET", "/api/properties").json() == {
-        "items": [],
-        "next_cursor": None,
-    }
+    # demo2 sees none of them (it may have listings of its own: the contract test fuzzes as it).
+    others = _api(local_stack, tokens["demo2_agent"], "GET", "/api/properties").json()["items"]
+    assert not {p.property_id for p in DEMO_LISTINGS} & {p["property_id"] for p in others}
 
     new = {
         "title": "JVC townhouse",

@@ -97,6 +97,11 @@ QUESTIONS = [
     "payment",
     "contact",
 ]
+# What the payment answer brings before the contact question: the demo agency's listings that
+# fit, as cards (en and ar: the two Dubai Marina apartments for sale within 2.5M; fa: the two
+# villas for sale, a toman budget being compared with no AED price), or the market message (ru:
+# no rental within 15k).
+CARDS = {"en": 2, "fa": 2, "ar": 2, "ru": 0}
 
 
 def _send(url: str, update: dict[str, Any]) -> None:
@@ -126,10 +131,18 @@ def test_a_whole_qualification_over_http_ends_with_the_admin_alert(
 
     outbox = _outbox(local_stack)
     to_lead = [c["payload"]["text"] for c in outbox if c.get("chat_id") == str(chat)]
-    assert len(to_lead) == len(steps) + 1  # the demo agency's catalogs follow the thanks
+    offer = to_lead[7 : 7 + (CARDS[language] or 1)]
+    questions = [*to_lead[:7], *to_lead[7 + len(offer) : -2]]
+    # The demo agency's catalogs follow the thanks.
+    assert len(to_lead) == len(steps) + 1 + len(offer)
     # Every answer was understood: each reply asks the next question, none re-asks with a hint.
-    for reply, question in zip(to_lead[:-2], QUESTIONS, strict=True):
+    for reply, question in zip(questions, QUESTIONS, strict=True):
         assert t(f"{question}.ask", Language(language)) in reply
+    if CARDS[language]:
+        assert offer[0].startswith(t("value.intro", Language(language)))
+        assert all(card.startswith(("✨", "🏠")) for card in offer)
+    else:
+        assert offer == [t("value.none", Language(language))]
     name = f"Lead-{language}"
     assert to_lead[-2] == t("contact.thanks", Language(language), name=name, phone=phone)
     assert to_lead[-1] == t("catalog.offer", Language(language))

@@ -96,8 +96,17 @@ def test_a_whole_qualification_over_whatsapp_ends_with_the_admin_alert(
     questions = ["goal", "budget", "property_type", "location", "timeline", "bedrooms", "payment"]
     for text, question in zip(texts, questions, strict=False):
         assert t(f"{question}.ask", lang) in text
-    assert t("contact.consent", lang, phone=f"+{wa_id}") in texts[7]
-    assert texts[8] == t("contact.thanks", lang, name=name, phone=f"+{wa_id}")
+    # The demo agency's two Dubai Marina apartments for sale within 2.5M, as cards whose four
+    # buttons make a list; the one with 3 units left says so.
+    cards = replies[7:9]
+    assert texts[7].startswith(t("value.intro", lang))
+    assert t("listing.scarcity.many", lang, count=3) in texts[7]
+    assert "⏳" not in texts[8]
+    for card in cards:
+        rows = card["interactive"]["action"]["sections"][0]["rows"]
+        assert [r["id"].rsplit(":", 1)[1] for r in rows] == ["interested", "more", "viewing", "ask"]
+    assert t("contact.consent", lang, phone=f"+{wa_id}") in texts[9]
+    assert texts[10] == t("contact.thanks", lang, name=name, phone=f"+{wa_id}")
 
     alerts = [
         c["payload"]["text"]

@@ -81,7 +81,7 @@ def test_the_demo_agency_starts_with_its_seeded_listings(stack: InProcessStack) 
     listings = _all()
     assert {p["property_id"] for p in listings} == SEEDED
     assert all(p["status"] == "active" for p in listings)
-    marina = next(p for p in listings if p["location"] == "Dubai Marina")
+    marina = next(p for p in listings if p["property_id"] == "01KE6P4YM0VS00000000000001")
     assert marina["price"] == {"amount": "2450000.00", "currency": "AED"}
     assert (marina["units_available"], marina["bedrooms"]) == (3, "2")
     # Created, then given the sample brochure; the others are as created.
@@ -196,12 +196,14 @@ def test_filters_and_pages(stack: InProcessStack) -> None:
         "Villa 2",
         "Villa 1",
         "Villa 0",
+        "Arabian Ranches family villa",
         "Palm Jumeirah garden villa",
     ]
     assert [p["title"] for p in _all(query="transaction=rent&property_type=office")] == ["Office"]
     assert {p["title"] for p in _all(query="transaction=rent")} == {
         "Office",
         "Downtown studio near the Dubai Mall",
+        "Business Bay 2-bedroom with canal view",
     }
     seen, cursor = [], None
     for _ in range(10):
@@ -212,7 +214,13 @@ def test_filters_and_pages(stack: InProcessStack) -> None:
         cursor = page["next_cursor"]
         if cursor is None:
             break
-    assert seen == ["Villa 2", "Villa 1", "Villa 0", "Palm Jumeirah garden villa"]
+    assert seen == [
+        "Villa 2",
+        "Villa 1",
+        "Villa 0",
+        "Arabian Ranches family villa",
+        "Palm Jumeirah garden villa",
+    ]
     status, answer = api_call("GET", "/api/properties", AGENT, query="status=sold")
     assert (status, answer["message"]) == (400, "the request is not valid")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from leadbot.conversation import NEXT_STAGE, Ctx, step
+from leadbot.conversation import NEXT_STAGE, QA_FIRST_NEXT_STAGE, Ctx, step
 from leadbot.domain import (
     Catalog,
     Channel,
@@ -254,12 +254,9 @@ def test_the_mermaid_diagram_matches_the_transition_table() -> None:
         Path(__file__).parents[2] / "layers/shared/leadbot/conversation/stages.mmd"
     ).read_text()
     edges = set(re.findall(r"^\s*(\w+) --> (\w+)", diagram, flags=re.MULTILINE))
-    for stage, following in NEXT_STAGE.items():
-        assert (stage.value, following.value) in edges
+    tables = (*NEXT_STAGE.items(), *QA_FIRST_NEXT_STAGE.items())
     stage_edges = {(a, b) for a, b in edges if a in set(Stage) and b in set(Stage)}
-    assert stage_edges == {(a.value, b.value) for a, b in NEXT_STAGE.items()} | {
-        ("timeline", "payment")
-    }
+    assert stage_edges == {(a.value, b.value) for a, b in tables} | {("timeline", "payment")}
 
 
 @pytest.mark.parametrize(
@@ -351,8 +348,10 @@ def test_asking_for_the_catalog_in_engagement_offers_the_links(
 
 def test_other_messages_in_engagement_get_the_usual_answer_without_links() -> None:
     lead = at_stage(Stage.ENGAGEMENT)
-    (reply,) = step(lead, text("is there a pool?"), CATALOG_CTX).outbound
+    (reply,) = step(lead, text("ok, thank you"), CATALOG_CTX).outbound
     assert reply == Outbound(text=t("engagement.ack", Language.EN))
+    (reply,) = step(lead, text("is there a pool?"), CATALOG_CTX).outbound
+    assert reply == Outbound(text=t("answer.unknown_agent", Language.EN))
     (reply,) = step(lead, event(EventKind.VOICE), CATALOG_CTX).outbound
     assert reply == Outbound(text=t("voice.unsupported", Language.EN))
 
@@ -384,11 +383,11 @@ def test_while_an_agent_has_taken_over_the_bot_counts_but_says_nothing() -> None
     ],
 )
 def test_a_question_in_engagement_is_a_knowledge_gap(language: Language, question: str) -> None:
-    """No knowledge base answers yet: the lead hears an agent is on the way, the agency hears
-    what was asked."""
+    """Nothing known to answer from: the lead hears so and that an agent will answer, the
+    agency hears what was asked."""
     lead = replace(at_stage(Stage.ENGAGEMENT), language=language)
     decision = step(lead, text(f"  {question} "), CATALOG_CTX)
-    assert decision.outbound == (Outbound(text=t("engagement.ack", language)),)
+    assert decision.outbound == (Outbound(text=t("answer.unknown_agent", language)),)
     assert decision.events == (KnowledgeGap(question=question, language=language),)
 
 
@@ -400,9 +399,7 @@ def test_statements_and_catalog_requests_are_no_knowledge_gap(message: str) -> N
     assert decision.events == ()
 
 
-def test_questions_while_qualifying_or_paused_are_no_knowledge_gap() -> None:
-    """Mid-qualification a question is an invalid answer, re-asked; with an agent on the
-    conversation, the agent answers."""
-    assert step(at_stage(Stage.BUDGET), text("what is the price?"), CTX).events == ()
+def test_questions_while_paused_are_no_knowledge_gap() -> None:
+    """With an agent on the conversation, the agent answers."""
     paused = replace(at_stage(Stage.ENGAGEMENT), bot_paused=True)
     assert step(paused, text("what is the price?"), CTX).events == ()

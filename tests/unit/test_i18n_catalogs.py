@@ -7,7 +7,15 @@ import pytest
 from leadbot.domain import Language
 from leadbot.i18n import MissingMessage, catalog, placeholders, t
 
-CHOICE_PREFIXES = ("goal.", "property_type.", "timeline.", "bedrooms.", "payment.")
+CHOICE_PREFIXES = (
+    "goal.",
+    "property_type.",
+    "timeline.",
+    "bedrooms.",
+    "payment.",
+    "unit.",
+    "listing.button.",
+)
 MAX_LABEL = 20  # button labels must fit a phone screen (Telegram/WhatsApp)
 
 ARABIC_YEH, ARABIC_KAF = "\u064a", "\u0643"  # ي ك

@@ -1,5 +1,5 @@
-"""`python -m leadbot.admin issue-admin-code|rescore|import-leads|ingest …`: ops commands over
-the deployed tables."""
+"""`python -m leadbot.admin issue-admin-code|rescore|import-leads|ingest|listings …`: ops
+commands over the deployed tables."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ import json
 import sys
 import time
 from dataclasses import asdict
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from leadbot.config import MissingSettings, settings
-from leadbot.domain import TenantNotFound
+from leadbot.domain import Bedrooms, PropertyType, TenantNotFound
 from leadbot.services.admin import issue_admin_code
 from leadbot.services.runtime import repositories
 
@@ -50,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     ingest.add_argument("--property", required=True, help="the listing's property id")
     ingest.add_argument("--title", help="the brochure's title as leads see it (default: listing's)")
     ingest.add_argument("file", type=Path, help="the brochure (PDF)")
+    _listings_commands(commands)
     args = parser.parse_args(argv)
 
     try:
@@ -78,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
         return _import_leads(args.tenant, args.file, args.source, sys.stderr)
     if args.command == "ingest":
         return _ingest(args.tenant, args.property, args.file, args.title, sys.stderr)
+    if args.command == "listings" and args.action == "add":
+        return _add_listing(args, sys.stderr)
+    if args.command == "listings":
+        return _import_listings(args.tenant, args.file, sys.stderr)
     return 0
 
 
@@ -128,6 +134,103 @@ def _ingest(tenant_id: str, property_id: str, path: Path, title: str | None, out
     )
     print(json.dumps(asdict(report)))
     return 0
+
+
+def _listings_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    listings = commands.add_parser("listings", help="add listings, or import them from a CSV file")
+    actions = listings.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="add one active listing")
+    add.add_argument("--tenant", required=True, help="tenant id, e.g. demo")
+    add.add_argument("--title", required=True)
+    add.add_argument("--location", required=True, help="area or community, e.g. Dubai Marina")
+    add.add_argument("--type", required=True, choices=[k.value for k in PropertyType])
+    add.add_argument("--transaction", required=True, choices=["sale", "rent"])
+    add.add_argument("--price", required=True, type=_decimal, help="e.g. 2450000 (rent: a year)")
+    add.add_argument("--currency", help="ISO code, e.g. AED (default: the agency's)")
+    add.add_argument("--bedrooms", choices=[b.value for b in Bedrooms])
+    add.add_argument("--size-sqft", type=_decimal)
+    add.add_argument(
+        "--units", required=True, type=int, help="units available: scarcity is worded from it"
+    )
+    add.add_argument("--description", default="")
+    imported = actions.add_parser(
+        "import",
+        help="add or update listings from a CSV file (header: title, location, type, "
+        "transaction, price, currency, bedrooms, size_sqft, units, description, property_id); "
+        "importing it again adds nothing; exits 1 if any row failed",
+    )
+    imported.add_argument("--tenant", required=True, help="tenant id, e.g. demo")
+    imported.add_argument("file", type=Path, help="the CSV file (UTF-8)")
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        return Decimal(text.replace(",", ""))
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+
+
+def _add_listing(args: argparse.Namespace, out: TextIO) -> int:
+    from leadbot.domain.listings import Transaction
+    from leadbot.services.errors import BadRequest
+    from leadbot.services.properties import Price, create_property
+
+    repos = repositories()
+    try:
+        repos.tenants.get(args.tenant)
+        listing = create_property(
+            repos,
+            args.tenant,
+            title=args.title,
+            location=args.location,
+            property_type=PropertyType(args.type),
+            transaction=Transaction(args.transaction),
+            price=Price(amount=args.price, currency=args.currency),
+            units_available=args.units,
+            bedrooms=Bedrooms(args.bedrooms) if args.bedrooms else None,
+            size_sqft=args.size_sqft,
+            description=args.description,
+        )
+    except TenantNotFound:
+        print(f"error: no tenant {args.tenant!r}", file=out)
+        return 2
+    except BadRequest as exc:
+        print(f"error: {exc}", file=out)
+        return 2
+    price = f"{listing.price.amount:,.0f} {listing.price.currency}"
+    print(
+        f"added {listing.property_id} to {args.tenant}: {listing.title}, {listing.location}, "
+        f"{listing.property_type.value} for {listing.transaction.value} at {price}, "
+        f"{listing.units_available} units"
+    )
+    return 0
+
+
+def _import_listings(tenant_id: str, path: Path, out: TextIO) -> int:
+    from leadbot.services.errors import BadRequest
+    from leadbot.services.properties import import_listings
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"error: cannot read {path} as UTF-8 text ({exc}); save it as CSV UTF-8", file=out)
+        return 2
+    try:
+        report = import_listings(repositories(), tenant_id, text)
+    except TenantNotFound:
+        print(f"error: no tenant {tenant_id!r}", file=out)
+        return 2
+    except BadRequest as exc:
+        print(f"error: {exc}", file=out)
+        return 2
+    for row in report.rows:
+        if row.status == "failed":
+            print(f"line {row.line}: {row.title or '(no title)'}: {row.message}", file=out)
+        else:
+            print(f"line {row.line}: {row.status} {row.property_id} {row.title}")
+    summary = {s: report.count(s) for s in ("created", "updated", "unchanged", "failed")}
+    print(json.dumps({**summary, "ignored_columns": report.ignored_columns}))
+    return 1 if summary["failed"] else 0
 
 
 def _import_leads(tenant_id: str, path: Path, source: str | None, out: TextIO) -> int:

@@ -76,6 +76,23 @@ class LeadDetail(LeadSummary):
     phone_captured_at: datetime | None
     score_breakdown: dict[str, Any] = Field(description="each part and each rule that fired")
     scored_at: datetime | None
+    offered_property_ids: list[str] = Field(
+        description="listings shown to the lead as cards, in the order shown"
+    )
+    urgency_score: int = Field(
+        description="0-10: timeline (now 5, 1-3 months 3, 3-6 months 1) plus 2 per scarcity "
+        "message shown (at most 5)"
+    )
+    fomo_messages_sent: int = Field(description="'only N units left' lines shown, N always real")
+    viewing_requested_at: datetime | None = Field(
+        description="when the lead asked to view a listing (an agent confirms it)"
+    )
+    viewing_property_id: str | None
+    qualification_score: int = Field(
+        description="0-4: budget, area, timeline and unit (type or bedrooms) answered"
+    )
+    is_qualified: bool = Field(description="all four answered")
+    qualified_at: datetime | None
 
 
 class LeadPage(BaseModel):
@@ -363,6 +380,14 @@ def _detail(scored: ScoredLead) -> LeadDetail:
         phone_captured_at=lead.phone_captured_at,
         score_breakdown=state.breakdown,
         scored_at=state.scored_at,
+        offered_property_ids=list(lead.offered_property_ids),
+        urgency_score=lead.urgency_score,
+        fomo_messages_sent=lead.fomo_messages_sent,
+        viewing_requested_at=lead.viewing_requested_at,
+        viewing_property_id=lead.viewing_property_id,
+        qualification_score=lead.qualification_score,
+        is_qualified=lead.is_qualified,
+        qualified_at=lead.qualified_at,
     )
 
 

@@ -1,6 +1,25 @@
 """The conversation: a pure state machine over `Stage` (see stages.mmd beside this file)."""
 
-from leadbot.conversation.engine import CatalogUrl, Ctx, format_money, step
-from leadbot.conversation.questions import NEXT_STAGE, QUESTIONS
+from leadbot.conversation.engine import (
+    LISTING_PREFIX,
+    CatalogUrl,
+    Ctx,
+    Needs,
+    format_money,
+    needs,
+    step,
+)
+from leadbot.conversation.questions import NEXT_STAGE, QA_FIRST_NEXT_STAGE, QUESTIONS
 
-__all__ = ["NEXT_STAGE", "QUESTIONS", "CatalogUrl", "Ctx", "format_money", "step"]
+__all__ = [
+    "LISTING_PREFIX",
+    "NEXT_STAGE",
+    "QA_FIRST_NEXT_STAGE",
+    "QUESTIONS",
+    "CatalogUrl",
+    "Ctx",
+    "Needs",
+    "format_money",
+    "needs",
+    "step",
+]

@@ -54,6 +54,7 @@ from leadbot.domain.models import (
     ScoreState,
     Tenant,
     TimelineEntry,
+    TimelineEvent,
     TimelineKind,
     WhatsAppTemplate,
 )
@@ -141,6 +142,7 @@ __all__ = [
     "TenantNotFound",
     "Timeline",
     "TimelineEntry",
+    "TimelineEvent",
     "TimelineKind",
     "WhatsAppTemplate",
     "commissions",

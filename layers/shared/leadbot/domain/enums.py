@@ -38,6 +38,7 @@ class Stage(StrEnum):
     """Where a lead stands in the conversation (DESIGN.md §6); see conversation/stages.mmd."""
 
     LANGUAGE = "language"
+    QA = "qa"  # qa_first: questions answered before the qualifying questions start
     GOAL = "goal"
     BUDGET = "budget"
     PROPERTY_TYPE = "property_type"
@@ -45,6 +46,7 @@ class Stage(StrEnum):
     TIMELINE = "timeline"
     BEDROOMS = "bedrooms"
     PAYMENT = "payment"
+    UNIT = "unit"  # qa_first's fourth question: the property type and/or bedrooms, in one answer
     CONTACT = "contact"
     ENGAGEMENT = "engagement"
 

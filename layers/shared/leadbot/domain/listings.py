@@ -1,7 +1,7 @@
 """An agency's listings (the Properties table): what a property is offered as, and for how much.
 
-Kept out of `leadbot.domain`'s own exports: the webhook does not need listings yet, and what it
-does not import costs its cold start nothing.
+Kept out of `leadbot.domain`'s own exports: the webhook imports it only for a message that shows
+or acts on a listing, and what it does not import costs its cold start nothing.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from leadbot.domain.enums import Bedrooms, PropertyType
-from leadbot.domain.models import Money
+from leadbot.domain.models import Money, TimelineEntry, TimelineEvent, TimelineKind
 
 
 class Transaction(StrEnum):
@@ -51,3 +51,29 @@ class Property:
     brochure_ids: tuple[str, ...] = ()
     description: str = ""
     version: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListingInterest(TimelineEvent):
+    """The lead pressed "Interested" on a listing's card: agents see it on the Timeline."""
+
+    property_id: str
+    title: str
+
+    def entry(self, at: datetime) -> TimelineEntry:
+        detail = {"property_id": self.property_id, "title": self.title}
+        return TimelineEntry(kind=TimelineKind.EVENT, at=at, text="listing_interest", detail=detail)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ViewingRequested(TimelineEvent):
+    """The lead asked to view a listing; an agent arranges and confirms it."""
+
+    property_id: str
+    title: str
+
+    def entry(self, at: datetime) -> TimelineEntry:
+        detail = {"property_id": self.property_id, "title": self.title}
+        return TimelineEntry(
+            kind=TimelineKind.EVENT, at=at, text="viewing_requested", detail=detail
+        )

@@ -96,8 +96,8 @@ class Tenant:
     # A deal's broker commission is value × broker rate; the platform's is that × platform rate.
     broker_commission_rate: Decimal = Decimal("0.02")
     platform_commission_rate: Decimal = Decimal("0.25")
-    # Stored and served for the Q&A-first flow and honest urgency (issue 6) and the follow-ups
-    # (issue 7), which will read them; nothing acts on them yet. Rules: domain/settings.py.
+    # The conversation reads flow_mode, qa_first_after and scarcity_threshold; the follow-ups
+    # (issue 7) will read the rest. Rules: domain/settings.py.
     flow_mode: FlowMode = FlowMode.GUIDED
     qa_first_after: int = 2  # qa_first: lead messages before the qualifying questions start
     ghost_after_minutes: int = 120  # a quiet lead's one ghost follow-up, after this long
@@ -172,6 +172,20 @@ class Lead:
     last_inbound_at: datetime | None = None
     last_catalog_view_at: datetime | None = None
     phone_captured_at: datetime | None = None
+    # Listings offered as cards (ids, in the order shown): "Show more" goes on past them.
+    offered_property_ids: tuple[str, ...] = ()
+    # Honest urgency (conversation/matching.py): 0-10 from the lead's timeline and the scarcity
+    # messages it was shown; fomo_messages_sent counts those ("only N units left", N real).
+    urgency_score: int = 0
+    fomo_messages_sent: int = 0
+    # A viewing the lead asked for from a listing card; an agent confirms it (status
+    # viewing_scheduled is theirs to set).
+    viewing_requested_at: datetime | None = None
+    viewing_property_id: str | None = None
+    # The four questions (budget, area, timeline, unit) answered so far, 0-4; qualified at 4.
+    qualification_score: int = 0
+    is_qualified: bool = False
+    qualified_at: datetime | None = None
     version: int | None = None
 
 
@@ -269,6 +283,15 @@ class Delivery:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DomainEvent:
     """Something a step decided that the service must act on (alerts, handoffs)."""
+
+
+class TimelineEvent(DomainEvent):
+    """An event the service records on the lead's Timeline as `entry` words it."""
+
+    __slots__ = ()
+
+    def entry(self, at: datetime) -> TimelineEntry:
+        raise NotImplementedError
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

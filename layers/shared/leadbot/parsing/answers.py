@@ -362,8 +362,12 @@ _WORD = re.compile(r"\w+")
 def is_question(text: str) -> bool:
     """Whether a message asks something: a question mark (Latin or Arabic), a sentence that
     starts with a question word of any catalog language, or a word that asks anywhere."""
-    if "?" in text or "؟" in text:
-        return True
+    return "?" in text or "؟" in text or is_worded_as_question(text)
+
+
+def is_worded_as_question(text: str) -> bool:
+    """Whether a message asks by its words, whatever its punctuation: "2 bedrooms?" does not,
+    "how much is a 2 bedroom" does."""
     for sentence in _SENTENCES.split(normalize_digits(text)):
         words = _WORD.findall(_fold(sentence))
         if words and (words[0] in _FOLDED_QUESTION_WORDS or _FOLDED_ANYWHERE.intersection(words)):

@@ -11,11 +11,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ulid import ULID
 
-from leadbot.conversation import CatalogUrl, Ctx, step
+from leadbot.conversation import CatalogUrl, Ctx, needs, step
 from leadbot.domain import (
     Decision,
     Delivery,
@@ -31,12 +31,16 @@ from leadbot.domain import (
     Stage,
     Tenant,
     TimelineEntry,
+    TimelineEvent,
     TimelineKind,
 )
-from leadbot.domain.knowledge import KnowledgeGap, RecordedGap
+from leadbot.domain.knowledge import Answer, KnowledgeGap, RecordedGap
 from leadbot.services.alerts import hot_lead_alert
 from leadbot.services.runtime import Repositories
 from leadbot.store import GAPS_STREAM, IdentityTaken, TimelineUnavailable
+
+if TYPE_CHECKING:
+    from leadbot.domain.listings import Property
 
 log = logging.getLogger(__name__)
 # The writes a timeline_in_background block waits for; None outside one (write at once).
@@ -46,6 +50,10 @@ _deferred: ContextVar[list[threading.Thread] | None] = ContextVar("deferred", de
 # they stop colliding; past this the caller answers "retry later" and the channel redelivers.
 MAX_CONFLICT_RETRIES = 12
 CONFLICT_PAUSE_S = 0.02
+
+# (agency, the lead's question, the lead's language) -> what the agency's knowledge says, or
+# None when it says nothing (the lead hears so; the question becomes a knowledge gap).
+Answerer = Callable[[Tenant, str, Language], Answer | None]
 
 
 class Messenger(Protocol):
@@ -74,6 +82,7 @@ def handle_event(
     catalog_url: CatalogUrl | None = None,
     alerter: Callable[[], Messenger | None] | None = None,
     prepare: Callable[[InboundEvent], InboundEvent] | None = None,
+    answerer: Answerer | None = None,
 ) -> InboundResult:
     """Run one event through the conversation. Not idempotent by itself: callers guard it.
 
@@ -82,8 +91,10 @@ def handle_event(
     bot, whichever channel the lead wrote on), else through `messenger`. `catalog_url` makes the
     tracked catalog links the conversation offers (none without it). `prepare` turns the event
     into what the conversation should see, once, while the channel shows it received (a voice
-    note into its transcript: services.voice).
+    note into its transcript: services.voice). `answerer` answers the questions leads ask
+    (without one, every question is a knowledge gap).
     """
+    lookups = _Lookups(tenant, repos, answerer)
     received = now()
     key = repos.identities.key(tenant.tenant_id, event.channel, event.external_id)
     # A /start mostly comes from someone new: claiming straight away saves a read for them.
@@ -98,14 +109,18 @@ def handle_event(
         if prepare is not None:
             event = prepare(event)
         created = (
-            _create_lead(event, tenant, repos, key, now, catalog_url) if lead_id is None else None
+            _create_lead(event, tenant, repos, key, now, catalog_url, lookups)
+            if lead_id is None
+            else None
         )
         if created is not None:
             lead, decision = created
         else:
             lead_id = lead_id or repos.identities.lead_id(key, consistent=True)
             assert lead_id is not None  # the identity was taken by an existing lead
-            lead, decision = _step_and_save(event, tenant, repos, lead_id, now, catalog_url)
+            lead, decision = _step_and_save(
+                event, tenant, repos, lead_id, now, catalog_url, lookups
+            )
         language = lead.language or tenant.default_language
         deliveries = [
             messenger.send(event.external_id, outbound, language) for outbound in decision.outbound
@@ -212,6 +227,54 @@ def _acknowledging(messenger: Messenger, receipt_id: str) -> Iterator[None]:
         ack.join()
 
 
+class _Lookups:
+    """What a step may need besides the lead (`conversation.needs`): the agency's active
+    listings and the answer to the lead's question, each fetched at most once per event, so a
+    retried step reuses them. An ordinary message needs neither and costs no request."""
+
+    def __init__(self, tenant: Tenant, repos: Repositories, answerer: Answerer | None) -> None:
+        self._tenant = tenant
+        self._repos = repos
+        self._answerer = answerer
+        self._listings: tuple[Property, ...] | None = None
+        self._answers: dict[tuple[str, Language], Answer | None] = {}
+
+    def ctx(
+        self, lead: Lead, event: InboundEvent, now: datetime, catalog_url: CatalogUrl | None
+    ) -> Ctx:
+        wanted = needs(lead, event, self._tenant)
+        listings = self.listings() if wanted.listings else None
+        answer = None
+        if wanted.question is not None:
+            answer = self.answer(wanted.question, wanted.language)
+        return Ctx(
+            tenant=self._tenant,
+            now=now,
+            catalog_url=catalog_url,
+            listings=listings,
+            answer=answer,
+        )
+
+    def listings(self) -> tuple[Property, ...]:
+        if self._listings is None:
+            self._listings = self._repos.active_listings.get(self._tenant.tenant_id)
+        return self._listings
+
+    def answer(self, question: str, language: Language) -> Answer | None:
+        if self._answerer is None:
+            return None
+        key = (question, language)
+        if key not in self._answers:
+            try:
+                self._answers[key] = self._answerer(self._tenant, question, language)
+            except Exception:
+                # Not knowing is a reply the conversation has; a failing answerer must not
+                # make the channel redeliver the message.
+                log.exception("answering failed", extra={"tenant_id": self._tenant.tenant_id})
+                self._answers[key] = None
+        return self._answers[key]
+
+
 def _create_lead(
     event: InboundEvent,
     tenant: Tenant,
@@ -219,10 +282,11 @@ def _create_lead(
     identity_key: str,
     now: Callable[[], datetime],
     catalog_url: CatalogUrl | None,
+    lookups: _Lookups,
 ) -> tuple[Lead, Decision] | None:
     """A first message makes a lead and binds its identity in one write; None if already bound."""
-    ctx = Ctx(tenant=tenant, now=now(), catalog_url=catalog_url)
-    decision = step(_new_lead(event, str(ULID()), now()), event, ctx)
+    lead = _new_lead(event, str(ULID()), now())
+    decision = step(lead, event, lookups.ctx(lead, event, now(), catalog_url))
     try:
         lead = repos.leads.create(decision.lead, identity_key)
     except IdentityTaken:
@@ -251,13 +315,14 @@ def _step_and_save(
     lead_id: str,
     now: Callable[[], datetime],
     catalog_url: CatalogUrl | None,
+    lookups: _Lookups,
 ) -> tuple[Lead, Decision]:
     """Optimistic locking: step on the lead as read; on a conflict, re-read and step again."""
     for attempt in range(MAX_CONFLICT_RETRIES):
         # The first try may start from this process's last copy; a retry reads afresh.
         load = repos.leads.recent if attempt == 0 else repos.leads.get
         before = load(tenant.tenant_id, lead_id)
-        decision = step(before, event, Ctx(tenant=tenant, now=now(), catalog_url=catalog_url))
+        decision = step(before, event, lookups.ctx(before, event, now(), catalog_url))
         try:
             saved = repos.leads.save(before, decision.lead)
         except LeadConflict:
@@ -315,6 +380,7 @@ def _timeline(
         )
         for chat, d in alerts.items()
     ]
+    entries += [e.entry(now) for e in decision.events if isinstance(e, TimelineEvent)]
     if blocked:
         entries.append(TimelineEntry(kind=TimelineKind.EVENT, at=now, text="unreachable"))
     return entries

@@ -3,10 +3,13 @@ and upload their brochures."""
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ulid import ULID
@@ -113,14 +116,16 @@ def create_property(
     bedrooms: Bedrooms | None = None,
     size_sqft: Decimal | None = None,
     description: str = "",
+    property_id: str | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Property:
-    """A new active listing; the currency is the agency's unless given."""
+    """A new active listing; the currency is the agency's unless given; the id a new ULID
+    unless given (PropertyConflict if taken)."""
     currency = price.currency or repos.tenants.get(tenant_id).currency
     at = now()
     new = Property(
         tenant_id=tenant_id,
-        property_id=str(ULID.from_datetime(at)),
+        property_id=property_id or str(ULID.from_datetime(at)),
         title=_text(title, "title"),
         location=_text(location, "location"),
         property_type=property_type,
@@ -274,3 +279,228 @@ def _units(units: int) -> int:
     if units < 0:
         raise BadRequest("units_available cannot be negative")
     return units
+
+
+# -- importing listings from a CSV file (the ops CLI, until the dashboard lists them) ---------
+
+MAX_IMPORT_ROWS = 5_000
+# Column → the field it fills; headers are read case-insensitively, "-", "." and spaces as "_".
+LISTING_COLUMNS = {
+    "property_id": "property_id",
+    "title": "title",
+    "location": "location",
+    "type": "property_type",
+    "property_type": "property_type",
+    "transaction": "transaction",
+    "price": "price",
+    "currency": "currency",
+    "bedrooms": "bedrooms",
+    "size_sqft": "size_sqft",
+    "units": "units_available",
+    "units_available": "units_available",
+    "description": "description",
+}
+REQUIRED_COLUMNS = ("title", "location", "property_type", "transaction", "price", "units_available")
+_ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
+_HEADER_SEPARATORS = re.compile(r"[\s\-./]+")
+
+
+@dataclass(frozen=True)
+class ImportedRow:
+    line: int  # as a spreadsheet numbers it: the header is line 1
+    status: str  # created, updated, unchanged or failed
+    property_id: str | None = None
+    title: str = ""
+    message: str = ""
+
+
+@dataclass
+class ListingImport:
+    rows: list[ImportedRow] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(row.status == status for row in self.rows)
+
+
+def import_listings(
+    repos: Repositories,
+    tenant_id: str,
+    text: str,
+    *,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> ListingImport:
+    """Add or update the listings of a CSV file (header row; columns as LISTING_COLUMNS).
+
+    Importing the same file again changes nothing and adds nothing: a row is the listing its
+    `property_id` names (a ULID, created with that id if new), else the tenant's listing with
+    the same title, location and transaction (case and spacing aside), else a new listing. A
+    matched listing gets the row's values; its status is kept (an archived one stays archived).
+    Each bad row fails alone, with its line and what to fix. TenantNotFound for a stranger;
+    BadRequest when the file is no such sheet.
+    """
+    tenant = repos.tenants.get(tenant_id)
+    reader, columns, ignored = _listing_sheet(text)
+    existing = list(repos.properties.walk(tenant_id, None, page_size=MAX_PAGE))
+    by_id = {p.property_id: p for p in existing}
+    by_key = {_natural_key(p.title, p.location, p.transaction.value): p for p in existing}
+    report = ListingImport(ignored_columns=ignored)
+    for record in reader:
+        line = reader.line_num
+        values = {
+            columns[i]: cell.strip()
+            for i, cell in enumerate(record)
+            if i in columns and cell.strip()
+        }
+        if not values:
+            continue  # a blank line
+        if len(report.rows) >= MAX_IMPORT_ROWS:
+            raise BadRequest(f"a file holds at most {MAX_IMPORT_ROWS:,} listings: split it")
+        try:
+            wanted = _listing_row(values, tenant.currency)
+            key = _natural_key(wanted["title"], wanted["location"], wanted["transaction"].value)
+            before = by_id.get(values.get("property_id", "")) or (
+                None if "property_id" in values else by_key.get(key)
+            )
+            if before is None:
+                saved = create_property(
+                    repos,
+                    tenant_id,
+                    property_id=values.get("property_id"),
+                    now=now,
+                    **wanted,
+                )
+                status = "created"
+            else:
+                changes = _changes(before, wanted)
+                saved = (
+                    update_property(repos, tenant_id, before.property_id, changes, now=now)
+                    if changes
+                    else before
+                )
+                status = "updated" if changes else "unchanged"
+        except (BadRequest, PropertyConflict) as exc:
+            message = str(exc) if isinstance(exc, BadRequest) else "property_id is taken"
+            report.rows.append(
+                ImportedRow(
+                    line=line, status="failed", title=values.get("title", ""), message=message
+                )
+            )
+            continue
+        by_id[saved.property_id] = by_key[key] = saved
+        report.rows.append(
+            ImportedRow(line=line, status=status, property_id=saved.property_id, title=saved.title)
+        )
+    return report
+
+
+def _listing_sheet(text: str) -> tuple[Any, dict[int, str], list[str]]:
+    try:
+        dialect: Any = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    header = next(reader, None)
+    if header is None:
+        raise BadRequest("the file is empty: it needs a header row")
+    columns: dict[int, str] = {}
+    ignored: list[str] = []
+    for index, name in enumerate(header):
+        normal = _HEADER_SEPARATORS.sub("_", name.strip().lower().lstrip("\ufeff"))
+        if normal in LISTING_COLUMNS:
+            columns[index] = LISTING_COLUMNS[normal]
+        elif name.strip():
+            ignored.append(name.strip())
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns.values()]
+    if missing:
+        names = {"property_type": "type", "units_available": "units"}
+        wanted = ", ".join(names.get(c, c) for c in missing)
+        raise BadRequest(f"the header row has no {wanted} column")
+    return reader, columns, ignored
+
+
+def _listing_row(values: dict[str, str], currency: str) -> dict[str, Any]:
+    """The fields `create_property` takes, from one row's cells; BadRequest says what to fix."""
+    for name in ("title", "location"):
+        if name not in values:
+            raise BadRequest(f"{name} is required")
+    listing_id = values.get("property_id")
+    if listing_id is not None and not _ULID.match(listing_id.upper()):
+        raise BadRequest("property_id must be a ULID (26 characters), or left blank")
+    if listing_id is not None:
+        values["property_id"] = listing_id.upper()
+    kinds = ", ".join(k.value for k in PropertyType)
+    property_type = _choice(
+        PropertyType, values.get("property_type"), f"type must be one of {kinds}"
+    )
+    transaction = _choice(
+        Transaction, values.get("transaction"), "transaction must be sale or rent"
+    )
+    amount = _decimal(values.get("price"), "price must be a number, for example 2450000")
+    units = values.get("units_available", "")
+    if not units.isdigit():
+        raise BadRequest("units must be a whole number, 0 or more")
+    size = values.get("size_sqft")
+    bedrooms = values.get("bedrooms")
+    return {
+        "title": values["title"],
+        "location": values["location"],
+        "property_type": property_type,
+        "transaction": transaction,
+        "price": Price(amount=amount, currency=values.get("currency", currency)),
+        "units_available": int(units),
+        "bedrooms": _bedrooms(bedrooms) if bedrooms else None,
+        "size_sqft": _decimal(size, "size_sqft must be a number") if size else None,
+        "description": values.get("description", ""),
+    }
+
+
+def _choice(kind: Any, value: str | None, message: str) -> Any:
+    try:
+        return kind((value or "").strip().lower())
+    except ValueError:
+        raise BadRequest(message) from None
+
+
+def _decimal(value: str | None, message: str) -> Decimal:
+    try:
+        return Decimal((value or "").replace(",", "").replace(" ", ""))
+    except InvalidOperation:
+        raise BadRequest(message) from None
+
+
+def _bedrooms(value: str) -> Bedrooms:
+    text = value.strip().lower()
+    if text in ("studio", "0"):
+        return Bedrooms.STUDIO
+    if text.rstrip("+").isdigit():
+        count = int(text.rstrip("+"))
+        return Bedrooms.FOUR_PLUS if count >= 4 else Bedrooms(str(count))
+    raise BadRequest("bedrooms must be studio, 1, 2, 3 or 4+")
+
+
+def _natural_key(title: str, location: str, transaction: str) -> tuple[str, str, str]:
+    def fold(part: str) -> str:
+        return " ".join(part.casefold().split())
+
+    return fold(title), fold(location), fold(transaction)
+
+
+def _changes(before: Property, wanted: dict[str, Any]) -> dict[str, Any]:
+    """What update_property must change for the listing to say what the row says."""
+    price: Price = wanted["price"]
+    currency = (price.currency or before.price.currency).upper()
+    cleaned = {
+        **wanted,
+        "title": " ".join(wanted["title"].split()),
+        "location": " ".join(wanted["location"].split()),
+        "description": wanted["description"].strip(),
+    }
+    changes = {
+        name: wanted[name]
+        for name, value in cleaned.items()
+        if name != "price" and getattr(before, name) != value
+    }
+    if (before.price.amount, before.price.currency) != (price.amount, currency):
+        changes["price"] = price
+    return changes

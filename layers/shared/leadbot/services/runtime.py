@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from leadbot.store.exports import ExportStore
     from leadbot.store.knowledge import KnowledgeRepository
     from leadbot.store.pages import LeadPages
-    from leadbot.store.properties import PropertyRepository
+    from leadbot.store.properties import ActiveListings, PropertyRepository
     from leadbot.store.scores import ScoreRepository
 
 
@@ -64,6 +64,11 @@ class Repositories:
     @property
     def knowledge(self) -> KnowledgeRepository:
         return _knowledge(self.tables)
+
+    @property
+    def active_listings(self) -> ActiveListings:
+        """The listings the conversation offers, cached like tenants (tenant_cache_seconds)."""
+        return _active_listings(self.tables)
 
 
 @cache
@@ -142,6 +147,13 @@ def _knowledge(tables: Tables) -> KnowledgeRepository:
 
     tables.share_client(tables.knowledge)
     return KnowledgeRepository(tables)
+
+
+@cache
+def _active_listings(tables: Tables) -> ActiveListings:
+    from leadbot.store.properties import ActiveListings
+
+    return ActiveListings(_properties(tables), ttl_s=settings().tenant_cache_seconds)
 
 
 @cache
@@ -243,6 +255,7 @@ def reset() -> None:
         _pages,
         _properties,
         _knowledge,
+        _active_listings,
         _brokers,
         _deals,
         brochure_store,

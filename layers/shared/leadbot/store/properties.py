@@ -5,6 +5,9 @@ Not exported by `leadbot.store`: only the API imports it, so the webhook's cold 
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -103,3 +106,33 @@ def _property(item: PropertyModel) -> Property:
         updated_at=item.updated_at,
         version=int(item.version) if item.version is not None else None,
     )
+
+
+class ActiveListings:
+    """A tenant's active listings as the conversation offers them, kept per warm Lambda for
+    `ttl_s`: only messages that may show cards read them, and those at most once a minute."""
+
+    PAGE = 100
+
+    def __init__(
+        self, repo: PropertyRepository, ttl_s: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._repo = repo
+        self._ttl = ttl_s
+        self._clock = clock
+        self._cache: dict[str, tuple[float, tuple[Property, ...]]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, tenant_id: str) -> tuple[Property, ...]:
+        with self._lock:
+            hit = self._cache.get(tenant_id)
+        if hit is not None and self._clock() - hit[0] < self._ttl:
+            return hit[1]
+        listings = tuple(
+            p
+            for p in self._repo.walk(tenant_id, None, page_size=self.PAGE)
+            if p.status is ListingStatus.ACTIVE
+        )
+        with self._lock:
+            self._cache[tenant_id] = (self._clock(), listings)
+        return listings

@@ -573,7 +573,19 @@ _LEAD_ENUMS: dict[str, type[StrEnum]] = {
     "bedrooms": Bedrooms,
     "payment_method": PaymentMethod,
 }
-_LEAD_COUNTERS = ("qr_scans", "catalog_views", "messages_count", "voice_count", "invalid_answers")
+_LEAD_COUNTERS = (
+    "qr_scans",
+    "catalog_views",
+    "messages_count",
+    "voice_count",
+    "invalid_answers",
+    "urgency_score",
+    "fomo_messages_sent",
+    "qualification_score",
+)
+# Absent on leads stored before they existed: written only once they are set, so an ordinary
+# message's update carries nothing new.
+_LEAD_OPTIONAL_ZEROS = ("urgency_score", "fomo_messages_sent", "qualification_score")
 
 
 def _item(lead: Lead) -> dict[str, Any]:
@@ -581,6 +593,10 @@ def _item(lead: Lead) -> dict[str, Any]:
     budget = data.pop("budget")
     data["budget_amount"] = str(budget.amount) if budget else None
     data["budget_currency"] = budget.currency if budget else None
+    data["offered_property_ids"] = list(lead.offered_property_ids) or None
+    for name in _LEAD_OPTIONAL_ZEROS:
+        data[name] = data[name] or None
+    data["is_qualified"] = lead.is_qualified or None
     return data
 
 
@@ -594,6 +610,8 @@ def _lead(item: LeadModel) -> Lead:
             data[name] = enum(data[name])
     for name in _LEAD_COUNTERS:
         data[name] = int(data.get(name, 0))
+    if "offered_property_ids" in data:
+        data["offered_property_ids"] = tuple(str(i) for i in data["offered_property_ids"])
     return Lead(**data)
 
 
