@@ -147,6 +147,14 @@ def test_grounded_answer_keeps_only_pages_it_was_given(index: Index) -> None:
     assert model.calls[0][2] == 2.0
 
 
+def test_the_passages_own_labels_echoed_by_the_model_are_read_and_removed(index: Index) -> None:
+    passages = retrieve("is there a payment plan?", index)
+    model = ScriptedModel(reply="Yes, a 60/40 construction-linked plan. [Brochure p.6]")
+    result = grounded_answer("is there a payment plan?", passages, model, timeout_s=2.0)
+    assert result.answer is not None and [c.page for c in result.answer.citations] == [6]
+    assert result.answer.text == "Yes, a 60/40 construction-linked plan."
+
+
 def test_an_answer_citing_no_given_page_falls_back_to_extractive(index: Index) -> None:
     passages = retrieve("RERA number?", index)
     result = grounded_answer("RERA number?", passages, ScriptedModel(reply="It is 2145 (p.99)."))

@@ -75,3 +75,14 @@ def test_everything_in_one_message() -> None:
     assert redact(text) == (
         f"Hi, I'm Sara ({EMAIL}, {PHONE}). Budget 2.5M AED for 1250 sq.ft; my passport is {NUMBER}."
     )
+
+
+def test_scrub_removes_what_redact_replaces_for_searching() -> None:
+    from leadbot.parsing.pii import scrub
+
+    assert scrub("I'm on +971 55 765 4321 - when is the handover?") == (
+        "I'm on - when is the handover?"
+    )
+    assert scrub("mail me: sara@example.com, price of 2 500 000?") == (
+        "mail me: , price of 2 500 000?"
+    )

@@ -239,14 +239,18 @@ def _clip(text: str) -> str:
     return text if len(text) <= MAX_PASSAGE_CHARS else text[: MAX_PASSAGE_CHARS - 1] + "…"
 
 
-# "(p.8)", "(p. 8, 9)", "(pp. 8–9)", "(page 8)", "(L1)", "(p.8; L2)", "[p.8]".
+# "(p.8)", "(p. 8, 9)", "(pp. 8–9)", "(page 8)", "(L1)", "(p.8; L2)", "[p.8]", "[Brochure p.8]".
 _GROUP = re.compile(r"[(\[]([^()\[\]]{1,60})[)\]]")
 _PAGE_LIST = re.compile(
     r"\b(?:pp?\.?|pages?)\s*(\d+(?:\s*(?:,|and|&|-|–)\s*(?:pp?\.?\s*)?\d+)*)", re.I
 )
 _LISTING_REF = re.compile(r"\bL\s?(\d+)\b")
 _NUMBER = re.compile(r"\d+")
-_MARKER = re.compile(r"\s*[(\[]\s*(?:(?:pp?\.?|pages?)\s*\d|L\s?\d)[^()\[\]]{0,56}[)\]]", re.I)
+# Models also echo the passages' own labels: "[Brochure p.8]", "[Listing L1]".
+_MARKER = re.compile(
+    r"\s*[(\[]\s*(?:(?:brochure|listing)\s+)?(?:(?:pp?\.?|pages?)\s*\d|L\s?\d)[^()\[\]]{0,56}[)\]]",
+    re.I,
+)
 
 
 def cited(reply: str, passages: Sequence[Passage]) -> tuple[Citation, ...]:

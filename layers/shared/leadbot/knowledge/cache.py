@@ -1,10 +1,10 @@
 """Brochure indexes kept per warm Lambda: one per tenant, rebuilt only when its brochures or
 listings change (the fingerprint says so), the least recently used tenant dropped first.
 
-The answers service (after the knowledge store lands) does, per question:
+The answers service (services.answers) keeps one IndexCache per warm Lambda and, per question:
 
-    index = INDEXES.get(tenant_id, fingerprint(brochure_ids, listings),
-                        lambda: Index.build(store.chunks(tenant_id, brochure_ids)))
+    index = indexes.get(tenant_id, fingerprint(brochure_ids, listings),
+                        lambda: Index.build(repos.knowledge.chunks(tenant_id, brochure_ids)))
     passages = retrieve(question, index, listings)
 """
 
@@ -59,6 +59,3 @@ class IndexCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
-
-
-INDEXES = IndexCache()

@@ -23,6 +23,7 @@ from leadbot.store import (
 
 if TYPE_CHECKING:
     from leadbot.integrations.llm import ChatModel, Transcriber
+    from leadbot.knowledge.cache import IndexCache
     from leadbot.store.brochures import BrochureStore
     from leadbot.store.deals import BrokerRepository, DealRepository
     from leadbot.store.exports import ExportStore
@@ -202,6 +203,14 @@ def _openai() -> tuple[ChatModel, Transcriber] | None:
     return from_settings(settings(), secret, http_client())
 
 
+@cache
+def brochure_indexes() -> IndexCache:
+    """The agencies' brochure indexes, kept per warm Lambda (made by the first question)."""
+    from leadbot.knowledge.cache import IndexCache
+
+    return IndexCache()
+
+
 def dynamodb_client() -> Any:
     """The botocore client the tables use, for Powertools idempotency: one client per process."""
     return _tables().client()
@@ -256,6 +265,7 @@ def reset() -> None:
         _properties,
         _knowledge,
         _active_listings,
+        brochure_indexes,
         _brokers,
         _deals,
         brochure_store,

@@ -19,6 +19,7 @@ from leadbot.channels.telegram import (
 from leadbot.config import settings
 from leadbot.domain import EventKind, InboundEvent, Tenant, TenantNotFound
 from leadbot.services import admin
+from leadbot.services.answers import answerer
 from leadbot.services.catalog import catalog_urls, public_base_url
 from leadbot.services.errors import BadRequest, Unauthorized
 from leadbot.services.inbound import handle_event
@@ -70,7 +71,15 @@ def _process(event: InboundEvent, link_base: str = "") -> dict[str, Any]:
         return admin.register_admin_chat(tenant, event, repos, messenger)
     links = catalog_urls(tenant.tenant_id, link_base)
     voice = transcribing(lambda note, limit: messenger.download_file(note.media_id, limit))
-    result = handle_event(event, tenant, repos, messenger, catalog_url=links, prepare=voice)
+    result = handle_event(
+        event,
+        tenant,
+        repos,
+        messenger,
+        catalog_url=links,
+        prepare=voice,
+        answerer=answerer(repos),
+    )
     return {
         "lead_id": result.lead_id,
         "sent": [d.status.value for d in result.deliveries],

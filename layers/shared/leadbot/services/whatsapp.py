@@ -42,6 +42,7 @@ from leadbot.domain import (
     Tenant,
     TenantNotFound,
 )
+from leadbot.services.answers import answerer
 from leadbot.services.catalog import catalog_urls, public_base_url
 from leadbot.services.errors import BadRequest, Forbidden, Unauthorized
 from leadbot.services.inbound import Messenger, handle_event
@@ -193,6 +194,7 @@ def _process(event: InboundEvent, link_base: str = "") -> dict[str, Any]:
         catalog_url=catalog_urls(tenant.tenant_id, link_base),
         alerter=lambda: _admin_messenger(tenant),
         prepare=transcribing(lambda note, limit: client.download(note.media_id, max_bytes=limit)),
+        answerer=answerer(repos),
     )
     return {
         "lead_id": result.lead_id,
