@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from ulid import ULID
 
+from leadbot import clock
 from leadbot.domain import Bedrooms, Money, PropertyConflict, PropertyType, fits_currency, to_minor
 from leadbot.domain.listings import ListingStatus, Property, Transaction
 from leadbot.services.cursors import decode_cursor, take_page
@@ -113,7 +114,7 @@ def create_property(
     bedrooms: Bedrooms | None = None,
     size_sqft: Decimal | None = None,
     description: str = "",
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = clock.now,
 ) -> Property:
     """A new active listing; the currency is the agency's unless given."""
     currency = price.currency or repos.tenants.get(tenant_id).currency
@@ -149,7 +150,7 @@ def update_property(
     changes: dict[str, Any],
     *,
     version: int | None = None,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = clock.now,
 ) -> Property:
     """Apply `changes` (field → value, only those given; `price` is a Price).
 
@@ -183,7 +184,7 @@ def archive_property(
     repos: Repositories,
     tenant_id: str,
     property_id: str,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = clock.now,
 ) -> Property:
     """Offered to nobody from now on, but kept and readable: leads may have been shown it."""
     return update_property(
@@ -200,7 +201,7 @@ def request_brochure_upload(
     filename: str,
     content_type: str,
     size: int,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = clock.now,
 ) -> BrochureUpload:
     """A URL the admin's browser uploads one PDF to, and its id on the listing from now on."""
     if content_type.strip().lower() != PDF or not filename.strip().lower().endswith(".pdf"):

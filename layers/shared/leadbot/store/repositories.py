@@ -9,7 +9,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -27,6 +27,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 from ulid import ULID
 
+from leadbot import clock
 from leadbot.domain import (
     Bedrooms,
     Catalog,
@@ -174,7 +175,7 @@ class TenantRepository:
     def route_whatsapp(self, tenant_id: str, phone_number_id: str, verify_token: str) -> None:
         """Let Meta's calls find the agency: its messages by the business number they name,
         its subscription check (GET) by the verify token, kept only as a hash."""
-        now = datetime.now(UTC)
+        now = clock.now()
         for key in (_number_key(phone_number_id), _verify_key(verify_token)):
             self._identities(key, tenant_id=tenant_id, created_at=now).save()
         with self._lock:
