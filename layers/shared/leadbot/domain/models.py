@@ -172,6 +172,9 @@ class Lead:
     last_inbound_at: datetime | None = None
     last_catalog_view_at: datetime | None = None
     phone_captured_at: datetime | None = None
+    # The ghost follow-up (domain/followups.py): taken by a sweep, then sent; each at most once.
+    ghost_claimed_at: datetime | None = None
+    ghost_reminded_at: datetime | None = None
     version: int | None = None
 
 
@@ -257,6 +260,7 @@ class Delivery:
     message_id: str | None = None
     error: str | None = None
     error_code: int | None = None
+    retryable: bool = False  # a failure the channel says may pass (rate limits, its outages)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
