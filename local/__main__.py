@@ -248,7 +248,7 @@ def _banner(stack: LocalStack) -> str:
             *_tokens_banner(stack),
             *_streams_banner(stack),
             *_schedules_banner(stack),
-            f"  Clock             GET  {url}/_local/clock; POST {{\"advance_s\": N}} moves the"
+            f'  Clock             GET  {url}/_local/clock; POST {{"advance_s": N}} moves the'
             " functions' time N s on",
             f"  DynamoDB Local    {stack.ddb.endpoint}   data in {stack.data}",
             "  Admin code        make admin-code TENANT=demo",
