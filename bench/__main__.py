@@ -857,7 +857,8 @@ def write_quiet_leads(tenant_ids: list[str], count: int, due: int, now: datetime
         quiet = timedelta(hours=3) if n % due_every == 0 else timedelta(minutes=n % 110)
         last = now - quiet
         domain = Lead(
-            tenant_id=tenant_ids[n % len(tenant_ids)],
+            # By n // due_every: the due leads (every due_every-th) spread over the agencies too.
+            tenant_id=tenant_ids[(n // due_every) % len(tenant_ids)],
             lead_id=str(ULID()),
             channel=Channel.TELEGRAM,
             external_id=str(900_000_000 + n),
