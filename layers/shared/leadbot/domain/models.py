@@ -97,7 +97,8 @@ class Tenant:
     broker_commission_rate: Decimal = Decimal("0.02")
     platform_commission_rate: Decimal = Decimal("0.25")
     # Stored and served for the Q&A-first flow and honest urgency (issue 6) and the follow-ups
-    # (issue 7), which will read them; nothing acts on them yet. Rules: domain/settings.py.
+    # (issue 7); only the ghost follow-up acts on them so far (ghost_after_minutes, the ghost
+    # templates). Rules: domain/settings.py.
     flow_mode: FlowMode = FlowMode.GUIDED
     qa_first_after: int = 2  # qa_first: lead messages before the qualifying questions start
     ghost_after_minutes: int = 120  # a quiet lead's one ghost follow-up, after this long
