@@ -18,7 +18,7 @@ from leadbot.services import followups
 from leadbot.services.followups import GhostOutcome, SweepReport, unpaced
 from local.gateway import lambda_context, load_handler
 from local.template import load_template, schedules
-from tests.support import ADMIN, REPO, InProcessStack, Updates, api_call
+from tests.support import ADMIN, REPO, InProcessStack, LeadsStream, Updates, api_call
 from tests.whatsapp_support import WhatsAppLead, WhatsAppStack, use_fake_whatsapp
 
 TWO_HOURS = timedelta(hours=2)
@@ -49,10 +49,19 @@ def qualified(stack: InProcessStack, chat: int) -> Lead:
 
 
 def followup_entries(stack: InProcessStack, lead: Lead) -> list[Any]:
+    """The follow-up messages on the lead's Timeline (each also has an outcome event)."""
     return [
         e
         for e in stack.repos.timeline.history("demo", lead.lead_id)
-        if e.detail.get("followup") == "ghost"
+        if e.detail.get("followup") == "ghost" and e.kind is TimelineKind.OUTBOUND
+    ]
+
+
+def outcome_events(stack: InProcessStack, lead: Lead) -> list[str]:
+    return [
+        e.detail["status"]
+        for e in stack.repos.timeline.history("demo", lead.lead_id)
+        if e.kind is TimelineKind.EVENT and e.text.startswith("followup_")
     ]
 
 
@@ -100,6 +109,10 @@ def test_due_at_two_hours_sent_once_marked_and_recorded(stack: InProcessStack) -
     [entry] = followup_entries(stack, lead)
     assert entry.kind is TimelineKind.OUTBOUND and entry.status is DeliveryStatus.SENT
     assert entry.text == CHECK_IN and entry.channel is Channel.TELEGRAM and entry.message_id
+    assert outcome_events(stack, lead) == ["sent"]
+    LeadsStream().score_changes()  # the board and its stats cover scored leads
+    status, figures = api_call("GET", "/api/stats", ADMIN)
+    assert status == 200 and figures["followups"] == {"sent": 1}
 
     # Never again, however long the lead stays quiet or however often it writes and goes quiet.
     assert sweep(stack, due + timedelta(days=3)).due == 0
@@ -139,7 +152,8 @@ def test_a_lead_that_blocked_the_bot_is_marked_unreachable(stack: InProcessStack
     assert stored.unreachable and stored.ghost_reminded_at is None
     assert index_of(stack, stored) == (None, None)
     history = stack.repos.timeline.history("demo", lead.lead_id)
-    assert [e.status for e in history if e.detail.get("followup")] == [DeliveryStatus.BLOCKED]
+    assert [e.status for e in followup_entries(stack, lead)] == [DeliveryStatus.BLOCKED]
+    assert outcome_events(stack, lead) == ["blocked"]
     assert "unreachable" in [e.text for e in history]
     assert sweep(stack, lead.last_inbound_at + timedelta(days=1)).due == 0
 
@@ -254,8 +268,9 @@ def test_whatsapp_outside_24_hours_without_a_template_is_skipped_once(
     report = sweep(wa.stack, lead.last_inbound_at + timedelta(hours=36))
     assert report.outcomes[GhostOutcome.SKIPPED] == 1 and not wa.sent()
     history = wa.stack.repos.timeline.history("demo", lead.lead_id)
-    assert [e.detail["reason"] for e in history if e.text == "followup_skipped"] == [
-        "OutsideWindow"
+    skipped = [e for e in history if e.text == "followup_skipped"]
+    assert [(e.detail["reason"], e.detail["status"]) for e in skipped] == [
+        ("OutsideWindow", "skipped")
     ]
     assert sweep(wa.stack, lead.last_inbound_at + timedelta(hours=40)).due == 0
 

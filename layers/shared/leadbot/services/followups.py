@@ -215,7 +215,7 @@ def follow_up(
         _record(repos, claimed, [_skipped(now, type(exc).__name__, str(exc))])
         return GhostOutcome.SKIPPED, False
     outcome = _OUTCOMES.get(delivery.status, GhostOutcome.FAILED)
-    entries = [_outbound(claimed, outbound, delivery, template, now)]
+    entries = [_outbound(claimed, outbound, delivery, template, now), _outcome(outcome, now)]
     released = False
     if outcome is GhostOutcome.SENT:
         _settle(repos, claimed, lambda lead: replace(lead, ghost_reminded_at=now))
@@ -277,9 +277,18 @@ def _outbound(
     )
 
 
+def _outcome(outcome: GhostOutcome, now: datetime, **detail: str) -> TimelineEntry:
+    """The outcome as an event: the dashboard's stats count `followup_*` events by status."""
+    return TimelineEntry(
+        kind=TimelineKind.EVENT,
+        at=now,
+        text=f"followup_{outcome.value}",
+        detail={"followup": FOLLOWUP, "status": outcome.value, **detail},
+    )
+
+
 def _skipped(now: datetime, reason: str, error: str = "") -> TimelineEntry:
-    detail = {"followup": FOLLOWUP, "reason": reason, **({"error": error} if error else {})}
-    return TimelineEntry(kind=TimelineKind.EVENT, at=now, text="followup_skipped", detail=detail)
+    return _outcome(GhostOutcome.SKIPPED, now, reason=reason, **({"error": error} if error else {}))
 
 
 def _record(repos: Repositories, lead: Lead, entries: list[TimelineEntry]) -> None:
