@@ -293,7 +293,8 @@ def _schedules_banner(stack: LocalStack) -> list[str]:
     url = stack.gateway.url
     lines = [
         f"  Schedules         POST {url}/_local/schedules/<Function>/<Event> runs one now;",
-        f"                    POST {url}/_local/schedules/<Function>/run runs all of a function's",
+        f"                    POST {url}/_local/schedules/<Function>/run runs each of a function's"
+        " (GhostSweepFunction or ghost_sweep)",
     ]
     for runner in runners:
         schedule = runner.schedule
