@@ -38,6 +38,7 @@ DATABASE_WARMUP_LEADS = 100
 WARM_MESSAGES = 300
 LEADS, PER_LEAD, CONCURRENCY = 100, 10, 100
 DECAY_LEADS, DECAY_DUE = 100_000, 1_000
+GHOST_LEADS, GHOST_DUE, GHOST_TENANTS = 100_000, 1_000, 10
 SCORE_BATCH = 100
 IMPORT_ROWS = 1_000
 API_LEADS, API_REQUESTS = 10_000, 200
@@ -838,6 +839,117 @@ def report_import(stack: LocalStack) -> None:
         )
 
 
+def write_quiet_leads(tenant_ids: list[str], count: int, due: int, now: datetime) -> float:
+    """`count` leads with a phone, spread over the tenants, written straight to the Leads table
+    (BatchWriteItem, 8 threads) with the followups_due attributes every save derives: `due` of
+    them quiet for 3 hours, the rest for under 2 (in the index, not yet due). Seconds taken."""
+    from ulid import ULID
+
+    from leadbot.domain import Channel, Language, Lead, LeadStatus, Stage
+    from leadbot.services.runtime import _tables
+    from leadbot.store.repositories import _item, followup_index
+
+    model = _tables().leads
+    client = _tables().client()
+    due_every = count // due
+
+    def lead(n: int) -> dict[str, Any]:
+        quiet = timedelta(hours=3) if n % due_every == 0 else timedelta(minutes=n % 110)
+        last = now - quiet
+        domain = Lead(
+            # By n // due_every: the due leads (every due_every-th) spread over the agencies too.
+            tenant_id=tenant_ids[(n // due_every) % len(tenant_ids)],
+            lead_id=str(ULID()),
+            channel=Channel.TELEGRAM,
+            external_id=str(900_000_000 + n),
+            name=f"Bench Lead {n}",
+            language=Language.EN,
+            stage=Stage.ENGAGEMENT,
+            status=LeadStatus.QUALIFIED,
+            phone=f"+9715{n:08d}",
+            messages_count=9,
+            created_at=last - timedelta(minutes=10),
+            updated_at=last,
+            last_inbound_at=last,
+            phone_captured_at=last,
+        )
+        data = {**_item(domain), **followup_index(domain, timedelta(hours=2)), "version": 1}
+        item = model(**{k: v for k, v in data.items() if v is not None})
+        return {"PutRequest": {"Item": item.serialize()}}
+
+    def write(first: int) -> None:
+        requests = [lead(n) for n in range(first, min(first + 25, count))]
+        while requests:
+            left = client.batch_write_item(RequestItems={model.Meta.table_name: requests})
+            requests = left.get("UnprocessedItems", {}).get(model.Meta.table_name, [])
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(8) as pool:
+        for done, _ in enumerate(pool.map(write, range(0, count, 25)), start=1):
+            if done % 400 == 0:
+                rate = done * 25 / (time.perf_counter() - started)
+                say(f"   … {done * 25:,} leads written ({rate:,.0f}/s)")
+    return time.perf_counter() - started
+
+
+def ghost_sweep_figures(stack: LocalStack) -> dict[str, Any]:
+    """One sweep over GHOST_LEADS leads with a pending follow-up, GHOST_DUE of them due, sent
+    over HTTP to the local fake Bot API, paced as in AWS (25/s per agency bot)."""
+    from dataclasses import replace
+
+    from leadbot.channels.telegram.client import BULK_PER_SECOND
+    from leadbot.services import followups
+    from leadbot.services.runtime import repositories
+    from local.seed import demo_tenant
+
+    repos = repositories()
+    tenant_ids = [f"ghost-bench-{n}" for n in range(GHOST_TENANTS)]
+    for tenant_id in tenant_ids:
+        repos.tenants.put(replace(demo_tenant(), tenant_id=tenant_id, admin_chats=()))
+    now = datetime.now(UTC)
+    loaded = write_quiet_leads(tenant_ids, GHOST_LEADS, GHOST_DUE, now)
+    stack.fake.clear()
+    say(f"   sweeping ({GHOST_DUE:,} due over {GHOST_TENANTS} agencies)…")
+    started = time.perf_counter()
+    with counting() as calls:
+        report = followups.ghost_sweep(repos, now)
+    seconds = time.perf_counter() - started
+    sends = [c for c in stack.fake.outbox() if c["method"] == "sendMessage"]
+    return {
+        "report": report.as_dict(),
+        "ratio": report.items_read / GHOST_DUE,
+        "seconds": seconds,
+        "sends": len(sends),
+        "chats": len({c["chat_id"] for c in sends}),
+        "requests": dict(calls),
+        "load_seconds": loaded,
+        # Sends of one agency are paced; agencies go side by side.
+        "pacing_floor_s": (GHOST_DUE / GHOST_TENANTS - 1) / BULK_PER_SECOND,
+    }
+
+
+def report_ghost(stack: LocalStack) -> None:
+    say(f"\n10. Ghost sweep: {GHOST_LEADS:,} leads with a pending follow-up, {GHOST_DUE:,} due")
+    result = ghost_sweep_figures(stack)
+    report = result["report"]
+    say(
+        f"   items read {report['items_read']:,} ÷ due {GHOST_DUE:,} = {result['ratio']:.3f} "
+        f"(target ≤ 1.05); {report['queries']} queries"
+    )
+    say(
+        f"   {result['sends']:,} check-ins to {result['chats']:,} chats "
+        f"in {result['seconds']:.1f} s "
+        f"({result['sends'] / result['seconds']:.0f}/s; pacing alone needs "
+        f"{result['pacing_floor_s']:.1f} s at 25/s per agency bot); outcomes "
+        f"sent {report['sent']}, failed {report['failed']}, blocked {report['blocked']}, "
+        f"skipped {report['skipped']}, lost {report['lost']}"
+    )
+    requests = ", ".join(f"{op} {n}" for op, n in sorted(result["requests"].items()))
+    per_lead = sum(result["requests"].values()) / max(result["sends"], 1)
+    say(f"   DynamoDB requests: {requests} ({per_lead:.2f} per follow-up)")
+    say(f"   (writing the {GHOST_LEADS:,} leads took {result['load_seconds']:.0f} s)")
+
+
 PARTS = (
     "cold",
     "messages",
@@ -848,6 +960,7 @@ PARTS = (
     "api",
     "import",
     "retrieval",
+    "ghost",
 )
 STACK_PARTS = set(PARTS) - {"retrieval"}  # retrieval is pure: it needs no local stack
 
@@ -903,6 +1016,8 @@ def run_stack_parts(parts: set[str]) -> None:
                 report_api(stack)
             if "import" in parts:
                 report_import(stack)
+            if "ghost" in parts:
+                report_ghost(stack)
         finally:
             stack.stop()
 

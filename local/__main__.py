@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from local import auth
+from local.clock import LocalClock
 from local.dynamodb_local import DynamoDBLocal, jar_dir
 from local.exports import exports_endpoint
 from local.fake_openai import BODY_LIMIT as OPENAI_BODY_LIMIT
@@ -143,6 +144,8 @@ class LocalStack:
             checkpoints=data / "streams.json",
         )
         self.schedules = Schedules(schedules(self.template), REPO)
+        # The time the functions see; kept beside the data, which was written in it.
+        self.clock = LocalClock(data / "clock.json")
         # The demo users' id tokens, minted at every start under a key kept in secrets.json.
         self.tokens: dict[str, str] = {}
         self._token_key = b""
@@ -154,6 +157,7 @@ class LocalStack:
             endpoints={
                 **self.streams.endpoints(),
                 **self.schedules.endpoints(),
+                **self.clock.endpoints(),
                 "exports": exports_endpoint(data / "exports"),
                 "uploads": uploads_endpoint(data / "brochures"),
                 "openai": openai_endpoint(self.fake_openai),
@@ -186,6 +190,7 @@ class LocalStack:
         from local.template import create_tables
 
         self.data.mkdir(parents=True, exist_ok=True)
+        self.clock.load()
         self.fake_whatsapp.register(DEMO_WHATSAPP_PHONE_NUMBER_ID, DEMO_WHATSAPP_ACCESS_TOKEN)
         self.fake_openai.add_key(DEMO_OPENAI_KEY)
         self.ddb.start()
@@ -265,6 +270,8 @@ def _banner(stack: LocalStack) -> str:
             *_tokens_banner(stack),
             *_streams_banner(stack),
             *_schedules_banner(stack),
+            f'  Clock             GET  {url}/_local/clock; POST {{"advance_s": N}} moves the'
+            " functions' time N s on",
             f"  DynamoDB Local    {stack.ddb.endpoint}   data in {stack.data}",
             "  Admin code        make admin-code TENANT=demo",
             "  Rescore leads     make rescore TENANT=demo   (or ALL=1)",
@@ -308,7 +315,11 @@ def _schedules_banner(stack: LocalStack) -> list[str]:
     if not runners:
         return ["  Schedules         none in template.yaml"]
     url = stack.gateway.url
-    lines = [f"  Schedules         POST {url}/_local/schedules/<Function>/<Event> runs one now"]
+    lines = [
+        f"  Schedules         POST {url}/_local/schedules/<Function>/<Event> runs one now;",
+        f"                    POST {url}/_local/schedules/<Function>/run runs each of a function's"
+        " (GhostSweepFunction or ghost_sweep)",
+    ]
     for runner in runners:
         schedule = runner.schedule
         note = "" if runner.timed else "  (on demand only)"

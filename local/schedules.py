@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import time
@@ -12,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from leadbot import clock
 from local.gateway import (
     ACCOUNT_ID,
     REGION,
@@ -140,7 +142,7 @@ class ScheduleRunner:
 
     def _invoke(self) -> object:
         schedule = self.schedule
-        now = datetime.now(UTC)
+        now = clock.now()  # EventBridge's time, as the functions see it (POST /_local/clock)
         event = scheduled_event(schedule, now) if schedule.input is None else schedule.input
         self._count(runs=1)
         with self._stats_lock:
@@ -183,8 +185,18 @@ class Schedules:
         return [runner.status() for runner in self.runners.values()]
 
     def endpoints(self) -> dict[str, LocalEndpoint]:
-        """GET /_local/schedules, POST /_local/schedules/{FunctionLogicalId}/{EventName}."""
+        """GET /_local/schedules, POST /_local/schedules/{FunctionLogicalId}/{EventName}, and
+        POST /_local/schedules/{function}/run (every Schedule event of the function)."""
         return {"schedules": self._endpoint}
+
+    def of_function(self, function: str) -> list[ScheduleRunner]:
+        """The runners of a function named by its logical id (GhostSweepFunction) or by its
+        code's folder (ghost_sweep)."""
+        return [
+            runner
+            for (function_id, _), runner in self.runners.items()
+            if function in (function_id, Path(runner.schedule.code_uri).name)
+        ]
 
     def _endpoint(self, request: LocalRequest) -> LocalResponse:
         if request.path == "":
@@ -192,6 +204,8 @@ class Schedules:
                 return LocalResponse(405, allow="GET")
             return LocalResponse(200, {"schedules": self.status()})
         function_id, _, event_name = request.path.removeprefix("/").partition("/")
+        if event_name == "run" and (function_id, event_name) not in self.runners:
+            return self._run_function(request, function_id)
         runner = self.runners.get((function_id, event_name))
         if runner is None:
             return LocalResponse(
@@ -205,4 +219,34 @@ class Schedules:
             # As Lambda's Invoke API reports an unhandled error, with a gateway-style status.
             body = {"errorMessage": str(exc), "errorType": type(exc).__name__}
             return LocalResponse(502, body)
+        _log(f"{runner.key} ran on demand: {_brief(result)}")
         return LocalResponse(200, result)
+
+    def _run_function(self, request: LocalRequest, function: str) -> LocalResponse:
+        runners = self.of_function(function)
+        if not runners:
+            return LocalResponse(404, {"message": f"{function!r} has no Schedule event"})
+        if request.method != "POST":
+            return LocalResponse(405, allow="POST")
+        functions = sorted({runner.schedule.function_id for runner in runners})
+        if len(functions) > 1:
+            message = f"{function!r} is the code of {', '.join(functions)}: name one"
+            return LocalResponse(400, {"message": message})
+        ran: list[dict[str, Any]] = []
+        for runner in runners:
+            at = clock.now().isoformat(timespec="seconds")
+            try:
+                result = runner.run_now()
+            except Exception as exc:
+                error = {"errorMessage": str(exc), "errorType": type(exc).__name__}
+                ran.append({"event": runner.schedule.event_name, "at": at, **error})
+                body = {"function": runner.schedule.function_id, "ran": ran}
+                return LocalResponse(502, body)
+            _log(f"{runner.key} ran on demand at {at} (functions' clock): {_brief(result)}")
+            ran.append({"event": runner.schedule.event_name, "at": at, "result": result})
+        return LocalResponse(200, {"function": runners[0].schedule.function_id, "ran": ran})
+
+
+def _brief(result: object) -> str:
+    text = json.dumps(result, default=str)
+    return text if len(text) <= 300 else text[:297] + "..."

@@ -132,3 +132,47 @@ def test_the_routes_list_and_run_schedules(routes: tuple[str, Schedules], tick: 
     wrong = httpx.get(f"{url}/_local/schedules/TickFunction/EveryMinute")
     assert (wrong.status_code, wrong.headers["Allow"]) == (405, "POST")
     assert httpx.get(f"{url}/_local/health").json()["status"] == "ok"
+
+
+def test_run_invokes_every_schedule_of_a_function_by_id_or_folder(
+    routes: tuple[str, Schedules], tick: ModuleType, capfd: pytest.CaptureFixture[str]
+) -> None:
+    url, _ = routes
+    before = len(tick.TICKS)
+    ran = httpx.post(f"{url}/_local/schedules/TickFunction/run")
+    assert ran.status_code == 200
+    answer = ran.json()
+    assert answer["function"] == "TickFunction"
+    assert [r["event"] for r in answer["ran"]] == ["EveryMinute", "Nightly", "Custom"]
+    assert all(r["result"]["function"] == "TickFunction" for r in answer["ran"][:2])
+    assert len(tick.TICKS) == before + 3
+    assert "TickFunction/EveryMinute ran on demand" in capfd.readouterr().err
+    # Both probe functions share one folder: naming it is ambiguous here (not in template.yaml).
+    shared = httpx.post(f"{url}/_local/schedules/probe/run")
+    assert shared.status_code == 400 and "name one" in shared.json()["message"]
+    real = Schedules(schedules(load_template()), REPO)
+    assert [r.key for r in real.of_function("ghost_sweep")] == ["GhostSweepFunction/Sweep"]
+
+    broken = httpx.post(f"{url}/_local/schedules/BrokenFunction/run")
+    assert broken.status_code == 502
+    assert broken.json()["ran"][0]["errorMessage"] == "the schedule broke"
+    assert httpx.post(f"{url}/_local/schedules/Nope/run").status_code == 404
+    wrong = httpx.get(f"{url}/_local/schedules/TickFunction/run")
+    assert (wrong.status_code, wrong.headers["Allow"]) == (405, "POST")
+
+
+def test_scheduled_events_carry_the_functions_clock(
+    routes: tuple[str, Schedules], tick: ModuleType
+) -> None:
+    from datetime import UTC, datetime
+
+    from leadbot import clock
+
+    url, _ = routes
+    clock.set_offset(timedelta(days=2))
+    try:
+        httpx.post(f"{url}/_local/schedules/TickFunction/EveryMinute")
+    finally:
+        clock.set_offset(timedelta(0))
+    fired = datetime.fromisoformat(tick.TICKS[-1]["time"].replace("Z", "+00:00"))
+    assert fired - datetime.now(UTC) > timedelta(days=1, hours=23)

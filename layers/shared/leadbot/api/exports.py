@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from leadbot import clock
 from leadbot.api.auth import caller
 from leadbot.config import settings
 from leadbot.domain import Language, LeadStatus, Temperature
@@ -66,7 +67,7 @@ def export_leads(
         format,
         store=export_store(),
         inline_max_bytes=settings().export_inline_max_bytes,
-        now=datetime.now(UTC),
+        now=clock.now(),
     )
     if isinstance(result, use.LinkedExport):
         link = {

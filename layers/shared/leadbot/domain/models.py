@@ -96,8 +96,9 @@ class Tenant:
     # A deal's broker commission is value × broker rate; the platform's is that × platform rate.
     broker_commission_rate: Decimal = Decimal("0.02")
     platform_commission_rate: Decimal = Decimal("0.25")
-    # The conversation reads flow_mode, qa_first_after and scarcity_threshold; the follow-ups
-    # (issue 7) will read the rest. Rules: domain/settings.py.
+    # The conversation reads flow_mode, qa_first_after and scarcity_threshold; the ghost
+    # follow-up reads ghost_after_minutes and the ghost templates; the campaigns (issue 7)
+    # will read the rest. Rules: domain/settings.py.
     flow_mode: FlowMode = FlowMode.GUIDED
     qa_first_after: int = 2  # qa_first: lead messages before the qualifying questions start
     ghost_after_minutes: int = 120  # a quiet lead's one ghost follow-up, after this long
@@ -186,6 +187,9 @@ class Lead:
     qualification_score: int = 0
     is_qualified: bool = False
     qualified_at: datetime | None = None
+    # The ghost follow-up (domain/followups.py): taken by a sweep, then sent; each at most once.
+    ghost_claimed_at: datetime | None = None
+    ghost_reminded_at: datetime | None = None
     version: int | None = None
 
 
@@ -278,6 +282,7 @@ class Delivery:
     message_id: str | None = None
     error: str | None = None
     error_code: int | None = None
+    retryable: bool = False  # a failure the channel says may pass (rate limits, its outages)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from leadbot import clock
 from leadbot.domain import InboundEvent, Outbound, Tenant, TimelineEntry, TimelineKind
 from leadbot.i18n import t
 from leadbot.services.inbound import Messenger, record
@@ -21,9 +22,7 @@ def issue_admin_code(
     """A fresh one-time code for `/set_admin`; only its hash is stored."""
     repos.tenants.get(tenant_id)  # TenantNotFound for a typo, before a code is printed
     code = secrets.token_urlsafe(9)
-    expires = repos.identities.put_admin_code(
-        tenant_id, code, now or datetime.now(UTC), ADMIN_CODE_TTL
-    )
+    expires = repos.identities.put_admin_code(tenant_id, code, now or clock.now(), ADMIN_CODE_TTL)
     return code, expires
 
 
@@ -34,7 +33,7 @@ def register_admin_chat(
     lang = tenant.admin_language
     code = event.payload.strip()
     accepted = bool(code) and repos.identities.consume_admin_code(
-        tenant.tenant_id, code, datetime.now(UTC)
+        tenant.tenant_id, code, clock.now()
     )
     if accepted:
         repos.tenants.add_admin_chat(tenant.tenant_id, event.external_id)

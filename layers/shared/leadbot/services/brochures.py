@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from ulid import ULID
 
+from leadbot import clock
 from leadbot.domain import PropertyConflict
 from leadbot.domain.knowledge import Chunk, ChunkKind
 from leadbot.domain.listings import Property
@@ -51,7 +52,7 @@ def ingest_brochure(
     *,
     title: str | None = None,
     progress: Progress | None = None,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = clock.now,
 ) -> IngestReport:
     """Read `pdf` as a brochure of the listing and store it (see `save_brochure`).
 
@@ -114,7 +115,7 @@ def save_brochure(
     brochure: Brochure,
     pdf: bytes,
     *,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = clock.now,
 ) -> IngestReport:
     """Keep the PDF under its brochure key, write the chunks, then add the brochure id to the
     listing (optimistic locking, retried on a concurrent change). If any step fails, what the

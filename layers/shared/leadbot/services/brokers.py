@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from ulid import ULID
 
+from leadbot import clock
 from leadbot.domain import Broker
 from leadbot.parsing import parse_phone
 from leadbot.services.cursors import decode_cursor, take_page
@@ -53,7 +54,7 @@ def create_broker(
     telegram_chat_id: str | None = None,
     away: bool = False,
     max_open_leads: int | None = None,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = clock.now,
 ) -> Broker:
     at = now()
     region = repos.tenants.get(tenant_id).phone_region
@@ -76,7 +77,7 @@ def update_broker(
     tenant_id: str,
     broker_id: str,
     changes: dict[str, Any],
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = clock.now,
 ) -> Broker:
     """Apply `changes` (field → value, only those given); BadRequest for nulls on required."""
     unknown = set(changes) - CHANGEABLE
@@ -105,7 +106,7 @@ def deactivate_broker(
     repos: Repositories,
     tenant_id: str,
     broker_id: str,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = clock.now,
 ) -> Broker:
     """The broker gets no new deals; it stays, so old deals still name who closed them."""
     before = repos.brokers.get(tenant_id, broker_id)

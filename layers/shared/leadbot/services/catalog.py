@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from leadbot import clock
 from leadbot.config import settings
 from leadbot.domain import (
     Language,
@@ -84,7 +85,7 @@ def open_catalog(token: str, *, count: bool, now: datetime | None = None) -> str
     inactive, a catalog the tenant no longer has, or a lead that does not exist.
     """
     try:
-        return _open(token, count, now or datetime.now(UTC))
+        return _open(token, count, now or clock.now())
     except LinkNotFound as exc:
         log.info("catalog link refused: %s", exc)
         raise

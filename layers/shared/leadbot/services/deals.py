@@ -15,6 +15,7 @@ from typing import Any
 
 from ulid import ULID
 
+from leadbot import clock
 from leadbot.domain import (
     Deal,
     DealConflict,
@@ -128,7 +129,7 @@ def create_deal(
     currency: str | None = None,
     broker_id: str | None = None,
     broker_commission_rate: Decimal | None = None,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = clock.now,
 ) -> Deal:
     """A new open deal on the tenant's lead (LeadNotFound / BrokerNotFound for strangers')."""
     tenant = repos.tenants.get(tenant_id)
@@ -164,7 +165,7 @@ def update_deal(
     changes: dict[str, Any],
     *,
     by: str,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = clock.now,
 ) -> Deal:
     """Change status, value (and currency) or broker, recomputing commissions; winning a deal
     records when, and a `deal_won` event on the lead's Timeline."""

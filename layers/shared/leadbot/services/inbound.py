@@ -10,11 +10,12 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from ulid import ULID
 
+from leadbot import clock
 from leadbot.conversation import CatalogUrl, Ctx, needs, step
 from leadbot.domain import (
     Decision,
@@ -78,7 +79,7 @@ def handle_event(
     tenant: Tenant,
     repos: Repositories,
     messenger: Messenger,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = clock.now,
     catalog_url: CatalogUrl | None = None,
     alerter: Callable[[], Messenger | None] | None = None,
     prepare: Callable[[InboundEvent], InboundEvent] | None = None,

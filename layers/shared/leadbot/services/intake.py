@@ -14,10 +14,11 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from ulid import ULID
 
+from leadbot import clock
 from leadbot.domain import (
     Channel,
     Language,
@@ -185,7 +186,7 @@ def add_lead(
     by: str,
     how: str,
     known: Known | None = None,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = clock.now,
 ) -> Added:
     """Create the lead, or merge `person` into the lead they already are in this tenant."""
     keys = person.keys(tenant.tenant_id)
@@ -374,7 +375,7 @@ def import_sheet(
     *,
     by: str,
     source: str | None = None,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = clock.now,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Every row of a CSV sheet as a lead, each row reported on its own: a bad row fails

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
+from leadbot import clock
 from leadbot.channels.whatsapp import can_send_free_text
 from leadbot.domain import (
     Broker,
@@ -155,7 +156,7 @@ def update_lead(
     note: str | None = None,
     bot_paused: bool | None = None,
     assign: Assignment | None = None,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = clock.now,
 ) -> ScoredLead:
     """Move the lead along the pipeline, assign its broker, pause or resume the bot, add a
     note; each is a Timeline event."""
@@ -271,7 +272,7 @@ def send_message(
     *,
     by: str,
     messenger_for: Callable[[Tenant, Channel], Messenger],
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = clock.now,
 ) -> Sent:
     """An agent writes to the lead through its channel. Taking over pauses the bot, so it
     never talks over the agent; PATCH bot_paused=false hands the lead back."""

@@ -8,12 +8,13 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ulid import ULID
 
+from leadbot import clock
 from leadbot.domain import Bedrooms, Money, PropertyConflict, PropertyType, fits_currency, to_minor
 from leadbot.domain.listings import ListingStatus, Property, Transaction
 from leadbot.services.cursors import decode_cursor, take_page
@@ -117,7 +118,7 @@ def create_property(
     size_sqft: Decimal | None = None,
     description: str = "",
     property_id: str | None = None,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = clock.now,
 ) -> Property:
     """A new active listing; the currency is the agency's unless given; the id a new ULID
     unless given (PropertyConflict if taken)."""
@@ -154,7 +155,7 @@ def update_property(
     changes: dict[str, Any],
     *,
     version: int | None = None,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = clock.now,
 ) -> Property:
     """Apply `changes` (field → value, only those given; `price` is a Price).
 
@@ -188,7 +189,7 @@ def archive_property(
     repos: Repositories,
     tenant_id: str,
     property_id: str,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = clock.now,
 ) -> Property:
     """Offered to nobody from now on, but kept and readable: leads may have been shown it."""
     return update_property(
@@ -205,7 +206,7 @@ def request_brochure_upload(
     filename: str,
     content_type: str,
     size: int,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = clock.now,
 ) -> BrochureUpload:
     """A URL the admin's browser uploads one PDF to, and its id on the listing from now on."""
     if content_type.strip().lower() != PDF or not filename.strip().lower().endswith(".pdf"):
@@ -328,7 +329,7 @@ def import_listings(
     tenant_id: str,
     text: str,
     *,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = clock.now,
 ) -> ListingImport:
     """Add or update the listings of a CSV file (header row; columns as LISTING_COLUMNS).
 

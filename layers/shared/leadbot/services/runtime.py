@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from leadbot.config import Settings, settings
+from leadbot.domain import TenantNotFound
+from leadbot.domain.followups import ghost_after
 from leadbot.store import (
     IdentityRepository,
     LeadRepository,
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
     from leadbot.store.brochures import BrochureStore
     from leadbot.store.deals import BrokerRepository, DealRepository
     from leadbot.store.exports import ExportStore
+    from leadbot.store.followups import FollowupRepository
     from leadbot.store.knowledge import KnowledgeRepository
     from leadbot.store.pages import LeadPages
     from leadbot.store.properties import ActiveListings, PropertyRepository
@@ -45,6 +49,10 @@ class Repositories:
     @property
     def scores(self) -> ScoreRepository:
         return _scores(self.tables)
+
+    @property
+    def followups(self) -> FollowupRepository:
+        return _followups(self.tables)
 
     @property
     def pages(self) -> LeadPages:
@@ -95,13 +103,33 @@ def _tables() -> Tables:
 @cache
 def repositories() -> Repositories:
     tables = _tables()
+    tenants = TenantRepository(tables, ttl_s=settings().tenant_cache_seconds)
     return Repositories(
-        tenants=TenantRepository(tables, ttl_s=settings().tenant_cache_seconds),
+        tenants=tenants,
         identities=IdentityRepository(tables),
-        leads=LeadRepository(tables),
+        leads=LeadRepository(tables, ghost_after=_ghost_after_of(tenants)),
         timeline=TimelineRepository(tables),
         tables=tables,
     )
+
+
+def _ghost_after_of(tenants: TenantRepository) -> Callable[[str], timedelta | None]:
+    """A tenant's ghost follow-up delay, from the tenant cache (a message costs no read)."""
+
+    def ghost_after_of(tenant_id: str) -> timedelta | None:
+        try:
+            return ghost_after(tenants.get(tenant_id))
+        except TenantNotFound:
+            return None
+
+    return ghost_after_of
+
+
+@cache
+def _followups(tables: Tables) -> FollowupRepository:
+    from leadbot.store.followups import FollowupRepository
+
+    return FollowupRepository(tables)
 
 
 @cache
@@ -261,6 +289,7 @@ def reset() -> None:
         _tables,
         repositories,
         _scores,
+        _followups,
         _pages,
         _properties,
         _knowledge,

@@ -10,10 +10,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from leadbot import clock
 from leadbot.domain import (
     DeliveryStatus,
     Lead,
@@ -138,7 +139,7 @@ def backfill(
     tenant_ids: Iterable[str],
     repos: Repositories,
     messenger_for: MessengerFor,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = clock.now,
     progress: Callable[[str, int, int], None] = lambda tenant_id, done, total: None,
 ) -> RunReport:
     """Score every lead of the tenants; running it again changes nothing (safe to repeat)."""
@@ -310,7 +311,7 @@ def rescore_record(record: DynamoDBRecord) -> Rescored:
         raw.get("NewImage"),
         repositories(),
         telegram_client,
-        datetime.now(UTC),
+        clock.now(),
     )
 
 
@@ -322,4 +323,4 @@ def decay_now(remaining_ms: Callable[[], int]) -> RunReport:
     def out_of_time() -> bool:
         return remaining_ms() < DECAY_MARGIN_MS
 
-    return decay(repositories(), telegram_client, datetime.now(UTC), out_of_time)
+    return decay(repositories(), telegram_client, clock.now(), out_of_time)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from leadbot import clock
 from leadbot.domain import (
     FlowMode,
     FollowupStep,
@@ -50,7 +51,7 @@ def change(
     changes: dict[str, Any],
     *,
     by: str,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = clock.now,
 ) -> Tenant:
     """Apply `changes` (setting → new value, only those given), check every rule on the
     result, and store what differs with a `settings_changed` event (who, old → new)."""
@@ -84,7 +85,7 @@ def issue_admin_code(
     tenant_id: str,
     *,
     by: str,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = clock.now,
 ) -> tuple[str, datetime]:
     """A one-time `/set_admin` code valid 24 h (only its hash is stored), and an
     `admin_code_issued` event in the tenant's own Timeline that never holds the code."""

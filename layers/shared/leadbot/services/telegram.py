@@ -5,10 +5,10 @@ from __future__ import annotations
 import hmac
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+from leadbot import clock
 from leadbot.channels.telegram import (
     TelegramClient,
     Update,
@@ -57,7 +57,7 @@ def process_update(
     `request_context` is the API Gateway event's: catalog links point back at the API it names
     unless PUBLIC_API_URL says otherwise.
     """
-    event = to_inbound(tenant.tenant_id, update, datetime.now(UTC))
+    event = to_inbound(tenant.tenant_id, update, clock.now())
     if event is None:
         return {"ignored": True}
     return run_once(_process, event, lambda_context, link_base=public_base_url(request_context))

@@ -41,6 +41,7 @@ from leadbot.domain import (
     Outbound,
     Tenant,
     TenantNotFound,
+    WhatsAppTemplate,
 )
 from leadbot.services.answers import answerer
 from leadbot.services.catalog import catalog_urls, public_base_url
@@ -170,16 +171,25 @@ def reach(tenant: Tenant, lead: Lead, outbound: Outbound, now: datetime) -> Deli
     """Send to a WhatsApp lead outside a conversation (an agent's message, a follow-up):
     free text within 24 h of the lead's last message, else the agency's approved template in
     the lead's language; OutsideWindow when there is none to send."""
+    return reach_lead(tenant, lead, outbound, now)[0]
+
+
+def reach_lead(
+    tenant: Tenant, lead: Lead, outbound: Outbound, now: datetime
+) -> tuple[Delivery, WhatsAppTemplate | None]:
+    """As `reach`, also saying which approved template went instead of `outbound` (None: the
+    text itself), for the record."""
     client = whatsapp_client(tenant)
     language = lead.language or tenant.default_language
     if can_send_free_text(lead.last_inbound_at, now):
-        return client.send(lead.external_id, outbound, language)
+        return client.send(lead.external_id, outbound, language), None
     template = tenant.whatsapp_template(language)
     if template is None:
         raise OutsideWindow()
     values = {"name": lead.name or "", "agency": tenant.name}
     parameters = [values.get(name, "") for name in template.parameters]
-    return client.send_template(lead.external_id, template.name, template.code, parameters)
+    sent = client.send_template(lead.external_id, template.name, template.code, parameters)
+    return sent, template
 
 
 def _process(event: InboundEvent, link_base: str = "") -> dict[str, Any]:

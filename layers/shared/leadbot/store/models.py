@@ -109,6 +109,18 @@ class RescoreDueIndex(GlobalSecondaryIndex["LeadModel"]):  # type: ignore[no-unt
     rescore_due_at = UnicodeAttribute(range_key=True)
 
 
+class FollowupsDueIndex(GlobalSecondaryIndex["LeadModel"]):  # type: ignore[no-untyped-call]
+    """Sparse: leads whose ghost follow-up is pending, by when it falls due; keys only, since
+    the sweep claims each with an UpdateItem that returns the whole lead anyway."""
+
+    class Meta:
+        index_name = "followups_due"
+        projection = KeysOnlyProjection()
+
+    followup_shard = UnicodeAttribute(hash_key=True)
+    followup_due_at = UnicodeAttribute(range_key=True)
+
+
 class ByScoreIndex(GlobalSecondaryIndex["LeadModel"]):  # type: ignore[no-untyped-call]
     """A tenant's leads, hottest first (queried backwards), newest first within a score."""
 
@@ -136,6 +148,7 @@ class LeadModel(Model):
         table_name = "Leads"
 
     rescore_due = RescoreDueIndex()
+    followups_due = FollowupsDueIndex()
     by_score = ByScoreIndex()
     by_phone = ByPhoneIndex()
 
@@ -184,6 +197,12 @@ class LeadModel(Model):
     qualification_score = NumberAttribute(null=True)
     is_qualified = BooleanAttribute(null=True)
     qualified_at = UTCDateTimeAttribute(null=True)
+    ghost_claimed_at = UTCDateTimeAttribute(null=True)
+    ghost_reminded_at = UTCDateTimeAttribute(null=True)
+    # followups_due index (sparse), derived from the lead by every save: while its ghost
+    # follow-up is pending, when it falls due (ISO UTC). See LeadRepository.
+    followup_shard = UnicodeAttribute(null=True)
+    followup_due_at = UnicodeAttribute(null=True)
     version = VersionAttribute()
     # Written only by scoring, without bumping `version` (see store/scores.py).
     score = NumberAttribute(null=True)

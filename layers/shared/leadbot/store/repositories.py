@@ -6,6 +6,7 @@ import hashlib
 import json
 import threading
 import time
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields, replace
@@ -27,6 +28,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 from ulid import ULID
 
+from leadbot import clock
 from leadbot.domain import (
     Bedrooms,
     Catalog,
@@ -53,6 +55,7 @@ from leadbot.domain import (
     TimelineKind,
     WhatsAppTemplate,
 )
+from leadbot.domain.followups import ghost_due_at
 from leadbot.store.models import (
     CatalogAttribute,
     FollowupTemplateAttribute,
@@ -66,6 +69,7 @@ from leadbot.store.models import (
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 ADMIN_STREAM = "_admin"  # Timeline key of a tenant's own events (admin chats, settings)
 GAPS_STREAM = "_gaps"  # Timeline key of a tenant's knowledge gaps (questions left unanswered)
+FOLLOWUP_SHARDS = 8  # followups_due index partitions; a sweep queries each
 
 
 class IdentityTaken(Exception):
@@ -174,7 +178,7 @@ class TenantRepository:
     def route_whatsapp(self, tenant_id: str, phone_number_id: str, verify_token: str) -> None:
         """Let Meta's calls find the agency: its messages by the business number they name,
         its subscription check (GET) by the verify token, kept only as a hash."""
-        now = datetime.now(UTC)
+        now = clock.now()
         for key in (_number_key(phone_number_id), _verify_key(verify_token)):
             self._identities(key, tenant_id=tenant_id, created_at=now).save()
         with self._lock:
@@ -423,12 +427,18 @@ class LeadRepository:
     A warm Lambda remembers the leads it last saved: the next message of the same conversation
     starts from that copy instead of a read. The copy is only a guess of `before`; if anyone
     wrote since, the versioned update fails and the caller reads the lead afresh.
+
+    Every write derives the lead's place in the followups_due index from the lead itself
+    (`followup_index`), so no caller has to remember it: a phone captured or a new message
+    sets when the ghost follow-up falls due, an opt-out or a scheduled viewing clears it.
+    `ghost_after(tenant_id)` is the tenant's delay (None: no follow-ups for it).
     """
 
     MAX_REMEMBERED = 2_000
 
-    def __init__(self, tables: Tables) -> None:
+    def __init__(self, tables: Tables, ghost_after: Callable[[str], timedelta | None]) -> None:
         self._model = tables.leads
+        self._ghost_after = ghost_after
         self._identities = tables.identities
         self._recent: OrderedDict[tuple[str, str], Lead] = OrderedDict()
         self._lock = threading.Lock()
@@ -465,7 +475,8 @@ class LeadRepository:
             self._identities(key, lead_id=lead.lead_id, created_at=lead.created_at)
             for key in identity_keys
         ]
-        item = self._model(**{k: v for k, v in _item(lead).items() if k != "version"})
+        data = {**_item(lead), **self._followup(lead)}
+        item = self._model(**{k: v for k, v in data.items() if k != "version"})
         try:
             with TransactWrite(connection=self._model._get_connection().connection) as tx:
                 for identity in identities:
@@ -509,7 +520,8 @@ class LeadRepository:
         Only changed attributes are written, so fields other writers own (scores, follow-up
         state) are never overwritten by a stale copy.
         """
-        old, new = _item(before), _item(after)
+        old = {**_item(before), **self._followup(before)}
+        new = {**_item(after), **self._followup(after)}
         actions = [
             getattr(self._model, name).set(value)
             if value is not None
@@ -529,6 +541,9 @@ class LeadRepository:
         saved = replace(after, version=item.version)
         self._remember(saved)
         return saved
+
+    def _followup(self, lead: Lead) -> dict[str, str | None]:
+        return followup_index(lead, self._ghost_after(lead.tenant_id))
 
     def count_catalog_view(self, tenant_id: str, lead_id: str, now: datetime) -> Lead:
         """One more catalog view, in one UpdateItem that also bumps the version.
@@ -586,6 +601,24 @@ _LEAD_COUNTERS = (
 # Absent on leads stored before they existed: written only once they are set, so an ordinary
 # message's update carries nothing new.
 _LEAD_OPTIONAL_ZEROS = ("urgency_score", "fomo_messages_sent", "qualification_score")
+
+
+def followup_index(lead: Lead, ghost_after: timedelta | None) -> dict[str, str | None]:
+    """The lead's followups_due index attributes: both set while its ghost follow-up is pending
+    (`ghost_after` past its last message), both None (removed) otherwise."""
+    due = ghost_due_at(lead, ghost_after) if ghost_after is not None else None
+    if due is None:
+        return {"followup_shard": None, "followup_due_at": None}
+    return {"followup_shard": followup_shard(lead.lead_id), "followup_due_at": index_time(due)}
+
+
+def followup_shard(lead_id: str) -> str:
+    return str(zlib.crc32(lead_id.encode()) % FOLLOWUP_SHARDS)
+
+
+def index_time(at: datetime) -> str:
+    """Fixed width, so that index keys sort as times."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _item(lead: Lead) -> dict[str, Any]:

@@ -23,6 +23,9 @@ from leadbot.domain import (
 # Inside a webhook, waiting longer than this for a 429 risks Telegram's own timeout.
 MAX_RETRY_WAIT_S = 5.0
 MAX_ATTEMPTS = 3
+# Messages a bot may send to different chats each second; Telegram starts refusing (429) a
+# little above 30, so bulk senders (follow-ups) keep under it.
+BULK_PER_SECOND = 25.0
 # The Bot API serves bots files of at most 20 MB (getFile refuses bigger ones).
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 
@@ -118,9 +121,16 @@ class TelegramClient:
         except ChannelBlocked as exc:
             return Delivery(status=DeliveryStatus.BLOCKED, error=str(exc), error_code=exc.code)
         except RateLimited as exc:
-            return Delivery(status=DeliveryStatus.RATE_LIMITED, error=str(exc), error_code=429)
+            return Delivery(
+                status=DeliveryStatus.RATE_LIMITED, error=str(exc), error_code=429, retryable=True
+            )
         except ChannelError as exc:
-            return Delivery(status=DeliveryStatus.FAILED, error=str(exc), error_code=exc.code)
+            return Delivery(
+                status=DeliveryStatus.FAILED,
+                error=str(exc),
+                error_code=exc.code,
+                retryable=exc.retryable,
+            )
         return Delivery(status=DeliveryStatus.SENT, message_id=message_id)
 
     def acknowledge(self, receipt_id: str) -> None:

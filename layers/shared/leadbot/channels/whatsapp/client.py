@@ -34,6 +34,8 @@ _BLOCKED = frozenset({131026})
 # 4 / 80007: app and account call limits; 130429: throughput; 131048: spam; 131056: pair limit.
 _RATE_LIMITED = frozenset({4, 80007, 130429, 131048, 131056})
 REENGAGEMENT_REQUIRED = 131047  # more than 24 h since the lead wrote: templates only
+# The Cloud API's default throughput per business number, in messages per second.
+BULK_PER_SECOND = 80.0
 
 
 class OutsideWindow(ChannelError):
@@ -240,7 +242,17 @@ class WhatsAppClient:
         except ChannelBlocked as exc:
             return Delivery(status=DeliveryStatus.BLOCKED, error=str(exc), error_code=exc.code)
         except RateLimited as exc:
-            return Delivery(status=DeliveryStatus.RATE_LIMITED, error=str(exc), error_code=exc.code)
+            return Delivery(
+                status=DeliveryStatus.RATE_LIMITED,
+                error=str(exc),
+                error_code=exc.code,
+                retryable=True,
+            )
         except ChannelError as exc:
-            return Delivery(status=DeliveryStatus.FAILED, error=str(exc), error_code=exc.code)
+            return Delivery(
+                status=DeliveryStatus.FAILED,
+                error=str(exc),
+                error_code=exc.code,
+                retryable=exc.retryable,
+            )
         return Delivery(status=DeliveryStatus.SENT, message_id=message_id)
