@@ -13,8 +13,9 @@ through it measures the prompts and retrieval, not the fake:
   `[Brochure p.8] The price per sq.ft is AED 1,960. ...` (a passage runs on over the following
   lines until a blank line, the next passage or the question). The question is what follows
   `Question:` in the last user message, else that message's text outside the passages. The
-  answer is the first sentence of the passage sharing the most words with the question (its
-  label counted, earlier passages winning ties), followed by its label in brackets:
+  answer is the sentence sharing the most words with the question (earlier sentences winning
+  ties) of the passage sharing the most (its label counted, earlier passages winning ties),
+  followed by the passage's label in brackets:
   `The price per sq.ft is AED 1,960. [Brochure p.8]`. With no passage sharing a word, the
   answer is NO_ANSWER. `max_completion_tokens` (or `max_tokens`) cuts it short, with
   finish_reason "length". Tokens are counted as words and punctuation marks (an approximation,
@@ -479,7 +480,7 @@ def grounded_answer(texts: list[str], user: str) -> str:
             best, best_score = passage, score
     if best is None:
         return NO_ANSWER
-    return f"{first_sentence(best.text)} [{best.label}]"
+    return f"{best_sentence(best.text, wanted)} [{best.label}]"
 
 
 def passages_in(text: str) -> list[_Passage]:
@@ -528,6 +529,14 @@ def question_in(user: str) -> str:
 
 def first_sentence(text: str) -> str:
     return _SENTENCE_END.split(text.strip(), maxsplit=1)[0].strip()
+
+
+def best_sentence(text: str, wanted: set[str]) -> str:
+    """The sentence of `text` sharing the most words with `wanted`; the first on a tie."""
+    sentences = [part.strip() for part in _SENTENCE_END.split(text.strip()) if part.strip()]
+    if not sentences:
+        return ""
+    return max(sentences, key=lambda sentence: len(wanted & _words(sentence)))
 
 
 def _words(text: str) -> set[str]:

@@ -9,6 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
+from leadbot.domain import Language
+from leadbot.i18n import t
+from local.sample_brochure import SAMPLE_TITLE
 from local.seed import DEMO_LISTINGS, DEMO_TELEGRAM_SECRET
 from tests.support import Updates
 
@@ -70,10 +73,27 @@ def test_a_leads_question_is_a_knowledge_gap_for_the_agency(local_stack: str) ->
     tokens = httpx.get(f"{local_stack}/_local/tokens", timeout=5).json()
     lead = Updates(800_000_300, first_name="Gap Asker")
     headers = {"X-Telegram-Bot-Api-Secret-Token": DEMO_TELEGRAM_SECRET}
-    for update in [*lead.qualification(phone="+971 50 300 0300"), lead.text("Is it freehold?")]:
+    for update in [
+        *lead.qualification(phone="+971 50 300 0300"),
+        lead.text("Can I keep a dog in the flat?"),
+    ]:
         response = httpx.post(f"{local_stack}/telegram/demo", json=update, headers=headers)
         assert response.status_code == 200
     gaps = _api(local_stack, tokens["agent"], "GET", "/api/knowledge/gaps").json()["items"]
-    assert ("Is it freehold?", "en") in {(g["question"], g["language"]) for g in gaps}
+    assert ("Can I keep a dog in the flat?", "en") in {(g["question"], g["language"]) for g in gaps}
     others = _api(local_stack, tokens["demo2_agent"], "GET", "/api/knowledge/gaps").json()
-    assert "Is it freehold?" not in {g["question"] for g in others["items"]}
+    assert "Can I keep a dog in the flat?" not in {g["question"] for g in others["items"]}
+
+
+def test_a_leads_question_is_answered_from_the_seeded_brochure_with_its_page(
+    local_stack: str,
+) -> None:
+    lead = Updates(800_000_301, first_name="Freehold Asker")
+    headers = {"X-Telegram-Bot-Api-Secret-Token": DEMO_TELEGRAM_SECRET}
+    for update in [*lead.qualification(phone="+971 50 300 0301"), lead.text("Is it freehold?")]:
+        response = httpx.post(f"{local_stack}/telegram/demo", json=update, headers=headers)
+        assert response.status_code == 200
+    outbox = httpx.get(f"{local_stack}/_local/outbox", timeout=5).json()
+    said = [c["payload"].get("text", "") for c in outbox if c.get("chat_id") == str(lead.chat_id)]
+    assert "freehold" in said[-1].lower()
+    assert t("answer.source.page", Language.EN, title=SAMPLE_TITLE, page=12) in said[-1]

@@ -98,13 +98,21 @@ def test_a_completion_in_openai_s_shape() -> None:
         ("Question: what is the price?", NO_ANSWER),
     ],
 )
-def test_the_answer_is_the_first_sentence_of_the_best_passage_with_its_label(
+def test_the_answer_is_the_best_sentence_of_the_best_passage_with_its_label(
     user: str, expected: str
 ) -> None:
     assert grounded_answer([user], user) == expected
     fake = FakeOpenAI([KEY])
     answers = {_chat(fake, _ask(user)).body["choices"][0]["message"]["content"] for _ in range(3)}  # type: ignore[index]
     assert answers == {expected}
+
+
+def test_the_answer_is_the_sentence_of_the_passage_that_matches_the_question() -> None:
+    user = (
+        "[Brochure p.12] Frequently asked questions. Can foreigners buy? Yes. "
+        "Dubai Marina is a freehold area. Pets are welcome.\nQuestion: is it freehold?"
+    )
+    assert grounded_answer([user], user) == "Dubai Marina is a freehold area. [Brochure p.12]"
 
 
 def test_passages_may_come_in_the_system_message() -> None:
