@@ -1,16 +1,19 @@
 """`make eval`: brochure Q&A over the sample brochure — retrieval hit@1 / hit@3 and the citation
 accuracy of answers, against tests/eval/brochure_questions.json; exits 1 below the targets.
 
-Offline (extractive) answers by default. `evaluate(..., model=...)` runs the same set through
-`grounded_answer` with any ChatModel (the OpenAI adapter pointed at a fake server, later).
+Twice: offline (extractive) answers, as the product answers without an OpenAI key, then grounded
+answers through the product's OpenAI adapter talking over HTTP to the local fake OpenAI API
+(`evaluate(..., model=...)` takes any ChatModel). Both must meet the targets.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -162,11 +165,46 @@ def print_report(report: Report, label: str = "offline (extractive) answers") ->
     )
 
 
+@contextmanager
+def fake_openai_model() -> Iterator[ChatModel]:
+    """The product's OpenAI adapter (the real SDK) talking over HTTP to the local fake OpenAI
+    API in a local gateway, as `make dev` runs it; never the real API."""
+    import httpx
+
+    from leadbot.integrations.openai_adapter import OpenAIChat, OpenAIConnection
+    from local.fake_openai import BODY_LIMIT, FakeOpenAI, openai_endpoint
+    from local.fake_telegram import FakeTelegram
+    from local.gateway import LocalGateway
+
+    key = "sk-eval-local-only"
+    fake = FakeOpenAI([key])
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        LocalGateway(
+            [],
+            Path(folder),
+            FakeTelegram(),
+            endpoints={"openai": openai_endpoint(fake)},
+            body_limits={"openai": BODY_LIMIT},
+        ) as gateway,
+        httpx.Client() as http,
+    ):
+        connection = OpenAIConnection(
+            lambda: key, base_url=f"{gateway.url}/_local/openai/v1", http=http
+        )
+        yield OpenAIChat(connection, model="gpt-4o-mini", max_tokens=400)
+
+
 def main() -> int:
     questions, unanswerable = load_questions()
-    report = evaluate(sample_index(), questions, unanswerable)
+    index = sample_index()
+    report = evaluate(index, questions, unanswerable)
     print_report(report)
-    if not report.meets_targets:
+    print()
+    with fake_openai_model() as model:
+        grounded = evaluate(index, questions, unanswerable, model=model)
+    print_report(grounded, "grounded answers through the fake OpenAI API over HTTP")
+    if not (report.meets_targets and grounded.meets_targets):
         print("below target", file=sys.stderr)
         return 1
     return 0
