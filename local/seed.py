@@ -69,6 +69,11 @@ DEMO_CATALOGS = (
 _LISTED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # the instant of the ids' ULID timestamps
 
 
+def _photo(slug: str) -> str:
+    # The demo agency's own (example) host, as its catalogs'; the fakes never fetch a photo.
+    return f"https://demo-agency.example/photos/{slug}.jpg"
+
+
 # The demo agency's listings, so the dashboard has something to show; ids are stable.
 DEMO_LISTINGS = (
     Property(
@@ -85,6 +90,7 @@ DEMO_LISTINGS = (
         size_sqft=Decimal("1250"),
         units_available=3,
         description="High floor, balcony over the marina, handover Q4 2026.",
+        image_url=_photo("marina-residences"),
     ),
     Property(
         tenant_id=DEMO_TENANT_ID,
@@ -100,6 +106,7 @@ DEMO_LISTINGS = (
         size_sqft=Decimal("5400"),
         units_available=1,
         description="Five bedrooms, private pool and beach access.",
+        image_url=_photo("palm-jumeirah-villa"),
     ),
     Property(
         tenant_id=DEMO_TENANT_ID,
@@ -115,6 +122,7 @@ DEMO_LISTINGS = (
         size_sqft=Decimal("480"),
         units_available=5,
         description="Furnished; rent per year, payable in four cheques.",
+        image_url=_photo("downtown-studio"),
     ),
     # More for the conversation's cards to choose from (a scarce one, a plentiful one, a rental).
     Property(
@@ -131,6 +139,7 @@ DEMO_LISTINGS = (
         size_sqft=Decimal("780"),
         units_available=8,
         description="Ready to move in; marina and skyline views.",
+        image_url=_photo("marina-gate-1br"),
     ),
     Property(
         tenant_id=DEMO_TENANT_ID,
@@ -146,6 +155,7 @@ DEMO_LISTINGS = (
         size_sqft=Decimal("3600"),
         units_available=2,
         description="Four bedrooms and a maid's room, garden, community pool.",
+        image_url=_photo("arabian-ranches-villa"),
     ),
     Property(
         tenant_id=DEMO_TENANT_ID,
@@ -161,6 +171,7 @@ DEMO_LISTINGS = (
         size_sqft=Decimal("1150"),
         units_available=4,
         description="Unfurnished; rent per year, payable in two cheques.",
+        image_url=_photo("business-bay-2br"),
     ),
 )
 

@@ -137,8 +137,10 @@ def test_a_property_id_column_names_the_listing(
     assert "line 4: Odd: property_id must be a ULID" in err
     marina = stack.repos.properties.get("demo", "01KE6P4YM0VS00000000000001")
     assert (marina.units_available, marina.price.amount) == (2, Decimal("2400000"))
+    # The file has no image_url column: the seeded listing keeps its photo.
+    assert marina.image_url == "https://demo-agency.example/photos/marina-residences.jpg"
     sky = stack.repos.properties.get("demo", "01KF0000000000000000000009")
-    assert sky.title == "Sky villa"
+    assert (sky.title, sky.image_url) == ("Sky villa", None)
 
 
 def test_a_sheet_without_the_required_columns_is_refused_whole(
@@ -149,3 +151,83 @@ def test_a_sheet_without_the_required_columns_is_refused_whole(
     assert admin(["listings", "import", "--tenant", "demo", str(sheet)]) == 2
     assert "no type, transaction, units column" in capsys.readouterr().err
     assert _listings(stack) == {}
+
+
+PHOTO = "https://cdn.agency.example/photos/beachfront-3br.jpg"
+ADD = ["listings", "add", "--tenant", "demo", "--title", "Emaar Beachfront 3BR", "--location"]
+ADD += ["Dubai Harbour", "--type", "apartment", "--transaction", "sale", "--price", "4800000"]
+ADD += ["--units", "2"]
+
+
+def test_ops_add_a_listing_with_a_photo(
+    stack: InProcessStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert admin([*ADD, "--image-url", PHOTO]) == 0
+    (listing,) = _listings(stack).values()
+    assert listing.image_url == PHOTO
+    assert capsys.readouterr().out.rstrip().endswith("2 units, with a photo")
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://cdn.agency.example/a.jpg", "image_url must be an absolute https URL"),
+        ("cdn.agency.example/a.jpg", "image_url must be an absolute https URL"),
+        ("https://cdn.agency.example/my photo.jpg", "image_url cannot contain spaces"),
+        ("https://cdn.agency.example/" + "a" * 1000, "image_url can be at most 1024 characters"),
+    ],
+)
+def test_ops_add_with_a_bad_photo_url_is_refused(
+    stack: InProcessStack, capsys: pytest.CaptureFixture[str], url: str, message: str
+) -> None:
+    assert admin([*ADD, "--image-url", url]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {message}")
+    assert _listings(stack) == {}
+
+
+PHOTOS = """title,location,type,transaction,price,units,Image URL
+Creek Harbour 2BR,Dubai Creek Harbour,apartment,sale,2150000,3,https://cdn.agency.example/creek.jpg
+Bluewaters studio,Bluewaters,apartment,rent,95000,6,
+Marina loft,Dubai Marina,apartment,sale,1900000,2,http://cdn.agency.example/loft.jpg
+"""
+
+
+def test_an_import_with_an_image_url_column(
+    stack: InProcessStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sheet = tmp_path / "photos.csv"
+    sheet.write_text(PHOTOS, encoding="utf-8")
+    assert admin(["listings", "import", "--tenant", "demo", str(sheet)]) == 1
+    out, err = capsys.readouterr()
+    summary = json.loads(out.splitlines()[-1])
+    assert (summary["created"], summary["failed"], summary["ignored_columns"]) == (2, 1, [])
+    assert err.splitlines() == [
+        "line 4: Marina loft: image_url must be an absolute https URL, "
+        "e.g. https://agency.example/photo.jpg"
+    ]
+    saved = _listings(stack)
+    assert saved["Creek Harbour 2BR"].image_url == "https://cdn.agency.example/creek.jpg"
+    assert saved["Bluewaters studio"].image_url is None
+
+    # Again: unchanged. A new photo in the column changes it; a blank cell removes it.
+    assert admin(["listings", "import", "--tenant", "demo", str(sheet)]) == 1
+    again = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 2)
+    sheet.write_text(
+        PHOTOS.replace("creek.jpg", "creek-2.jpg").replace(
+            "6,\n", "6,https://cdn.agency.example/bluewaters.jpg\n"
+        ),
+        encoding="utf-8",
+    )
+    assert admin(["listings", "import", "--tenant", "demo", str(sheet)]) == 1
+    changed = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert (changed["updated"], changed["unchanged"]) == (2, 0)
+    saved = _listings(stack)
+    assert saved["Creek Harbour 2BR"].image_url == "https://cdn.agency.example/creek-2.jpg"
+    assert saved["Bluewaters studio"].image_url == "https://cdn.agency.example/bluewaters.jpg"
+    sheet.write_text(PHOTOS.replace("https://cdn.agency.example/creek.jpg", ""), encoding="utf-8")
+    assert admin(["listings", "import", "--tenant", "demo", str(sheet)]) == 1
+    capsys.readouterr()
+    saved = _listings(stack)
+    assert saved["Creek Harbour 2BR"].image_url is None
+    assert saved["Bluewaters studio"].image_url is None

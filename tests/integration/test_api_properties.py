@@ -87,6 +87,10 @@ def test_the_demo_agency_starts_with_its_seeded_listings(stack: InProcessStack) 
     # Created, then given the sample brochure; the others are as created.
     assert (marina["brochure_ids"], marina["version"]) == ([DEMO_BROCHURE_ID], 2)
     assert all((p["brochure_ids"], p["version"]) == ([], 1) for p in listings if p != marina)
+    assert marina["image_url"] == "https://demo-agency.example/photos/marina-residences.jpg"
+    assert {p["property_id"]: p["image_url"] for p in listings} == {
+        p.property_id: p.image_url for p in DEMO_LISTINGS
+    }
     assert _all(OTHER_TENANT_AGENT) == []
 
 
@@ -100,6 +104,7 @@ def test_an_admin_adds_a_listing_and_agents_see_it_first(stack: InProcessStack) 
         "4+",
     )
     assert (listing["status"], listing["brochure_ids"], listing["version"]) == ("active", [], 1)
+    assert listing["image_url"] is None  # no photo given, none made up
     assert _all()[0] == listing  # newest first
     path = f"/api/properties/{listing['property_id']}"
     assert api_call("GET", path, AGENT) == (200, listing)
@@ -158,6 +163,26 @@ def test_changing_price_units_and_details(stack: InProcessStack) -> None:
     # A price without a currency keeps the listing's.
     status, again = api_call("PATCH", path, ADMIN, body={"price": {"amount": "17000000"}})
     assert (status, again["price"]) == (200, {"amount": "17000000.00", "currency": "USD"})
+
+
+PHOTO = "https://cdn.agency.example/listings/emirates-hills/front.jpg?v=2"
+
+
+def test_a_listing_photo_is_added_changed_and_removed(stack: InProcessStack) -> None:
+    listing = _create({**VILLA, "image_url": f"  {PHOTO} "})
+    assert listing["image_url"] == PHOTO
+    path = f"/api/properties/{listing['property_id']}"
+    assert api_call("GET", path, AGENT)[1]["image_url"] == PHOTO
+    other = "https://[2001:db8::7]/villa.jpg"  # an IPv6 host is a host too
+    status, changed = api_call("PATCH", path, ADMIN, body={"image_url": other})
+    assert (status, changed["image_url"], changed["version"]) == (200, other, 2)
+    status, kept = api_call("PATCH", path, ADMIN, body={"units_available": 1})
+    assert (status, kept["image_url"]) == (200, other)  # left out: left alone
+    status, cleared = api_call("PATCH", path, ADMIN, body={"image_url": None})
+    assert (status, cleared["image_url"]) == (200, None)
+    assert api_call("GET", path, AGENT)[1]["image_url"] is None
+    stored = stack.repos.properties.get("demo", listing["property_id"])
+    assert stored.image_url is None
 
 
 def test_a_stale_version_is_409_and_changes_nothing(stack: InProcessStack) -> None:
@@ -262,11 +287,19 @@ def test_another_tenant_cannot_list_read_change_archive_or_upload(
         ({"units_available": -1}, "the request is not valid"),
         ({"property_type": "castle"}, "the request is not valid"),
         ({"transaction": "invest"}, "the request is not valid"),
+        ({"image_url": "http://agency.example/a.jpg"}, "image_url must be an absolute https URL"),
+        ({"image_url": "/photos/a.jpg"}, "image_url must be an absolute https URL"),
+        ({"image_url": "https:///a.jpg"}, "image_url must be an absolute https URL"),
+        ({"image_url": "https://localhost/a.jpg"}, "image_url must be an absolute https URL"),
+        ({"image_url": "https://agency.example:99999/a.jpg"}, "image_url must be an absolute"),
+        ({"image_url": "https://agency.example/a b.jpg"}, "image_url cannot contain spaces"),
+        ({"image_url": "https://agency.example/\u200ba.jpg"}, "image_url cannot contain"),
+        ({"image_url": "https://agency.example/" + "a" * 1002}, "the request is not valid"),
     ],
 )
 def test_bad_listings_are_400(stack: InProcessStack, change: dict[str, Any], message: str) -> None:
     status, answer = api_call("POST", "/api/properties", ADMIN, body={**VILLA, **change})
-    assert (status, answer["message"]) == (400, message)
+    assert status == 400 and answer["message"].startswith(message), answer
     assert len(_all()) == len(SEEDED)
 
 
@@ -287,6 +320,8 @@ def test_a_listing_needs_its_unit_count(stack: InProcessStack) -> None:
         ({"units_available": None}, "units_available cannot be empty"),
         ({"status": "sold"}, "the request is not valid"),
         ({"version": 0}, "the request is not valid"),
+        ({"image_url": "ftp://agency.example/a.jpg"}, "image_url must be an absolute https URL"),
+        ({"image_url": "https://agency.example/a\tb.jpg"}, "image_url cannot contain spaces"),
     ],
 )
 def test_bad_changes_are_400_and_change_nothing(

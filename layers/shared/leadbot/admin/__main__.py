@@ -153,10 +153,14 @@ def _listings_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
         "--units", required=True, type=int, help="units available: scarcity is worded from it"
     )
     add.add_argument("--description", default="")
+    add.add_argument(
+        "--image-url", help="the listing's photo: an absolute https URL, sent with its cards"
+    )
     imported = actions.add_parser(
         "import",
         help="add or update listings from a CSV file (header: title, location, type, "
-        "transaction, price, currency, bedrooms, size_sqft, units, description, property_id); "
+        "transaction, price, currency, bedrooms, size_sqft, units, description, image_url, "
+        "property_id); "
         "importing it again adds nothing; exits 1 if any row failed",
     )
     imported.add_argument("--tenant", required=True, help="tenant id, e.g. demo")
@@ -190,6 +194,7 @@ def _add_listing(args: argparse.Namespace, out: TextIO) -> int:
             bedrooms=Bedrooms(args.bedrooms) if args.bedrooms else None,
             size_sqft=args.size_sqft,
             description=args.description,
+            image_url=args.image_url,
         )
     except TenantNotFound:
         print(f"error: no tenant {args.tenant!r}", file=out)
@@ -201,7 +206,7 @@ def _add_listing(args: argparse.Namespace, out: TextIO) -> int:
     print(
         f"added {listing.property_id} to {args.tenant}: {listing.title}, {listing.location}, "
         f"{listing.property_type.value} for {listing.transaction.value} at {price}, "
-        f"{listing.units_available} units"
+        f"{listing.units_available} units{', with a photo' if listing.image_url else ''}"
     )
     return 0
 

@@ -28,6 +28,10 @@ AMOUNT = r"^[0-9]{1,18}(\.[0-9]{1,6})?$"
 SIZE = r"^[0-9]{1,9}(\.[0-9]{1,2})?$"
 CURRENCY = r"^[A-Z]{3}$"
 MAX_UNITS = 100_000
+IMAGE_URL = (
+    "the listing's photo, sent with its cards: an absolute https URL Telegram and WhatsApp "
+    "can fetch (a host with a dot), no spaces"
+)
 
 
 class PriceIn(BaseModel):
@@ -57,6 +61,7 @@ class PropertyOut(BaseModel):
     status: ListingStatus = Field(description="archived listings are kept but offered to nobody")
     brochure_ids: list[str]
     description: str
+    image_url: str | None = Field(description="the listing's photo: an https URL, or null")
     created_at: datetime
     updated_at: datetime
     version: int = Field(description="send it with PATCH: a change made since is then a 409")
@@ -77,10 +82,11 @@ class NewProperty(BaseModel):
     bedrooms: Bedrooms | None = None
     size_sqft: str | None = Field(default=None, pattern=SIZE)
     description: str = Field(default="", max_length=4000)
+    image_url: str | None = Field(default=None, max_length=use.MAX_IMAGE_URL, description=IMAGE_URL)
 
 
 class PropertyChange(BaseModel):
-    """Only the fields given change; null clears bedrooms, size_sqft or description."""
+    """Only the fields given change; null clears bedrooms, size_sqft, description or image_url."""
 
     title: str | None = Field(default=None, min_length=1, max_length=200)
     location: str | None = Field(default=None, min_length=1, max_length=200)
@@ -92,6 +98,9 @@ class PropertyChange(BaseModel):
     size_sqft: str | None = Field(default=None, pattern=SIZE)
     status: ListingStatus | None = None
     description: str | None = Field(default=None, max_length=4000)
+    image_url: str | None = Field(
+        default=None, max_length=use.MAX_IMAGE_URL, description=f"{IMAGE_URL}; null removes it"
+    )
     version: int | None = Field(
         default=None, ge=1, description="the version read: 409 if the listing changed since"
     )
@@ -153,6 +162,7 @@ def create_property(new: NewProperty) -> Response[dict[str, Any]]:
         bedrooms=new.bedrooms,
         size_sqft=Decimal(new.size_sqft) if new.size_sqft is not None else None,
         description=new.description,
+        image_url=new.image_url,
     )
     return Response(201, "application/json", _out(created).model_dump(mode="json"))
 
@@ -229,6 +239,7 @@ def _out(listing: Property) -> PropertyOut:
         status=listing.status,
         brochure_ids=list(listing.brochure_ids),
         description=listing.description,
+        image_url=listing.image_url,
         created_at=listing.created_at,
         updated_at=listing.updated_at,
         version=listing.version,

@@ -33,7 +33,8 @@ class ListingStatus(StrEnum):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Property:
     """One listing. `price` is the asking price (per year for a RENT); `units_available` is the
-    real count any scarcity wording must come from (DESIGN.md §6)."""
+    real count any scarcity wording must come from (DESIGN.md §6). `image_url` is the listing's
+    photo, an absolute https URL the channels hand to Telegram and WhatsApp, who fetch it."""
 
     tenant_id: str
     property_id: str  # ULID of created_at
@@ -50,6 +51,7 @@ class Property:
     status: ListingStatus = ListingStatus.ACTIVE
     brochure_ids: tuple[str, ...] = ()
     description: str = ""
+    image_url: str | None = None
     version: int | None = None
 
 

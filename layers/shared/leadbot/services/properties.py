@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import urlsplit
 
 from ulid import ULID
 
@@ -31,6 +32,7 @@ from leadbot.store.brochures import (
 MAX_PAGE = 100
 MAX_CONFLICT_RETRIES = 5
 MAX_BROCHURES = 20  # per listing: an item stays far below DynamoDB's 400 KB
+MAX_IMAGE_URL = 1024
 # What PATCH may change; None clears the optional ones.
 CHANGEABLE = frozenset(
     {
@@ -44,9 +46,10 @@ CHANGEABLE = frozenset(
         "units_available",
         "status",
         "description",
+        "image_url",
     }
 )
-_OPTIONAL = frozenset({"bedrooms", "size_sqft", "description"})
+_OPTIONAL = frozenset({"bedrooms", "size_sqft", "description", "image_url"})
 
 
 @dataclass(frozen=True)
@@ -117,11 +120,12 @@ def create_property(
     bedrooms: Bedrooms | None = None,
     size_sqft: Decimal | None = None,
     description: str = "",
+    image_url: str | None = None,
     property_id: str | None = None,
     now: Callable[[], datetime] = clock.now,
 ) -> Property:
     """A new active listing; the currency is the agency's unless given; the id a new ULID
-    unless given (PropertyConflict if taken)."""
+    unless given (PropertyConflict if taken); `image_url` its photo (see `_image_url`)."""
     currency = price.currency or repos.tenants.get(tenant_id).currency
     at = now()
     new = Property(
@@ -136,6 +140,7 @@ def create_property(
         size_sqft=_size(size_sqft),
         units_available=_units(units_available),
         description=description.strip(),
+        image_url=_image_url(image_url),
         created_at=at,
         updated_at=at,
     )
@@ -251,6 +256,8 @@ def _values(changes: dict[str, Any], before: Property) -> dict[str, Any]:
         values["units_available"] = _units(values["units_available"])
     if "description" in values:
         values["description"] = (values["description"] or "").strip()
+    if "image_url" in values:
+        values["image_url"] = _image_url(values["image_url"])
     return values
 
 
@@ -274,6 +281,29 @@ def _size(size: Decimal | None) -> Decimal | None:
     if size is not None and (not size.is_finite() or size <= 0):
         raise BadRequest("size_sqft must be more than zero")
     return size
+
+
+def _image_url(url: str | None) -> str | None:
+    """The photo's URL as given, if Telegram and WhatsApp can fetch it: absolute https, a
+    public-looking host (a dot, or an IPv6 literal: not "localhost"), at most MAX_IMAGE_URL
+    characters, nothing blank or invisible inside; blank is no photo. Never fetched here."""
+    if url is None or not url.strip():
+        return None
+    url = url.strip()
+    problem = "image_url must be an absolute https URL, e.g. https://agency.example/photo.jpg"
+    if len(url) > MAX_IMAGE_URL:
+        raise BadRequest(f"image_url can be at most {MAX_IMAGE_URL} characters")
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        raise BadRequest("image_url cannot contain spaces or invisible characters")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018  # raises ValueError on a port that is no number
+    except ValueError:
+        raise BadRequest(problem) from None
+    if parts.scheme.lower() != "https" or not ("." in host or ":" in host):
+        raise BadRequest(problem)
+    return url
 
 
 def _units(units: int) -> int:
@@ -300,6 +330,7 @@ LISTING_COLUMNS = {
     "units": "units_available",
     "units_available": "units_available",
     "description": "description",
+    "image_url": "image_url",
 }
 REQUIRED_COLUMNS = ("title", "location", "property_type", "transaction", "price", "units_available")
 _ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
@@ -336,7 +367,8 @@ def import_listings(
     Importing the same file again changes nothing and adds nothing: a row is the listing its
     `property_id` names (a ULID, created with that id if new), else the tenant's listing with
     the same title, location and transaction (case and spacing aside), else a new listing. A
-    matched listing gets the row's values; its status is kept (an archived one stays archived).
+    matched listing gets the row's values; its status is kept (an archived one stays archived),
+    and so is its photo when the file has no image_url column.
     Each bad row fails alone, with its line and what to fix. TenantNotFound for a stranger;
     BadRequest when the file is no such sheet.
     """
@@ -359,6 +391,9 @@ def import_listings(
             raise BadRequest(f"a file holds at most {MAX_IMPORT_ROWS:,} listings: split it")
         try:
             wanted = _listing_row(values, tenant.currency)
+            if "image_url" not in columns.values():
+                # A sheet from before photos leaves the photos added since alone.
+                del wanted["image_url"]
             key = _natural_key(wanted["title"], wanted["location"], wanted["transaction"].value)
             before = by_id.get(values.get("property_id", "")) or (
                 None if "property_id" in values else by_key.get(key)
@@ -453,6 +488,7 @@ def _listing_row(values: dict[str, str], currency: str) -> dict[str, Any]:
         "bedrooms": _bedrooms(bedrooms) if bedrooms else None,
         "size_sqft": _decimal(size, "size_sqft must be a number") if size else None,
         "description": values.get("description", ""),
+        "image_url": values.get("image_url"),
     }
 
 

@@ -307,6 +307,7 @@ class PropertyModel(Model):
     status = UnicodeAttribute()
     brochure_ids = ListAttribute(of=UnicodeAttribute, null=True)
     description = UnicodeAttribute(null=True)
+    image_url = UnicodeAttribute(null=True)  # the listing's photo: an absolute https URL
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()

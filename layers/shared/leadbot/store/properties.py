@@ -79,6 +79,7 @@ def _item(listing: Property) -> dict[str, Any]:
         "status": listing.status.value,
         "brochure_ids": list(listing.brochure_ids) or None,
         "description": listing.description or None,
+        "image_url": listing.image_url,
         "created_at": listing.created_at,
         "updated_at": listing.updated_at,
     }
@@ -102,6 +103,7 @@ def _property(item: PropertyModel) -> Property:
         status=ListingStatus(item.status),
         brochure_ids=tuple(str(b) for b in item.brochure_ids or ()),
         description=item.description or "",
+        image_url=item.image_url or None,
         created_at=item.created_at,
         updated_at=item.updated_at,
         version=int(item.version) if item.version is not None else None,
