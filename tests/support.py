@@ -188,14 +188,21 @@ class InProcessStack:
             assert self.post(update)["statusCode"] == 200
 
     def sent(self, chat_id: int | str | None = None) -> list[dict[str, Any]]:
-        calls = [c for c in self.fake.outbox() if c["method"] == "sendMessage"]
+        """The messages the bot sent: texts and photos (a listing's card with its picture)."""
+        calls = [c for c in self.fake.outbox() if c["method"] in ("sendMessage", "sendPhoto")]
         if chat_id is None:
             return calls
         return [c for c in calls if str(c["payload"]["chat_id"]) == str(chat_id)]
 
     def last_text(self, chat_id: int | str) -> str:
-        text: str = self.sent(chat_id)[-1]["payload"]["text"]
-        return text
+        return text_of(self.sent(chat_id)[-1])
+
+
+def text_of(call: dict[str, Any]) -> str:
+    """What a lead reads of a sent message: its text, or a photo's caption."""
+    payload = call["payload"]
+    text: str = payload["text"] if call["method"] == "sendMessage" else payload.get("caption", "")
+    return text
 
 
 def fake_transport(fake: FakeTelegram) -> httpx.MockTransport:

@@ -114,6 +114,13 @@ def _outbox(url: str) -> list[dict[str, Any]]:
     return data
 
 
+def _said(call: dict[str, Any]) -> str:
+    """A message's text, or a photo's caption (a listing card with its picture)."""
+    payload = call["payload"]
+    text: str = payload["text"] if call["method"] == "sendMessage" else payload["caption"]
+    return text
+
+
 @pytest.mark.parametrize("language", list(JOURNEYS))
 def test_a_whole_qualification_over_http_ends_with_the_admin_alert(
     local_stack: str, language: str
@@ -130,7 +137,8 @@ def test_a_whole_qualification_over_http_ends_with_the_admin_alert(
             _send(local_stack, lead.text(value))
 
     outbox = _outbox(local_stack)
-    to_lead = [c["payload"]["text"] for c in outbox if c.get("chat_id") == str(chat)]
+    calls = [c for c in outbox if c.get("chat_id") == str(chat)]
+    to_lead = [_said(c) for c in calls]
     offer = to_lead[7 : 7 + (CARDS[language] or 1)]
     questions = [*to_lead[:7], *to_lead[7 + len(offer) : -2]]
     # The demo agency's catalogs follow the thanks.
@@ -141,6 +149,12 @@ def test_a_whole_qualification_over_http_ends_with_the_admin_alert(
     if CARDS[language]:
         assert offer[0].startswith(t("value.intro", Language(language)))
         assert all(card.startswith(("✨", "🏠")) for card in offer)
+        # Each seeded listing has a photo: its card is one sendPhoto, captioned, with 4 buttons.
+        for card in calls[7 : 7 + len(offer)]:
+            assert (card["method"], card["status"]) == ("sendPhoto", 200)
+            assert card["payload"]["photo"].startswith("https://demo-agency.example/photos/")
+            rows = card["payload"]["reply_markup"]["inline_keyboard"]
+            assert sum(len(row) for row in rows) == 4
     else:
         assert offer == [t("value.none", Language(language))]
     name = f"Lead-{language}"

@@ -85,7 +85,14 @@ def test_a_whole_qualification_over_whatsapp_ends_with_the_admin_alert(
     to_lead = [c for c in outbox if c.get("chat_id") == wa_id]
     # The fake Graph API checks payloads as Meta does: it accepted every one.
     assert all(c["status"] == 200 for c in [*receipts, *to_lead])
-    replies = [c["payload"] for c in to_lead]
+    sent = [c["payload"] for c in to_lead]
+    # Each card's listing photo goes just before it: a list message cannot carry an image.
+    photos = [(i, p["image"]) for i, p in enumerate(sent) if p["type"] == "image"]
+    assert photos == [
+        (7, {"link": "https://demo-agency.example/photos/marina-residences.jpg"}),
+        (9, {"link": "https://demo-agency.example/photos/marina-gate-1br.jpg"}),
+    ]
+    replies = [p for p in sent if p["type"] != "image"]
 
     lang = Language(language)
     texts = [
@@ -103,6 +110,7 @@ def test_a_whole_qualification_over_whatsapp_ends_with_the_admin_alert(
     assert t("listing.scarcity.many", lang, count=3) in texts[7]
     assert "⏳" not in texts[8]
     for card in cards:
+        assert card["interactive"]["type"] == "list" and "header" not in card["interactive"]
         rows = card["interactive"]["action"]["sections"][0]["rows"]
         assert [r["id"].rsplit(":", 1)[1] for r in rows] == ["interested", "more", "viewing", "ask"]
     assert t("contact.consent", lang, phone=f"+{wa_id}") in texts[9]

@@ -29,10 +29,11 @@ from leadbot.domain.knowledge import Answer, Citation
 from leadbot.i18n import t
 from leadbot.services import telegram
 from leadbot.services.inbound import handle_event
-from tests.support import AGENT, InProcessStack, Updates, api_call
+from tests.support import AGENT, InProcessStack, Updates, api_call, text_of
 
 MARINA_RESIDENCES = "01KE6P4YM0VS00000000000001"  # 3 units: the demo threshold is 3
 MARINA_GATE = "01KE6P4YM0VS00000000000004"  # 8 units
+PHOTOS = "https://demo-agency.example/photos/"
 
 
 @contextmanager
@@ -80,7 +81,14 @@ def test_the_payment_answer_brings_cards_with_real_scarcity_before_the_phone(
         f"prop:{MARINA_RESIDENCES}:interested",
         f"prop:{MARINA_GATE}:interested",
     ]
-    residences, gate = (c["payload"]["text"] for c in cards)
+    # Each card is one photo of its listing, captioned with the card and carrying its buttons.
+    assert [(c["method"], c["payload"]["photo"]) for c in cards] == [
+        ("sendPhoto", f"{PHOTOS}marina-residences.jpg"),
+        ("sendPhoto", f"{PHOTOS}marina-gate-1br.jpg"),
+    ]
+    assert [len(_buttons(c)) for c in cards] == [4, 4]
+    assert all(c["status"] == 200 for c in cards)  # the fake refuses what Telegram refuses
+    residences, gate = (text_of(c) for c in cards)
     assert residences.startswith(t("value.intro", Language.EN))
     assert t("listing.scarcity.many", Language.EN, count=3) in residences
     assert "left at this price" not in gate  # 8 units: nothing to say
@@ -133,7 +141,7 @@ def test_with_nothing_listed_to_fit_the_market_message_comes(stack: InProcessSta
     ):
         stack.post(update)
     stack.post(omid.press("payment:cash"))
-    market, _contact = (c["payload"]["text"] for c in stack.sent(760_000_003)[-2:])
+    market, _contact = (text_of(c) for c in stack.sent(760_000_003)[-2:])
     assert market == t("value.none", Language.EN)
     assert _lead(stack, 760_000_003).offered_property_ids == ()
 
@@ -190,7 +198,7 @@ def test_the_service_asks_its_answerer_and_the_qualification_resumes(
         ("demo", "What is the price per sq.ft?", Language.EN),
         ("demo", "Is there a gym?", Language.EN),
     ]
-    texts = [c["payload"]["text"] for c in stack.sent(760_000_006)]
+    texts = [text_of(c) for c in stack.sent(760_000_006)]
     assert texts[2] == "AED 1,960 per sq.ft.\n\n📄 Marina Residences brochure, p. 8"
     assert texts[3] == t("budget.ask", Language.EN)  # the pending question again
     assert texts[4] == t("answer.unknown", Language.EN)
@@ -211,9 +219,7 @@ def test_a_failing_answerer_is_an_unknown_answer_not_a_failed_update(
     for text in ("/start", "Is there a payment plan?"):
         handle_event(_event(text, "760000007"), tenant, stack.repos, messenger, answerer=broken)
     assert stack.last_text(760_000_007) == t("goal.ask", Language.EN)
-    assert t("answer.unknown", Language.EN) in [
-        c["payload"]["text"] for c in stack.sent(760_000_007)
-    ]
+    assert t("answer.unknown", Language.EN) in [text_of(c) for c in stack.sent(760_000_007)]
 
 
 def test_qa_first_starts_qualifying_after_the_agencys_number_of_messages(
@@ -223,9 +229,7 @@ def test_qa_first_starts_qualifying_after_the_agencys_number_of_messages(
     repos.tenants.put(replace(repos.tenants.get("demo"), flow_mode=FlowMode.QA_FIRST))
     lina = Updates(760_000_008, first_name="Lina")
     stack.post(lina.text("/start"))
-    assert stack.sent(760_000_008)[0]["payload"]["text"] == t(
-        "qa.welcome", Language.EN, agency="Demo Realty"
-    )
+    assert text_of(stack.sent(760_000_008)[0]) == t("qa.welcome", Language.EN, agency="Demo Realty")
     assert _lead(stack, 760_000_008).stage is Stage.QA
     stack.post(lina.text("Do you have a payment plan?"))
     assert stack.last_text(760_000_008).endswith(t("budget.ask", Language.EN))

@@ -371,3 +371,38 @@ def test_an_agent_writes_to_a_whatsapp_lead_within_24_hours_and_is_refused_after
     assert status == 409
     assert "24 hours" in answer["message"]
     assert len(wa.sent()) == sent_before
+
+
+def test_a_listing_card_sends_its_photo_then_the_card_as_a_list(wa: WhatsAppStack) -> None:
+    """Four card buttons are more than WhatsApp's three reply buttons: the card is a list, which
+    cannot carry an image header, so the listing's photo goes first as an image message."""
+    lead = WhatsAppLead(wa_id="971501112233")
+    for payload in lead.qualification()[:-1]:
+        wa.post(payload)
+    before = len(wa.sent(lead.wa_id))
+    wa.post(lead.body(lead.press("payment:cash")))
+    sent = wa.sent(lead.wa_id)[before:]
+    assert all(c["status"] == 200 for c in sent)  # the fake refuses what Graph refuses
+    kinds = [c["payload"]["type"] for c in sent]
+    assert kinds == ["image", "interactive", "image", "interactive", "interactive"]
+    photos = [c["payload"]["image"] for c in sent if c["payload"]["type"] == "image"]
+    assert photos == [
+        {"link": "https://demo-agency.example/photos/marina-residences.jpg"},
+        {"link": "https://demo-agency.example/photos/marina-gate-1br.jpg"},
+    ]
+    first_card = sent[1]["payload"]["interactive"]
+    assert first_card["type"] == "list" and "header" not in first_card
+    assert "Marina Residences" in first_card["body"]["text"]  # the card's text, in full
+    rows = [r["id"] for r in first_card["action"]["sections"][0]["rows"]]
+    assert [r.rsplit(":", 1)[1] for r in rows] == ["interested", "more", "viewing", "ask"]
+    history = _history(wa, lead)
+    shown = [e.detail.get("image") for e in history if e.kind == "outbound"][-3:]
+    assert shown == [
+        "https://demo-agency.example/photos/marina-residences.jpg",
+        "https://demo-agency.example/photos/marina-gate-1br.jpg",
+        None,
+    ]
+
+    assert wa.post(lead.body(lead.pick(rows[0])))["statusCode"] == 200
+    events = [e.text for e in _history(wa, lead) if e.kind == "event"]
+    assert "listing_interest" in events

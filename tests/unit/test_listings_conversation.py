@@ -216,12 +216,32 @@ def test_after_the_payment_answer_up_to_three_cards_come_before_the_contact_ques
     assert "🏠 Marina" in card.text and "📍 Dubai Marina" in card.text
     assert "💰 2,000,000 AED" in card.text and "📐 1,250 sq.ft" in card.text
     assert "🛏 2 bedrooms" in card.text
-    assert card.image is None  # listings carry no picture: none is invented
+    assert card.image is None  # the listing has no photo: none is invented
     actions = [c.value.rsplit(":", 1)[1] for c in card.choices]
     assert actions == ["interested", "more", "viewing", "ask"]
     labels = [c.label for c in card.choices]
     assert labels == ["👍 Interested", "➕ Show more", "📅 Book a viewing", "❓ Ask a question"]
     assert all(len(c.value.encode()) <= 64 for c in card.choices)
+
+
+def test_a_card_carries_the_photo_of_its_listing_and_only_its_own() -> None:
+    photo = "https://demo-agency.example/photos/marina-1.jpg"
+    found = [listing(1, image_url=photo, units_available=2), listing(2), listing(3)]
+    shown = cards(step(lead_at(Stage.PAYMENT), press("payment:cash"), ctx(*found)))
+    by_id = {c.choices[0].value.split(":")[1]: c for c in shown}
+    with_photo = by_id[found[0].property_id]
+    assert with_photo.image == photo
+    assert [by_id[p.property_id].image for p in found[1:]] == [None, None]
+    # The same card otherwise: text (intro, scarcity) and the four buttons.
+    assert t("listing.scarcity.many", Language.EN, count=2) in with_photo.text
+    assert len(with_photo.choices) == 4
+    # Shown again by "Show more", a card with a photo still carries it.
+    lead = step(lead_at(Stage.PAYMENT), press("payment:cash"), ctx(found[1])).lead
+    more = cards(step(lead, press(f"prop:{found[1].property_id}:more"), ctx(*found)))
+    assert {c.choices[0].value.split(":")[1]: c.image for c in more} == {
+        found[0].property_id: photo,
+        found[2].property_id: None,
+    }
 
 
 def test_a_rental_card_prices_by_the_year_and_omits_what_the_listing_does_not_say() -> None:

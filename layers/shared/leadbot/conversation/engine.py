@@ -559,7 +559,8 @@ def _card(listing: Property, lang: Language, threshold: int) -> Outbound:
         )
         for action in _LISTING_ACTIONS
     )
-    return Outbound(text="\n".join(lines), choices=choices)
+    # The photo leads the card; channels put the text in its caption when it fits.
+    return Outbound(text="\n".join(lines), choices=choices, image=listing.image_url)
 
 
 def _catalog_offer(lead: Lead, ctx: Ctx) -> Outbound | None:

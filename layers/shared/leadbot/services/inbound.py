@@ -414,6 +414,8 @@ def _outbound_entry(
     if outbound.links:
         # Labels only: a link's URL carries a token that would count views for the lead.
         detail["links"] = "\n".join(link.label for link in outbound.links)
+    if outbound.image:
+        detail["image"] = outbound.image  # agents see which photo the lead was sent
     if delivery.error:
         detail["error"] = delivery.error
     return TimelineEntry(
