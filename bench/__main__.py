@@ -846,8 +846,12 @@ def write_quiet_leads(tenant_ids: list[str], count: int, due: int, now: datetime
     from ulid import ULID
 
     from leadbot.domain import Channel, Language, Lead, LeadStatus, Stage
+    from leadbot.followups import pending_followup
     from leadbot.services.runtime import _tables
     from leadbot.store.repositories import _item, followup_index
+    from local.seed import demo_tenant
+
+    tenant = demo_tenant()  # the bench agencies' settings: a 2-hour delay, Dubai's quiet hours
 
     model = _tables().leads
     client = _tables().client()
@@ -873,7 +877,8 @@ def write_quiet_leads(tenant_ids: list[str], count: int, due: int, now: datetime
             last_inbound_at=last,
             phone_captured_at=last,
         )
-        data = {**_item(domain), **followup_index(domain, timedelta(hours=2)), "version": 1}
+        index = followup_index(domain, pending_followup(domain, tenant))
+        data = {**_item(domain), **index, "version": 1}
         item = model(**{k: v for k, v in data.items() if v is not None})
         return {"PutRequest": {"Item": item.serialize()}}
 
@@ -906,7 +911,8 @@ def ghost_sweep_figures(stack: LocalStack) -> dict[str, Any]:
     tenant_ids = [f"ghost-bench-{n}" for n in range(GHOST_TENANTS)]
     for tenant_id in tenant_ids:
         repos.tenants.put(replace(demo_tenant(), tenant_id=tenant_id, admin_chats=()))
-    now = datetime.now(UTC)
+    # Noon in Dubai (the leads' +971 phones): outside quiet hours whenever the bench runs.
+    now = datetime.now(UTC).replace(hour=8, minute=0, second=0, microsecond=0)
     loaded = write_quiet_leads(tenant_ids, GHOST_LEADS, GHOST_DUE, now)
     stack.fake.clear()
     say(f"   sweeping ({GHOST_DUE:,} due over {GHOST_TENANTS} agencies)…")

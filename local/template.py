@@ -160,10 +160,15 @@ def create_tables(
 
 
 def _add_missing_indexes(client: DynamoDBClient, name: str, spec: TableSpec) -> None:
-    """A table kept from an older template (make dev's data folder) gains the indexes added
-    since, one at a time as DynamoDB requires; its items stay."""
+    """A table kept from an older template (make dev's data folder) gains the stream and the
+    indexes added since, one at a time as DynamoDB requires; its items stay."""
     wanted = spec.create_kwargs.get("GlobalSecondaryIndexes", [])
     table = client.describe_table(TableName=name)["Table"]
+    stream = spec.create_kwargs.get("StreamSpecification")
+    if stream and not table.get("StreamSpecification", {}).get("StreamEnabled"):
+        # A stream added since (the Properties table's, for new-listing matches).
+        with contextlib.suppress(client.exceptions.ResourceInUseException):
+            client.update_table(TableName=name, StreamSpecification=stream)
     have = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
     for index in wanted:
         if index["IndexName"] in have:

@@ -6,18 +6,20 @@ import json
 import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import boto3
 import pytest
 
+from leadbot import clock
 from leadbot.services import runtime, telegram, webhooks
 from leadbot.store.brochures import LocalBrochures
 from local.dynamodb_local import DynamoDBLocal, jar_dir
 from local.fake_telegram import FakeTelegram
 from local.seed import LINK_SIGNING_KEY_PARAM, demo_secrets, seed
 from local.template import create_tables, local_table_names
-from tests.support import REPO, InProcessStack, use_fake_telegram
+from tests.support import REPO, InProcessStack, daytime_in_dubai, move_clock_to, use_fake_telegram
 
 TOOLS = REPO / ".tools"
 
@@ -127,3 +129,13 @@ def ddblocal_stack(
 ) -> Iterator[InProcessStack]:
     """DynamoDB Local only: for races, whose conditional writes moto does not make atomic."""
     yield from _stack(request, monkeypatch, tmp_path)
+
+
+@pytest.fixture
+def daytime() -> Iterator[datetime]:
+    """The functions' clock moved to 10:00 in Dubai tomorrow (see daytime_in_dubai): follow-ups
+    of +971 leads fall due outside their quiet hours whatever the time of the run."""
+    at = daytime_in_dubai()
+    move_clock_to(at)
+    yield at
+    clock.set_offset(timedelta(0))

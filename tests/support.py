@@ -7,11 +7,13 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from leadbot import clock
 from leadbot.services import runtime, telegram
 from leadbot.services.runtime import Repositories
 from local.fake_telegram import FakeTelegram
@@ -23,6 +25,29 @@ REPO = Path(__file__).resolve().parent.parent
 EVENTS = REPO / "tests" / "events"
 # A handler's module is in sys.modules before it has finished loading: threads wait for it.
 _LOADING = threading.Lock()
+
+
+def move_clock_to(at: datetime) -> None:
+    """The functions' clock (leadbot.clock) reads `at` now, and runs on from there."""
+    clock.set_offset(at - datetime.now(UTC))
+
+
+def daytime_in_dubai() -> datetime:
+    """10:00 in Dubai tomorrow (06:00 UTC): the demo leads' +971 phones are hours away from
+    their quiet hours (21:00-09:00) then, whenever the tests run."""
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    return tomorrow.replace(hour=6, minute=0, second=0, microsecond=0)
+
+
+def quiet_hours_out_of_the_way(repos: Repositories, tenant_id: str = "demo") -> None:
+    """The tenant's quiet hours moved to a single hour half a day from now in Dubai, for tests
+    that must run on real time: the next few hours are never quiet."""
+    from dataclasses import replace
+    from zoneinfo import ZoneInfo
+
+    hour = (datetime.now(ZoneInfo("Asia/Dubai")).hour + 12) % 24
+    tenant = repos.tenants.get(tenant_id, consistent=True)
+    repos.tenants.put(replace(tenant, quiet_hours_start=hour, quiet_hours_end=(hour + 1) % 24))
 
 
 def event_payload(name: str) -> dict[str, Any]:

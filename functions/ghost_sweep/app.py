@@ -1,20 +1,33 @@
-"""EventBridge rate(30 minutes) → ghost follow-ups: each quiet lead's one check-in, at most once."""
+"""EventBridge rate(30 minutes) → follow-ups (ghost check-ins, campaign steps), each at most
+once; the Properties stream → a listing added goes to the leads it matches, once each."""
 
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadbot.services.followups import GhostOutcome, ghost_sweep_now
+from leadbot.services.matches import announce_record
 
 logger = Logger()
 metrics = Metrics(namespace="LeadBot")
+processor = BatchProcessor(
+    event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
+)
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if "Records" in event:  # the Properties stream: listings added
+        return new_listings(event, context)
     report = ghost_sweep_now(context.get_remaining_time_in_millis)
     # Every outcome every run, zeros included: a graph or alarm never mistakes quiet for broken.
     for outcome in GhostOutcome:
@@ -23,3 +36,23 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     summary = report.as_dict()
     logger.info("ghost sweep", extra=summary)
     return summary
+
+
+def new_listings(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    def record_handler(record: DynamoDBRecord) -> dict[str, Any] | None:
+        report = announce_record(record, context.get_remaining_time_in_millis)
+        if report is None:
+            return None
+        metrics.add_metric(
+            name="ListingMatchesSent",
+            unit=MetricUnit.Count,
+            value=report.outcomes[GhostOutcome.SENT],
+        )
+        return report.as_dict()
+
+    # A listing with leads left to tell fails alone: Lambda delivers it again, then the DLQ.
+    return dict(
+        process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+    )

@@ -110,17 +110,6 @@ def test_an_admin_adds_a_listing_and_agents_see_it_first(stack: InProcessStack) 
     assert api_call("GET", path, AGENT) == (200, listing)
 
 
-def test_creating_a_listing_calls_the_new_listing_hook_once(
-    stack: InProcessStack, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    seen: list[str] = []
-    monkeypatch.setattr(use, "on_listing_created", lambda repos, p: seen.append(p.property_id))
-    listing = _create()
-    assert seen == [listing["property_id"]]
-    api_call("PATCH", f"/api/properties/{listing['property_id']}", ADMIN, body={"title": "New"})
-    assert seen == [listing["property_id"]]
-
-
 def test_agents_cannot_add_change_archive_or_upload(stack: InProcessStack) -> None:
     listing = _create()
     path = f"/api/properties/{listing['property_id']}"

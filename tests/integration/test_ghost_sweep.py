@@ -12,14 +12,26 @@ from typing import Any
 
 import pytest
 
+from leadbot import clock
 from leadbot.domain import Channel, DeliveryStatus, Language, Lead, TimelineKind
 from leadbot.i18n import t
 from leadbot.services import followups
 from leadbot.services.followups import GhostOutcome, SweepReport, unpaced
 from local.gateway import lambda_context, load_handler
 from local.template import load_template, schedules
-from tests.support import ADMIN, REPO, InProcessStack, LeadsStream, Updates, api_call
+from tests.support import (
+    ADMIN,
+    REPO,
+    InProcessStack,
+    LeadsStream,
+    Updates,
+    api_call,
+    move_clock_to,
+)
 from tests.whatsapp_support import WhatsAppLead, WhatsAppStack, use_fake_whatsapp
+
+# The functions' clock at 10:00 in Dubai (the leads' phones): clear of quiet hours.
+pytestmark = pytest.mark.usefixtures("daytime")
 
 TWO_HOURS = timedelta(hours=2)
 CHECK_IN = t("followup.ghost", Language.EN, name="Sara", agency="Demo Realty")
@@ -105,7 +117,9 @@ def test_due_at_two_hours_sent_once_marked_and_recorded(stack: InProcessStack) -
     assert [m["payload"]["text"] for m in stack.sent(7002)] == [CHECK_IN]
     stored = stack.repos.leads.get("demo", lead.lead_id)
     assert stored.ghost_reminded_at == due and stored.ghost_claimed_at == due
-    assert index_of(stack, stored) == (None, None)
+    # Back in the index for the campaign's first step, on its day after the check-in.
+    day_3 = (due + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    assert index_of(stack, stored)[1] == f"{day_3}#campaign_1"
     [entry] = followup_entries(stack, lead)
     assert entry.kind is TimelineKind.OUTBOUND and entry.status is DeliveryStatus.SENT
     assert entry.text == CHECK_IN and entry.channel is Channel.TELEGRAM and entry.message_id
@@ -114,8 +128,10 @@ def test_due_at_two_hours_sent_once_marked_and_recorded(stack: InProcessStack) -
     status, figures = api_call("GET", "/api/stats", ADMIN)
     assert status == 200 and figures["followups"] == {"sent": 1}
 
-    # Never again, however long the lead stays quiet or however often it writes and goes quiet.
-    assert sweep(stack, due + timedelta(days=3)).due == 0
+    # Never again, however long the lead stays quiet or however often it writes and goes quiet
+    # (what waits now is the campaign's first step, on its day).
+    assert sweep(stack, due + timedelta(days=3) - timedelta(seconds=1)).due == 0
+    move_clock_to(due + timedelta(hours=1))
     stack.post(Updates(7002).text("Thanks, still thinking"))
     assert index_of(stack, lead_of(stack, Channel.TELEGRAM, 7002)) == (None, None)
     assert sweep(stack, due + timedelta(days=6)).due == 0
@@ -247,8 +263,8 @@ def test_whatsapp_within_the_window_gets_the_text(wa: WhatsAppStack) -> None:
 def test_whatsapp_outside_24_hours_uses_the_approved_template(wa: WhatsAppStack) -> None:
     lead = _whatsapp_lead_with_phone(wa)
     assert lead.last_inbound_at is not None
-    # The sweep was not running for a day and a half: the window has closed.
-    report = sweep(wa.stack, lead.last_inbound_at + timedelta(hours=36))
+    # The sweep was not running for more than a day: the window has closed.
+    report = sweep(wa.stack, lead.last_inbound_at + timedelta(hours=30))
     assert report.outcomes[GhostOutcome.SENT] == 1
     [message] = wa.sent(lead.external_id)
     template = message["payload"]["template"]
@@ -265,14 +281,14 @@ def test_whatsapp_outside_24_hours_without_a_template_is_skipped_once(
     assert lead.last_inbound_at is not None
     tenant = wa.stack.repos.tenants.get("demo")
     wa.stack.repos.tenants.put(replace(tenant, whatsapp_templates=()))
-    report = sweep(wa.stack, lead.last_inbound_at + timedelta(hours=36))
+    report = sweep(wa.stack, lead.last_inbound_at + timedelta(hours=30))
     assert report.outcomes[GhostOutcome.SKIPPED] == 1 and not wa.sent()
     history = wa.stack.repos.timeline.history("demo", lead.lead_id)
     skipped = [e for e in history if e.text == "followup_skipped"]
     assert [(e.detail["reason"], e.detail["status"]) for e in skipped] == [
         ("OutsideWindow", "skipped")
     ]
-    assert sweep(wa.stack, lead.last_inbound_at + timedelta(hours=40)).due == 0
+    assert sweep(wa.stack, lead.last_inbound_at + timedelta(hours=34)).due == 0
 
 
 # -- the function: metrics ---------------------------------------------------------------------
@@ -316,7 +332,7 @@ def test_two_overlapping_sweeps_send_each_of_1000_due_leads_exactly_once(
     from leadbot.domain import LeadStatus, Stage
 
     repos = ddblocal_stack.repos
-    quiet_since = datetime.now(UTC) - timedelta(hours=3)
+    quiet_since = clock.now() - timedelta(hours=3)
 
     def create(n: int) -> None:
         repos.leads.create(
@@ -339,7 +355,7 @@ def test_two_overlapping_sweeps_send_each_of_1000_due_leads_exactly_once(
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(create, range(1000)))
 
-    now = datetime.now(UTC)
+    now = clock.now()
     with ThreadPoolExecutor(2) as pool:
         reports = list(pool.map(lambda _: sweep(ddblocal_stack, now), range(2)))
 

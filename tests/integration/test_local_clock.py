@@ -17,7 +17,7 @@ from local.clock import LocalClock
 from local.gateway import LocalGateway
 from local.schedules import Schedules
 from local.template import load_template, schedules
-from tests.support import REPO, InProcessStack, Updates
+from tests.support import REPO, InProcessStack, Updates, quiet_hours_out_of_the_way
 
 
 @pytest.fixture
@@ -37,6 +37,7 @@ def test_advancing_the_clock_and_running_the_sweep_sends_the_check_in(
     local: tuple[str, InProcessStack], capfd: pytest.CaptureFixture[str]
 ) -> None:
     url, stack = local
+    quiet_hours_out_of_the_way(stack.repos)
     stack.qualify(Updates(7100))
     stack.fake.clear()
     shown = httpx.get(f"{url}/_local/clock").json()

@@ -18,7 +18,7 @@ from leadbot.domain import (
     Tenant,
 )
 from leadbot.domain.followups import ghost_due_at, ghost_followup_due
-from leadbot.followups import ghost_message
+from leadbot.followups import ghost_message, pending_followup
 from leadbot.i18n import t
 from leadbot.store.repositories import FOLLOWUP_SHARDS, followup_index
 
@@ -85,10 +85,9 @@ def test_exclusions(why: str, changes: dict[str, Any]) -> None:
     lead = quiet_lead(**changes)
     assert ghost_due_at(lead, timedelta(hours=2)) is None, why
     assert not ghost_followup_due(lead, LAST + timedelta(days=30), TENANT), why
-    assert followup_index(lead, timedelta(hours=2)) == {
-        "followup_shard": None,
-        "followup_due_at": None,
-    }
+    # Nothing pending, or (once reminded) the campaign's step on its day: never a ghost again.
+    pending = pending_followup(lead, TENANT)
+    assert pending is None or pending.step is not FollowupStep.GHOST, why
 
 
 def test_other_statuses_and_whatsapp_leads_stay_eligible() -> None:
@@ -100,15 +99,14 @@ def test_other_statuses_and_whatsapp_leads_stay_eligible() -> None:
 
 def test_index_attributes_are_derived_from_the_lead() -> None:
     lead = quiet_lead()
-    index = followup_index(lead, timedelta(hours=2))
+    index = followup_index(lead, pending_followup(lead, TENANT))
     assert index["followup_due_at"] == "2026-11-21T12:00:00.000000Z"
     assert index["followup_shard"] in {str(n) for n in range(FOLLOWUP_SHARDS)}
     # A new message moves it; the same lead always lands in the same shard.
     later = followup_index(replace(lead, last_inbound_at=LAST + timedelta(minutes=45)), None)
     assert later == {"followup_shard": None, "followup_due_at": None}  # no tenant, no follow-up
-    moved = followup_index(
-        replace(lead, last_inbound_at=LAST + timedelta(minutes=45)), timedelta(hours=2)
-    )
+    quieter = replace(lead, last_inbound_at=LAST + timedelta(minutes=45))
+    moved = followup_index(quieter, pending_followup(quieter, TENANT))
     assert moved == {
         "followup_shard": index["followup_shard"],
         "followup_due_at": "2026-11-21T12:45:00.000000Z",

@@ -280,7 +280,7 @@ def test_brochures_bucket_is_private_encrypted_versioned_tls_only_and_kept() -> 
     assert api["Environment"]["Variables"]["BROCHURES_BUCKET"] == {"Ref": "BrochuresBucket"}
 
 
-def test_every_function_knows_the_properties_table_and_only_the_api_may_use_it() -> None:
+def test_every_function_knows_the_properties_table_only_the_api_writes_it() -> None:
     template = load_template()
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
     assert variables["PROPERTIES_TABLE"] == {"Ref": "PropertiesTable"}
@@ -290,7 +290,23 @@ def test_every_function_knows_the_properties_table_and_only_the_api_may_use_it()
         if res["Type"] == "AWS::Serverless::Function"
         and "PropertiesTable" in repr(res["Properties"].get("Policies"))
     }
-    assert granted == {"ApiFunction"}
+    assert granted == {"ApiFunction", "GhostSweepFunction"}
+    # The follow-ups show listings (campaign steps, new-listing matches): they only read them.
+    statements = template["Resources"]["GhostSweepFunction"]["Properties"]["Policies"][0][
+        "Statement"
+    ]
+    [listings] = [s for s in statements if "PropertiesTable" in repr(s["Resource"])]
+    assert sorted(listings["Action"]) == ["dynamodb:GetItem", "dynamodb:Query"]
+
+
+def test_a_listing_added_reaches_the_follow_ups_function_by_the_properties_stream() -> None:
+    template = load_template()
+    table = template["Resources"]["PropertiesTable"]["Properties"]
+    assert table["StreamSpecification"] == {"StreamViewType": "KEYS_ONLY"}
+    [source] = [s for s in stream_sources(template) if s.table_id == "PropertiesTable"]
+    assert (source.function_id, source.event_name) == ("GhostSweepFunction", "NewListings")
+    assert source.report_batch_item_failures and source.on_failure == "ListingMatchesDLQ"
+    assert source.max_retries > 0
 
 
 def test_the_knowledge_table_is_read_by_those_who_answer_questions_and_written_by_none() -> None:

@@ -515,7 +515,7 @@ def _offer(lead: Lead, ctx: Ctx, *, first: bool) -> tuple[Lead, tuple[Outbound, 
     found = next_matches(lead, ctx.listings or ())
     if not found:
         return lead, (Outbound(text=t("value.none" if first else "listing.no_more", lang)),)
-    cards = tuple(_card(p, lang, ctx.tenant.scarcity_threshold) for p in found)
+    cards = tuple(listing_card(p, lang, ctx.tenant.scarcity_threshold) for p in found)
     if first:
         cards = (replace(cards[0], text=_join(t("value.intro", lang), cards[0].text)), *cards[1:])
     lead = replace(
@@ -527,7 +527,9 @@ def _offer(lead: Lead, ctx: Ctx, *, first: bool) -> tuple[Lead, tuple[Outbound, 
     return lead, cards
 
 
-def _card(listing: Property, lang: Language, threshold: int) -> Outbound:
+def listing_card(listing: Property, lang: Language, threshold: int) -> Outbound:
+    """A listing as a card with its buttons; its real count of units where that is at most
+    the agency's threshold. Follow-ups show listings with it too."""
     from leadbot.conversation.matching import scarce
     from leadbot.domain.listings import Transaction
 

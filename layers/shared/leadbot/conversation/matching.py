@@ -1,4 +1,5 @@
-"""Which listings fit a lead, best first, and how urgent the lead is; pure, no I/O.
+"""Which listings fit a lead, best first, and which new listing matches what it asked for;
+pure, no I/O.
 
 A listing is offered only when it is active, has a unit left, and does not contradict what
 the lead said: the transaction their goal asks for (buy and invest → sale, rent → rent), a
@@ -37,6 +38,32 @@ def next_matches(lead: Lead, listings: Iterable[Property], limit: int = TOP) -> 
     """The best fitting listings the lead has not been offered yet."""
     shown = set(lead.offered_property_ids)
     return [p for p in matches(lead, listings) if p.property_id not in shown][:limit]
+
+
+def fits_new_listing(lead: Lead, listing: Property) -> bool:
+    """Whether a new listing may be announced to the lead as one matching what it asked for.
+
+    It must fit as `matches` offers it (so the two never disagree: an announced listing is one
+    the conversation would offer too), and match what the lead said, not merely not contradict
+    it: the lead named a goal and a budget in the listing's currency, and, where the lead named
+    them, the area (case and spacing aside) and the number of bedrooms.
+    """
+    budget = lead.budget
+    if lead.goal is None or budget is None or budget.currency != listing.price.currency:
+        return False
+    if not _fits(lead, listing):
+        return False
+    if (lead.location or "").strip() and not same_area(lead.location or "", listing.location):
+        return False
+    return lead.bedrooms is None or listing.bedrooms is lead.bedrooms
+
+
+def stated(lead: Lead) -> bool:
+    """Whether the lead said anything a listing can fit: only then may a listing be called one
+    that fits what it asked for."""
+    return any(
+        value is not None for value in (lead.goal, lead.budget, lead.property_type, lead.bedrooms)
+    ) or bool((lead.location or "").strip())
 
 
 def scarce(listing: Property, threshold: int) -> bool:

@@ -96,9 +96,9 @@ class Tenant:
     # A deal's broker commission is value × broker rate; the platform's is that × platform rate.
     broker_commission_rate: Decimal = Decimal("0.02")
     platform_commission_rate: Decimal = Decimal("0.25")
-    # The conversation reads flow_mode, qa_first_after and scarcity_threshold; the ghost
-    # follow-up reads ghost_after_minutes and the ghost templates; the campaigns (issue 7)
-    # will read the rest. Rules: domain/settings.py.
+    # The conversation reads flow_mode, qa_first_after and scarcity_threshold; the follow-ups
+    # (domain/followups.py) read the rest, and `timezone` for leads whose phone names none.
+    # Rules: domain/settings.py.
     flow_mode: FlowMode = FlowMode.GUIDED
     qa_first_after: int = 2  # qa_first: lead messages before the qualifying questions start
     ghost_after_minutes: int = 120  # a quiet lead's one ghost follow-up, after this long
@@ -190,6 +190,13 @@ class Lead:
     # The ghost follow-up (domain/followups.py): taken by a sweep, then sent; each at most once.
     ghost_claimed_at: datetime | None = None
     ghost_reminded_at: datetime | None = None
+    # The campaign after it: steps passed (sent, or given up on), the next one's claim.
+    campaign_steps_sent: int = 0
+    campaign_claimed_at: datetime | None = None
+    # A sweep found the follow-up due in quiet hours (or under a longer delay): not before this.
+    followup_not_before: datetime | None = None
+    # New listings the lead was told about (at most once each, services/matches.py).
+    matched_property_ids: tuple[str, ...] = ()
     version: int | None = None
 
 

@@ -42,6 +42,7 @@ def check(tenant: Tenant) -> None:
     _within("quiet_hours_end", tenant.quiet_hours_end, HOUR)
     if tenant.quiet_hours_start == tenant.quiet_hours_end:
         raise InvalidSettings("quiet_hours_start and quiet_hours_end must be different hours")
+    _timezone(tenant.timezone)
     _within("scarcity_threshold", tenant.scarcity_threshold, SCARCITY_THRESHOLD)
     for name in ("broker_commission_rate", "platform_commission_rate"):
         rate: Decimal = getattr(tenant, name)
@@ -85,6 +86,18 @@ def _languages(tenant: Tenant) -> None:
 def _within(name: str, value: int, bounds: tuple[int, int]) -> None:
     if not bounds[0] <= value <= bounds[1]:
         raise InvalidSettings(f"{name} must be between {bounds[0]} and {bounds[1]}")
+
+
+def _timezone(name: str) -> None:
+    """The agency's zone: the quiet hours of leads whose phone names none are kept on it."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidSettings(
+            f"timezone {name!r} is not an IANA time zone, for example Asia/Dubai"
+        ) from None
 
 
 def _campaign(days: tuple[int, ...]) -> None:

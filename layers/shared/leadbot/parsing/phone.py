@@ -40,3 +40,18 @@ def parse_phone(text: str, default_region: str) -> str | None:
             e164: str = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
             return e164
     return None
+
+
+def phone_time_zone(phone: str) -> str | None:
+    """The IANA time zone an E.164 number belongs to: the first phonenumbers names for it
+    (a mobile number can span a country's zones), or None when it names none."""
+    import phonenumbers
+    from phonenumbers import timezone
+
+    try:
+        number = phonenumbers.parse(phone)
+    except phonenumbers.NumberParseException:
+        return None
+    zones = timezone.time_zones_for_number(number)
+    first = zones[0] if zones else None
+    return None if first in (None, timezone.UNKNOWN_TIMEZONE) else first

@@ -1,11 +1,13 @@
-"""Ghost follow-ups on the 30-minute schedule: each quiet lead's one check-in, at most once.
+"""Follow-ups on the 30-minute schedule: each quiet lead's one check-in, then the campaign's
+steps on their days, each at most once and never in the lead's quiet hours.
 
 A sweep reads only what is due (the sparse followups_due index, shard by shard), claims each
-lead with a conditional write before sending (store/followups.py), sends through the lead's
-own channel (the channel decides whether free text may go: WhatsApp's 24-hour window), then
-settles the claim: sent → ghost_reminded_at; a failure the channel calls retryable → the claim
-is given back and the next sweep tries again; blocked → the lead is unreachable. Every outcome
-is a Timeline entry; the report feeds the function's metrics.
+lead's due step with a conditional write before sending (store/followups.py), sends through
+the lead's own channel (the channel decides whether free text may go: WhatsApp's 24-hour
+window), then settles the claim: sent → ghost_reminded_at, or the campaign moves to its next
+step; a failure the channel calls retryable → the claim is given back and the next sweep tries
+again; blocked → the lead is unreachable. Every outcome is a Timeline entry; the report feeds
+the function's metrics.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leadbot import clock
 from leadbot.channels.telegram.client import BULK_PER_SECOND as TELEGRAM_PER_SECOND
@@ -29,6 +31,7 @@ from leadbot.domain import (
     ChannelError,
     Delivery,
     DeliveryStatus,
+    FollowupStep,
     Lead,
     LeadConflict,
     Outbound,
@@ -38,17 +41,30 @@ from leadbot.domain import (
     TimelineKind,
     WhatsAppTemplate,
 )
-from leadbot.domain.followups import ghost_followup_due
-from leadbot.followups import ghost_message
+from leadbot.domain.followups import (
+    after_quiet_hours,
+    campaign_number,
+    in_quiet_hours,
+    unclaimed,
+)
+from leadbot.followups import (
+    FollowupMessage,
+    campaign_message,
+    ghost_message,
+    lead_zone,
+    pending_followup,
+)
 from leadbot.services.inbound import MAX_CONFLICT_RETRIES, record
 from leadbot.services.runtime import Repositories
 from leadbot.store import ReadCount
 from leadbot.store.followups import SHARDS, DueFollowup
 
+if TYPE_CHECKING:
+    from leadbot.domain.listings import Property
+
 log = logging.getLogger(__name__)
 
 SWEEP_MARGIN_MS = 10_000  # stop taking leads this long before the Lambda's time is up
-FOLLOWUP = "ghost"  # Timeline detail: which follow-up an entry is
 
 
 class GhostOutcome(StrEnum):
@@ -61,7 +77,7 @@ class GhostOutcome(StrEnum):
 
 
 # The channel's verdict on an outbound, as the sweep acts on it.
-_OUTCOMES = {
+DELIVERY_OUTCOMES = {
     DeliveryStatus.SENT: GhostOutcome.SENT,
     DeliveryStatus.BLOCKED: GhostOutcome.BLOCKED,
     DeliveryStatus.RATE_LIMITED: GhostOutcome.FAILED,
@@ -189,8 +205,9 @@ def ghost_sweep(
 def follow_up(
     due: DueFollowup, repos: Repositories, now: datetime, send: Deliver, pacer: Pacer
 ) -> tuple[GhostOutcome, bool] | None:
-    """Claim, send, settle one lead's follow-up: the outcome and whether the claim was given
-    back; None when the claim was refused (another sweep has it, or the lead changed)."""
+    """Claim, send, settle one lead's due follow-up: the outcome and whether the claim was
+    given back; None when the claim was refused (another sweep has it, or the lead changed)."""
+    step = due.step
     claimed = repos.followups.claim(due, now)
     if claimed is None:
         return None
@@ -199,48 +216,136 @@ def follow_up(
     except TenantNotFound:
         tenant = None
     if tenant is None or not tenant.active:
-        _record(repos, claimed, [_skipped(now, "agency_inactive")])
+        _record(repos, claimed, [_skipped(step, now, "agency_inactive")])
         return GhostOutcome.SKIPPED, False
-    if not ghost_followup_due(replace(claimed, ghost_claimed_at=None), now, tenant):
-        # Indexed under an older ghost_after (the agency made it longer): due later, not now.
-        _settle(repos, claimed, lambda lead: replace(lead, ghost_claimed_at=None))
+    deferred = _not_now(unclaimed(claimed, step), tenant, step, now)
+    if deferred is not None:
+        # Indexed under older settings (a longer delay, fewer steps), or the sweep reached it
+        # in the lead's quiet hours: given back, with the time it may go as a floor the index
+        # keeps, so that it does not come back before.
+        reason, later = deferred
+        _settle(
+            repos,
+            claimed,
+            step,
+            lambda lead: replace(unclaimed(lead, step), followup_not_before=later),
+        )
+        until = {"until": later.isoformat()} if later is not None else {}
+        _record(repos, claimed, [_skipped(step, now, reason, **until)])
         return GhostOutcome.SKIPPED, True
-    outbound = ghost_message(claimed, tenant)
-    pacer.wait(tenant.tenant_id, claimed.channel)
+    message = _message(claimed, tenant, step, repos)
+    deliveries: list[tuple[Outbound, Delivery, WhatsAppTemplate | None]] = []
     try:
-        delivery, template = send(tenant, claimed, outbound, now)
+        for outbound in message.outbound:
+            pacer.wait(tenant.tenant_id, claimed.channel)
+            delivery, template = send(tenant, claimed, outbound, now)
+            deliveries.append((outbound, delivery, template))
+            # An approved template stands for the whole follow-up; a failure ends it.
+            if template is not None or delivery.status is not DeliveryStatus.SENT:
+                break
     except ChannelError as exc:
-        # OutsideWindow and kin: nothing this lead may receive now. The claim stays: a later
-        # sweep could not say more, and a follow-up is never sent twice.
-        _record(repos, claimed, [_skipped(now, type(exc).__name__, str(exc))])
-        return GhostOutcome.SKIPPED, False
-    outcome = _OUTCOMES.get(delivery.status, GhostOutcome.FAILED)
-    entries = [_outbound(claimed, outbound, delivery, template, now), _outcome(outcome, now)]
+        if not deliveries:
+            # OutsideWindow and kin: nothing this lead may receive now. A ghost claim stays (a
+            # follow-up is never sent twice); a campaign step is passed, the next may go.
+            _record(repos, claimed, [_skipped(step, now, type(exc).__name__, str(exc))])
+            if step is not FollowupStep.GHOST:
+                _settle(repos, claimed, step, lambda lead: _passed(lead, step, now))
+            return GhostOutcome.SKIPPED, False
+    first = deliveries[0][1]
+    outcome = DELIVERY_OUTCOMES.get(first.status, GhostOutcome.FAILED)
+    entries = [
+        _outbound(claimed, step, outbound, delivery, template, now)
+        for outbound, delivery, template in deliveries
+    ]
+    entries.append(_outcome(step, outcome, now))
     released = False
     if outcome is GhostOutcome.SENT:
-        _settle(repos, claimed, lambda lead: replace(lead, ghost_reminded_at=now))
+        cards = deliveries[0][2] is None  # the cards went, not a template instead
+        shown = message.shown[: len(deliveries)] if cards else ()
+        _settle(repos, claimed, step, lambda lead: _sent(lead, step, now, shown, tenant))
     elif outcome is GhostOutcome.BLOCKED:
         # Unreachable keeps it out of the index; unblocking (or a message) brings it back.
         _settle(
             repos,
             claimed,
-            lambda lead: replace(lead, ghost_claimed_at=None, unreachable=True, updated_at=now),
+            step,
+            lambda lead: replace(unclaimed(lead, step), unreachable=True, updated_at=now),
         )
         entries.append(TimelineEntry(kind=TimelineKind.EVENT, at=now, text="unreachable"))
         released = True
-    elif delivery.retryable:
-        _settle(repos, claimed, lambda lead: replace(lead, ghost_claimed_at=None))
+    elif first.retryable:
+        _settle(repos, claimed, step, lambda lead: unclaimed(lead, step))
         released = True
+    elif step is not FollowupStep.GHOST:
+        # Refused for good (a chat that is gone): this step is over; the next may go.
+        _settle(repos, claimed, step, lambda lead: _passed(lead, step, now))
     _record(repos, claimed, entries)
     return outcome, released
 
 
-def _settle(repos: Repositories, claimed: Lead, change: Callable[[Lead], Lead]) -> None:
+def _not_now(
+    lead: Lead, tenant: Tenant, step: FollowupStep, now: datetime
+) -> tuple[str, datetime | None] | None:
+    """Why `step` may not go to the (unclaimed) lead at `now`, and from when it may (None:
+    whatever the lead waits for now); None when it may go."""
+    pending = pending_followup(lead, tenant)
+    if pending is None or pending.step is not step:
+        return "not_due", None
+    if pending.due_at > now:
+        return "not_due", pending.due_at
+    zone = lead_zone(lead, tenant)
+    if in_quiet_hours(now, zone, tenant):
+        return "quiet_hours", after_quiet_hours(now, zone, tenant)
+    return None
+
+
+def _message(
+    lead: Lead, tenant: Tenant, step: FollowupStep, repos: Repositories
+) -> FollowupMessage:
+    if step is FollowupStep.GHOST:
+        return FollowupMessage(outbound=(ghost_message(lead, tenant),))
+    # The same listings, cached alike, that the conversation offers from.
+    listings = repos.active_listings.get(tenant.tenant_id)
+    return campaign_message(lead, tenant, step, listings)
+
+
+def _sent(
+    lead: Lead, step: FollowupStep, now: datetime, shown: tuple[Property, ...], tenant: Tenant
+) -> Lead:
+    """The lead once `step` went: the ghost one marks it reminded (the campaign counts its days
+    from then); a campaign step moves on to the next, and the listings shown count as offered
+    ("Show more" goes past them) and as scarcity the lead was truthfully shown."""
+    if step is FollowupStep.GHOST:
+        return replace(lead, ghost_reminded_at=now, followup_not_before=None)
+    from leadbot.conversation.matching import scarce
+
+    offered = tuple(p.property_id for p in shown if p.property_id not in lead.offered_property_ids)
+    return replace(
+        _passed(lead, step, now),
+        offered_property_ids=(*lead.offered_property_ids, *offered),
+        fomo_messages_sent=lead.fomo_messages_sent
+        + sum(scarce(p, tenant.scarcity_threshold) for p in shown),
+    )
+
+
+def _passed(lead: Lead, step: FollowupStep, now: datetime) -> Lead:
+    """A campaign step done with (sent, or impossible): the next one falls due on its day."""
+    return replace(
+        lead,
+        campaign_steps_sent=max(lead.campaign_steps_sent, campaign_number(step)),
+        campaign_claimed_at=None,
+        followup_not_before=None,
+    )
+
+
+def _settle(
+    repos: Repositories, claimed: Lead, step: FollowupStep, change: Callable[[Lead], Lead]
+) -> None:
     """Write `change` onto the claimed lead, re-reading it when a message came in meanwhile;
     the save re-derives its place in the followups_due index."""
     lead = claimed
     for _ in range(MAX_CONFLICT_RETRIES):
-        if lead.ghost_claimed_at != claimed.ghost_claimed_at:
+        if _claim_of(lead, step) != _claim_of(claimed, step):
             log.warning("follow-up claim lost", extra={"lead_id": lead.lead_id})
             return
         try:
@@ -251,14 +356,19 @@ def _settle(repos: Repositories, claimed: Lead, change: Callable[[Lead], Lead]) 
     raise LeadConflict(f"{claimed.lead_id}: still conflicting after {MAX_CONFLICT_RETRIES} tries")
 
 
+def _claim_of(lead: Lead, step: FollowupStep) -> datetime | None:
+    return lead.ghost_claimed_at if step is FollowupStep.GHOST else lead.campaign_claimed_at
+
+
 def _outbound(
     lead: Lead,
+    step: FollowupStep,
     outbound: Outbound,
     delivery: Delivery,
     template: WhatsAppTemplate | None,
     now: datetime,
 ) -> TimelineEntry:
-    detail = {"followup": FOLLOWUP}
+    detail = {"followup": step.value}
     if template is not None:
         detail.update(template=template.name, template_language=template.code)
     if delivery.error:
@@ -277,18 +387,24 @@ def _outbound(
     )
 
 
-def _outcome(outcome: GhostOutcome, now: datetime, **detail: str) -> TimelineEntry:
+def _outcome(
+    step: FollowupStep | str, outcome: GhostOutcome, now: datetime, **detail: str
+) -> TimelineEntry:
     """The outcome as an event: the dashboard's stats count `followup_*` events by status."""
     return TimelineEntry(
         kind=TimelineKind.EVENT,
         at=now,
         text=f"followup_{outcome.value}",
-        detail={"followup": FOLLOWUP, "status": outcome.value, **detail},
+        detail={"followup": str(step), "status": outcome.value, **detail},
     )
 
 
-def _skipped(now: datetime, reason: str, error: str = "") -> TimelineEntry:
-    return _outcome(GhostOutcome.SKIPPED, now, reason=reason, **({"error": error} if error else {}))
+def _skipped(
+    step: FollowupStep | str, now: datetime, reason: str, error: str = "", **detail: str
+) -> TimelineEntry:
+    if error:
+        detail["error"] = error
+    return _outcome(step, GhostOutcome.SKIPPED, now, reason=reason, **detail)
 
 
 def _record(repos: Repositories, lead: Lead, entries: list[TimelineEntry]) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from leadbot.config import Settings, settings
-from leadbot.domain import TenantNotFound
-from leadbot.domain.followups import ghost_after
+from leadbot.domain import Lead, TenantNotFound
+from leadbot.domain.followups import PendingFollowup
 from leadbot.store import (
     IdentityRepository,
     LeadRepository,
@@ -107,22 +106,25 @@ def repositories() -> Repositories:
     return Repositories(
         tenants=tenants,
         identities=IdentityRepository(tables),
-        leads=LeadRepository(tables, ghost_after=_ghost_after_of(tenants)),
+        leads=LeadRepository(tables, pending=_pending_of(tenants)),
         timeline=TimelineRepository(tables),
         tables=tables,
     )
 
 
-def _ghost_after_of(tenants: TenantRepository) -> Callable[[str], timedelta | None]:
-    """A tenant's ghost follow-up delay, from the tenant cache (a message costs no read)."""
+def _pending_of(tenants: TenantRepository) -> Callable[[Lead], PendingFollowup | None]:
+    """The follow-up a lead waits for, by its tenant's settings from the tenant cache (a
+    message costs no read)."""
+    from leadbot.followups import pending_followup
 
-    def ghost_after_of(tenant_id: str) -> timedelta | None:
+    def pending_of(lead: Lead) -> PendingFollowup | None:
         try:
-            return ghost_after(tenants.get(tenant_id))
+            tenant = tenants.get(lead.tenant_id)
         except TenantNotFound:
             return None
+        return pending_followup(lead, tenant)
 
-    return ghost_after_of
+    return pending_of
 
 
 @cache

@@ -1,11 +1,12 @@
-"""Ghost follow-ups on the Leads table: the due ones from the sparse index, each claimed once.
+"""Follow-ups on the Leads table: the due ones from the sparse index, each claimed once.
 
 LeadRepository derives `followup_shard` / `followup_due_at` from the lead on every write, so the
-index holds exactly the leads whose follow-up is pending. A sweep queries each shard up to now
-(keys only) and claims each lead with one conditional UpdateItem: only if its due time is
-still the one read (no message, opt-out or viewing since) and no sweep has claimed it. The
-claim takes the lead out of the index and bumps its version (a webhook holding an older copy
-re-reads it), and returns the whole lead, so a due lead costs one index item and one write.
+index holds exactly the leads whose follow-up (the ghost one, or a campaign step) is pending.
+A sweep queries each shard up to now (keys only) and claims each lead with one conditional
+UpdateItem: only if its due time and step are still the ones read (no message, opt-out or
+viewing since) and no sweep has claimed that step. The claim takes the lead out of the index
+and bumps its version (a webhook holding an older copy re-reads it), and returns the whole
+lead, so a due lead costs one index item and one write.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from pynamodb.constants import ALL_NEW, ATTRIBUTES
 from pynamodb.exceptions import UpdateError
 
-from leadbot.domain import Lead
+from leadbot.domain import FollowupStep, Lead
 from leadbot.store.models import Tables
 from leadbot.store.repositories import FOLLOWUP_SHARDS, _conflict, _lead, index_time
 from leadbot.store.scores import ReadCount
@@ -33,16 +35,24 @@ class DueFollowup:
     lead_id: str
     due_at: str  # as stored: the claim holds only while it is unchanged
 
+    @property
+    def step(self) -> FollowupStep:
+        """Which follow-up is due: the key's "#campaign_N", else the ghost one."""
+        _, _, step = self.due_at.partition("#")
+        return FollowupStep(step) if step else FollowupStep.GHOST
+
 
 class FollowupRepository:
     def __init__(self, tables: Tables) -> None:
         self._model = tables.leads
 
     def due(self, shard: int, now: datetime, count: ReadCount) -> Iterator[DueFollowup]:
-        """The leads of one shard whose ghost follow-up is due by `now`, oldest first."""
+        """The leads of one shard whose follow-up is due by `now`, oldest first."""
         model = self._model
         count.queries += 1
-        results = model.followups_due.query(str(shard), model.followup_due_at <= index_time(now))
+        # "#~" sorts after every step suffix: the keys of `now` itself are due too.
+        until = f"{index_time(now)}#~"
+        results = model.followups_due.query(str(shard), model.followup_due_at <= until)
         for item in results:
             assert item.followup_due_at is not None  # the index's own key
             yield DueFollowup(
@@ -51,16 +61,22 @@ class FollowupRepository:
         count.items += results.page_iter.total_scanned_count
 
     def claim(self, due: DueFollowup, now: datetime) -> Lead | None:
-        """Take the lead's follow-up for this sweep: the lead as stored after the claim, or None
-        when another sweep took it or the lead changed since the index was read."""
+        """Take the lead's due follow-up for this sweep: the lead as stored after the claim, or
+        None when another sweep took it or the lead changed since the index was read."""
         model = self._model
-        condition = (
-            (model.followup_due_at == due.due_at)
-            & model.ghost_claimed_at.does_not_exist()
-            & model.ghost_reminded_at.does_not_exist()
-        )
+        if due.step is FollowupStep.GHOST:
+            claim = model.ghost_claimed_at
+            condition = (
+                (model.followup_due_at == due.due_at)
+                & model.ghost_claimed_at.does_not_exist()
+                & model.ghost_reminded_at.does_not_exist()
+            )
+        else:
+            # The key names the step, and only a step sent or given up on moves it on.
+            claim = model.campaign_claimed_at
+            condition = (model.followup_due_at == due.due_at) & claim.does_not_exist()
         actions = [
-            model.ghost_claimed_at.set(now),
+            claim.set(now),
             model.followup_shard.remove(),
             model.followup_due_at.remove(),
             model.version.add(1),
@@ -79,3 +95,53 @@ class FollowupRepository:
                 return None
             raise
         return _lead(model.from_raw_data(data[ATTRIBUTES]))
+
+    # -- new-listing matches: a (lead, listing) marker on the lead, set at most once -----------
+
+    def match_candidates(self, tenant_id: str, count: ReadCount) -> Iterator[Lead]:
+        """The tenant's leads that named a goal and a budget (what a match needs), from one
+        Query of the tenant's partition: never a scan of the table. Every lead item of the
+        tenant is read (the filter only trims what comes back), so the cost is the tenant's
+        leads, not the table's."""
+        model = self._model
+        count.queries += 1
+        results = model.query(
+            tenant_id, filter_condition=model.goal.exists() & model.budget_amount.exists()
+        )
+        for item in results:
+            yield _lead(item)
+        count.items += results.page_iter.total_scanned_count
+
+    def claim_match(self, tenant_id: str, lead_id: str, property_id: str) -> Lead | None:
+        """Mark the lead as told of the listing, unless it was already (or shown it as a card),
+        or may no longer be written to: the lead as stored after, or None."""
+        model = self._model
+        condition = (
+            model.lead_id.exists()
+            & ~model.matched_property_ids.contains(property_id)
+            & ~model.offered_property_ids.contains(property_id)
+            & _not_set(model.opted_out)
+            & _not_set(model.unreachable)
+            & _not_set(model.bot_paused)
+        )
+        actions = [model.matched_property_ids.add({property_id}), model.version.add(1)]
+        try:
+            data = model._get_connection().update_item(
+                tenant_id, lead_id, actions=actions, condition=condition, return_values=ALL_NEW
+            )
+        except UpdateError as exc:
+            if _conflict(exc):
+                return None
+            raise
+        return _lead(model.from_raw_data(data[ATTRIBUTES]))
+
+    def release_match(self, tenant_id: str, lead_id: str, property_id: str) -> None:
+        """Give the marker back (the message failed and may pass later): a retry may tell it."""
+        model = self._model
+        actions = [model.matched_property_ids.delete({property_id}), model.version.add(1)]
+        model._get_connection().update_item(tenant_id, lead_id, actions=actions)
+
+
+def _not_set(flag: Any) -> Any:
+    """True unless the boolean attribute is stored as true (absent counts as false)."""
+    return flag.does_not_exist() | (flag == False)  # noqa: E712 - a DynamoDB condition

@@ -110,8 +110,8 @@ class RescoreDueIndex(GlobalSecondaryIndex["LeadModel"]):  # type: ignore[no-unt
 
 
 class FollowupsDueIndex(GlobalSecondaryIndex["LeadModel"]):  # type: ignore[no-untyped-call]
-    """Sparse: leads whose ghost follow-up is pending, by when it falls due; keys only, since
-    the sweep claims each with an UpdateItem that returns the whole lead anyway."""
+    """Sparse: leads whose follow-up is pending, by when it falls due (and which step); keys
+    only, since the sweep claims each with an UpdateItem that returns the whole lead anyway."""
 
     class Meta:
         index_name = "followups_due"
@@ -199,8 +199,13 @@ class LeadModel(Model):
     qualified_at = UTCDateTimeAttribute(null=True)
     ghost_claimed_at = UTCDateTimeAttribute(null=True)
     ghost_reminded_at = UTCDateTimeAttribute(null=True)
-    # followups_due index (sparse), derived from the lead by every save: while its ghost
-    # follow-up is pending, when it falls due (ISO UTC). See LeadRepository.
+    campaign_steps_sent = NumberAttribute(null=True)
+    campaign_claimed_at = UTCDateTimeAttribute(null=True)
+    followup_not_before = UTCDateTimeAttribute(null=True)
+    matched_property_ids = UnicodeSetAttribute(null=True)  # new listings told of, once each
+    # followups_due index (sparse), derived from the lead by every save: while a follow-up
+    # (ghost or campaign step) is pending, when it falls due (ISO UTC, then "#campaign_N" for
+    # a campaign step). See LeadRepository.
     followup_shard = UnicodeAttribute(null=True)
     followup_due_at = UnicodeAttribute(null=True)
     version = VersionAttribute()

@@ -55,7 +55,7 @@ from leadbot.domain import (
     TimelineKind,
     WhatsAppTemplate,
 )
-from leadbot.domain.followups import ghost_due_at
+from leadbot.domain.followups import PendingFollowup
 from leadbot.store.models import (
     CatalogAttribute,
     FollowupTemplateAttribute,
@@ -430,15 +430,16 @@ class LeadRepository:
 
     Every write derives the lead's place in the followups_due index from the lead itself
     (`followup_index`), so no caller has to remember it: a phone captured or a new message
-    sets when the ghost follow-up falls due, an opt-out or a scheduled viewing clears it.
-    `ghost_after(tenant_id)` is the tenant's delay (None: no follow-ups for it).
+    sets when the ghost follow-up falls due, a step sent moves it to the next step's day, a
+    reply, an opt-out, a handoff or a viewing clears it. `pending(lead)` says which follow-up
+    the lead waits for and from when, by its tenant's settings (None: none).
     """
 
     MAX_REMEMBERED = 2_000
 
-    def __init__(self, tables: Tables, ghost_after: Callable[[str], timedelta | None]) -> None:
+    def __init__(self, tables: Tables, pending: Callable[[Lead], PendingFollowup | None]) -> None:
         self._model = tables.leads
-        self._ghost_after = ghost_after
+        self._pending = pending
         self._identities = tables.identities
         self._recent: OrderedDict[tuple[str, str], Lead] = OrderedDict()
         self._lock = threading.Lock()
@@ -543,7 +544,7 @@ class LeadRepository:
         return saved
 
     def _followup(self, lead: Lead) -> dict[str, str | None]:
-        return followup_index(lead, self._ghost_after(lead.tenant_id))
+        return followup_index(lead, self._pending(lead))
 
     def count_catalog_view(self, tenant_id: str, lead_id: str, now: datetime) -> Lead:
         """One more catalog view, in one UpdateItem that also bumps the version.
@@ -597,19 +598,28 @@ _LEAD_COUNTERS = (
     "urgency_score",
     "fomo_messages_sent",
     "qualification_score",
+    "campaign_steps_sent",
 )
 # Absent on leads stored before they existed: written only once they are set, so an ordinary
 # message's update carries nothing new.
-_LEAD_OPTIONAL_ZEROS = ("urgency_score", "fomo_messages_sent", "qualification_score")
+_LEAD_OPTIONAL_ZEROS = (
+    "urgency_score",
+    "fomo_messages_sent",
+    "qualification_score",
+    "campaign_steps_sent",
+)
 
 
-def followup_index(lead: Lead, ghost_after: timedelta | None) -> dict[str, str | None]:
-    """The lead's followups_due index attributes: both set while its ghost follow-up is pending
-    (`ghost_after` past its last message), both None (removed) otherwise."""
-    due = ghost_due_at(lead, ghost_after) if ghost_after is not None else None
-    if due is None:
+def followup_index(lead: Lead, pending: PendingFollowup | None) -> dict[str, str | None]:
+    """The lead's followups_due index attributes: both set while a follow-up is pending, both
+    None (removed) otherwise. The sort key is its due time, then "#campaign_N" for a campaign
+    step (the ghost follow-up's is the time alone), so a claim knows which step it takes."""
+    if pending is None:
         return {"followup_shard": None, "followup_due_at": None}
-    return {"followup_shard": followup_shard(lead.lead_id), "followup_due_at": index_time(due)}
+    due = index_time(pending.due_at)
+    if pending.step is not FollowupStep.GHOST:
+        due = f"{due}#{pending.step.value}"
+    return {"followup_shard": followup_shard(lead.lead_id), "followup_due_at": due}
 
 
 def followup_shard(lead_id: str) -> str:
@@ -627,6 +637,7 @@ def _item(lead: Lead) -> dict[str, Any]:
     data["budget_amount"] = str(budget.amount) if budget else None
     data["budget_currency"] = budget.currency if budget else None
     data["offered_property_ids"] = list(lead.offered_property_ids) or None
+    data["matched_property_ids"] = set(lead.matched_property_ids) or None
     for name in _LEAD_OPTIONAL_ZEROS:
         data[name] = data[name] or None
     data["is_qualified"] = lead.is_qualified or None
@@ -645,6 +656,8 @@ def _lead(item: LeadModel) -> Lead:
         data[name] = int(data.get(name, 0))
     if "offered_property_ids" in data:
         data["offered_property_ids"] = tuple(str(i) for i in data["offered_property_ids"])
+    if "matched_property_ids" in data:
+        data["matched_property_ids"] = tuple(sorted(data["matched_property_ids"]))
     return Lead(**data)
 
 

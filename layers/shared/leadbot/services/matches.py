@@ -1,0 +1,260 @@
+"""New-listing matches: a listing just added goes, once, to the agency's leads it matches.
+
+Runs off the Properties table's stream (functions/ghost_sweep, event NewListings), never in
+the request that added the listing: 500 messages at Telegram's 25 a second take 20 s. The
+leads come from one Query of the agency's partition of the Leads table (never a scan); those
+the listing matches (conversation.matching.fits_new_listing, the rule the conversation's
+offers keep too) and that may be written to are told, most recently active first, at most
+MATCH_CAP of them per listing, paced per agency and channel. Each lead is marked told of the
+listing with a conditional write before the send (store/followups.py claim_match), so it
+hears of a listing at most once, however often the stream delivers the record.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from leadbot import clock
+from leadbot.domain import (
+    ChannelError,
+    Lead,
+    LeadConflict,
+    LeadStatus,
+    PropertyNotFound,
+    Tenant,
+    TenantNotFound,
+    TimelineEntry,
+    TimelineKind,
+)
+from leadbot.domain.followups import reachable
+from leadbot.followups import match_message
+from leadbot.services.followups import (
+    DELIVERY_OUTCOMES,
+    Deliver,
+    GhostOutcome,
+    Pacer,
+    deliver,
+)
+from leadbot.services.inbound import MAX_CONFLICT_RETRIES, record
+from leadbot.services.runtime import Repositories
+from leadbot.store import ReadCount
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+        DynamoDBRecord,
+    )
+
+    from leadbot.domain.listings import Property
+
+log = logging.getLogger(__name__)
+
+MATCH_CAP = 500  # leads told of one listing, at most
+MATCH = "match"  # Timeline detail: which follow-up an entry is
+MATCH_MARGIN_MS = 10_000  # stop telling leads this long before the Lambda's time is up
+# Closed deals: the agency has finished with these leads either way.
+_CLOSED = frozenset({LeadStatus.WON, LeadStatus.LOST})
+
+
+class MatchesUnfinished(Exception):
+    """Some leads are still to be told (out of time, or a send that may pass later): the
+    stream delivers the record again, and the markers keep everyone told once."""
+
+
+@dataclass
+class MatchReport:
+    """What announcing one listing did; `items_read` is what DynamoDB read to find the leads."""
+
+    property_id: str
+    matching: int = 0  # leads it matches that may be written to
+    told_before: int = 0  # already told of it (a retry, or another run)
+    capped: int = 0  # matching leads left out by the cap
+    lost: int = 0  # marker refused: told meanwhile, or opted out since the read
+    retry: int = 0  # markers given back: a later delivery of the record tells them
+    unfinished: bool = False
+    items_read: int = 0
+    outcomes: Counter[GhostOutcome] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "property_id": self.property_id,
+            "matching": self.matching,
+            "told_before": self.told_before,
+            "capped": self.capped,
+            "lost": self.lost,
+            "retry": self.retry,
+            "unfinished": self.unfinished,
+            "items_read": self.items_read,
+            **{outcome.value: self.outcomes[outcome] for outcome in GhostOutcome},
+        }
+
+
+def may_hear_of_listings(lead: Lead) -> bool:
+    """A lead the bot may write to unasked, whose deal is not closed."""
+    return reachable(lead) and lead.status not in _CLOSED
+
+
+def announce_listing(
+    repos: Repositories,
+    tenant_id: str,
+    property_id: str,
+    now: datetime,
+    *,
+    send: Deliver = deliver,
+    pacer: Pacer | None = None,
+    out_of_time: Callable[[], bool] = lambda: False,
+) -> MatchReport:
+    """Tell the tenant's matching leads of the listing, each at most once, at most MATCH_CAP."""
+    from leadbot.conversation.matching import fits_new_listing
+    from leadbot.domain.listings import ListingStatus
+
+    report = MatchReport(property_id=property_id)
+    try:
+        tenant = repos.tenants.get(tenant_id)
+        listing = repos.properties.get(tenant_id, property_id)
+    except (TenantNotFound, PropertyNotFound):
+        return report
+    if not tenant.active or listing.status is not ListingStatus.ACTIVE:
+        return report
+    if listing.units_available <= 0:
+        return report
+    pacer = pacer or Pacer()
+    count = ReadCount()
+    fitting: list[Lead] = []
+    for lead in repos.followups.match_candidates(tenant_id, count):
+        if not (may_hear_of_listings(lead) and fits_new_listing(lead, listing)):
+            continue
+        if property_id in lead.matched_property_ids:
+            report.told_before += 1
+        elif property_id not in lead.offered_property_ids:
+            fitting.append(lead)
+    report.items_read = count.items
+    report.matching = len(fitting) + report.told_before
+    # The most recently active first: the cap leaves out the coldest.
+    fitting.sort(key=lambda lead: lead.last_inbound_at or lead.created_at, reverse=True)
+    room = max(0, MATCH_CAP - report.told_before)
+    report.capped = max(0, len(fitting) - room)
+    for lead in fitting[:room]:
+        if out_of_time():
+            report.unfinished = True
+            break
+        _tell(repos, tenant, lead, listing, now, send, pacer, report)
+    return report
+
+
+def _tell(
+    repos: Repositories,
+    tenant: Tenant,
+    lead: Lead,
+    listing: Property,
+    now: datetime,
+    send: Deliver,
+    pacer: Pacer,
+    report: MatchReport,
+) -> None:
+    claimed = repos.followups.claim_match(lead.tenant_id, lead.lead_id, listing.property_id)
+    if claimed is None:
+        report.lost += 1
+        return
+    outbound = match_message(claimed, tenant, listing)
+    detail = {"followup": MATCH, "property_id": listing.property_id}
+    pacer.wait(tenant.tenant_id, claimed.channel)
+    try:
+        delivery, template = send(tenant, claimed, outbound, now)
+    except ChannelError as exc:
+        # Nothing this lead may receive now (WhatsApp's window, no template): the marker stays,
+        # since a later try could not say more.
+        report.outcomes[GhostOutcome.SKIPPED] += 1
+        event = _event(GhostOutcome.SKIPPED, now, detail, reason=type(exc).__name__)
+        record(repos, claimed.tenant_id, claimed.lead_id, [event])
+        return
+    outcome = DELIVERY_OUTCOMES.get(delivery.status, GhostOutcome.FAILED)
+    report.outcomes[outcome] += 1
+    message = dict(detail)
+    if template is not None:
+        message.update(template=template.name, template_language=template.code)
+    if delivery.error:
+        message["error"] = delivery.error
+    entries = [
+        TimelineEntry(
+            kind=TimelineKind.OUTBOUND,
+            at=now,
+            channel=claimed.channel,
+            text="" if template is not None else outbound.text,
+            detail=message,
+            status=delivery.status,
+            message_id=delivery.message_id,
+        ),
+        _event(outcome, now, detail),
+    ]
+    if outcome is GhostOutcome.SENT and template is None:
+        # Shown as a card: "Show more" and the campaign's offers go past it.
+        _save(repos, claimed, lambda x: _offered(x, listing.property_id))
+    elif outcome is GhostOutcome.BLOCKED:
+        _save(repos, claimed, lambda x: replace(x, unreachable=True, updated_at=now))
+        entries.append(TimelineEntry(kind=TimelineKind.EVENT, at=now, text="unreachable"))
+    elif outcome is GhostOutcome.FAILED and delivery.retryable:
+        repos.followups.release_match(claimed.tenant_id, claimed.lead_id, listing.property_id)
+        report.retry += 1
+    record(repos, claimed.tenant_id, claimed.lead_id, entries)
+
+
+def _offered(lead: Lead, property_id: str) -> Lead:
+    if property_id in lead.offered_property_ids:
+        return lead
+    return replace(lead, offered_property_ids=(*lead.offered_property_ids, property_id))
+
+
+def _save(repos: Repositories, lead: Lead, change: Callable[[Lead], Lead]) -> None:
+    for _ in range(MAX_CONFLICT_RETRIES):
+        try:
+            repos.leads.save(lead, change(lead))
+            return
+        except LeadConflict:
+            lead = repos.leads.get(lead.tenant_id, lead.lead_id)
+    raise LeadConflict(f"{lead.lead_id}: still conflicting after {MAX_CONFLICT_RETRIES} tries")
+
+
+def _event(
+    outcome: GhostOutcome, now: datetime, detail: dict[str, str], **more: str
+) -> TimelineEntry:
+    """As the sweep's: the dashboard's stats count `followup_*` events by status."""
+    return TimelineEntry(
+        kind=TimelineKind.EVENT,
+        at=now,
+        text=f"followup_{outcome.value}",
+        detail={**detail, "status": outcome.value, **more},
+    )
+
+
+# -- entry point for functions/ghost_sweep (the Properties stream) ----------------------------
+
+
+def announce_record(record: DynamoDBRecord, remaining_ms: Callable[[], int]) -> MatchReport | None:
+    """One Properties stream record: a listing added is announced; any other change is not
+    (None). MatchesUnfinished when leads are left to tell: the record is delivered again."""
+    from leadbot.services.runtime import repositories
+
+    name = record.event_name.name if record.event_name is not None else ""
+    change = record.dynamodb
+    keys = change.raw_event.get("Keys", {}) if change is not None else {}
+    if name != "INSERT" or not keys:
+        return None
+    tenant_id, property_id = keys["tenant_id"]["S"], keys["property_id"]["S"]
+
+    def out_of_time() -> bool:
+        return remaining_ms() < MATCH_MARGIN_MS
+
+    report = announce_listing(
+        repositories(), tenant_id, property_id, clock.now(), out_of_time=out_of_time
+    )
+    log.info("new listing announced", extra=report.as_dict())
+    if report.unfinished or report.retry:
+        raise MatchesUnfinished(
+            f"{property_id}: {report.retry} to retry, unfinished={report.unfinished}"
+        )
+    return report
