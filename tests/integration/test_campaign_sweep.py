@@ -12,7 +12,7 @@ from leadbot.i18n import t
 from leadbot.services import followups
 from leadbot.services.followups import GhostOutcome, SweepReport, unpaced
 from leadbot.store.repositories import index_time
-from tests.support import ADMIN, InProcessStack, Updates, api_call, move_clock_to
+from tests.support import ADMIN, InProcessStack, Updates, api_call, move_clock_to, text_of
 
 TWO_HOURS = timedelta(hours=2)
 GREETING = t("followup.greeting", Language.EN, name="Sara", agency="Demo Realty")
@@ -36,7 +36,7 @@ def due_key(stack: InProcessStack, lead: Lead) -> str | None:
 
 
 def texts(stack: InProcessStack, chat: int) -> list[str]:
-    return [m["payload"]["text"] for m in stack.sent(chat)]
+    return [text_of(m) for m in stack.sent(chat)]
 
 
 def checked_in(stack: InProcessStack, chat: int, at: datetime) -> Lead:
@@ -78,7 +78,7 @@ def test_day_3_and_day_6_each_once_then_nothing(stack: InProcessStack, daytime: 
     assert second.outcomes[GhostOutcome.SENT] == 1
     # Marina Residences has 3 units left, the demo agency's threshold: said, as it is.
     [card] = stack.sent(7301)
-    text = card["payload"]["text"]
+    text = text_of(card)
     assert text.startswith(f"{GREETING} {t('followup.urgent.scarce', Language.EN)}")
     assert "Marina Residences" in text
     assert t("listing.scarcity.many", Language.EN, count=3) in text

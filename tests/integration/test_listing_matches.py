@@ -32,7 +32,7 @@ from leadbot.services.followups import GhostOutcome, Pacer, deliver
 from leadbot.services.matches import MATCH_CAP, announce_listing
 from local.gateway import lambda_context, load_handler
 from local.template import load_template, stream_sources
-from tests.support import ADMIN, REPO, InProcessStack, api_call
+from tests.support import ADMIN, REPO, InProcessStack, api_call, text_of
 
 pytestmark = pytest.mark.usefixtures("daytime")
 
@@ -113,9 +113,7 @@ def run_function(*records: dict[str, Any]) -> dict[str, Any]:
 def told(stack: InProcessStack) -> dict[str, list[str]]:
     per_chat: dict[str, list[str]] = {}
     for message in stack.sent():
-        per_chat.setdefault(str(message["payload"]["chat_id"]), []).append(
-            message["payload"]["text"]
-        )
+        per_chat.setdefault(str(message["payload"]["chat_id"]), []).append(text_of(message))
     return per_chat
 
 
