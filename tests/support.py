@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+from botocore.client import BaseClient
 
 from leadbot import clock
 from leadbot.services import runtime, telegram
@@ -424,3 +428,19 @@ def api_response(
         event["requestContext"]["authorizer"] = {"claims": dict(claims)}
     response: dict[str, Any] = load_handler(REPO, route)(event, lambda_context(route.function_id))
     return response
+
+
+@contextmanager
+def dynamodb_requests() -> Iterator[Counter[str]]:
+    """Every DynamoDB request made meanwhile, by operation."""
+    calls: Counter[str] = Counter()
+    original = BaseClient._make_api_call  # type: ignore[attr-defined]
+
+    def counting(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        if self.meta.service_model.service_name == "dynamodb":
+            calls[operation] += 1
+        return original(self, operation, params)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(BaseClient, "_make_api_call", counting)
+        yield calls

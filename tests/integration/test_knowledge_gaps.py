@@ -4,33 +4,19 @@ GET /api/knowledge/gaps for the lead's agency only."""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-import pytest
-from botocore.client import BaseClient
-
-from tests.support import ADMIN, AGENT, OTHER_TENANT_AGENT, InProcessStack, Updates, api_call
+from tests.support import (
+    ADMIN,
+    AGENT,
+    OTHER_TENANT_AGENT,
+    InProcessStack,
+    Updates,
+    api_call,
+    dynamodb_requests,
+)
 
 SARA, OMID = 730_000_001, 730_000_002
-
-
-@contextmanager
-def dynamodb_requests() -> Iterator[Counter[str]]:
-    """Every DynamoDB request made meanwhile, by operation."""
-    calls: Counter[str] = Counter()
-    original = BaseClient._make_api_call  # type: ignore[attr-defined]
-
-    def counting(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        if self.meta.service_model.service_name == "dynamodb":
-            calls[operation] += 1
-        return original(self, operation, params)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(BaseClient, "_make_api_call", counting)
-        yield calls
 
 
 def _gaps(claims: dict[str, str] = AGENT, query: str = "") -> dict[str, Any]:

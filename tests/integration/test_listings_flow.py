@@ -4,15 +4,9 @@ answerer, qa_first, and what all this costs in DynamoDB requests."""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
-
-import pytest
-from botocore.client import BaseClient
 
 from leadbot.domain import (
     Channel,
@@ -29,27 +23,11 @@ from leadbot.domain.knowledge import Answer, Citation
 from leadbot.i18n import t
 from leadbot.services import telegram
 from leadbot.services.inbound import handle_event
-from tests.support import AGENT, InProcessStack, Updates, api_call, text_of
+from tests.support import AGENT, InProcessStack, Updates, api_call, dynamodb_requests, text_of
 
 MARINA_RESIDENCES = "01KE6P4YM0VS00000000000001"  # 3 units: the demo threshold is 3
 MARINA_GATE = "01KE6P4YM0VS00000000000004"  # 8 units
 PHOTOS = "https://demo-agency.example/photos/"
-
-
-@contextmanager
-def dynamodb_requests() -> Iterator[Counter[str]]:
-    """Every DynamoDB request made meanwhile, by operation."""
-    calls: Counter[str] = Counter()
-    original = BaseClient._make_api_call  # type: ignore[attr-defined]
-
-    def counting(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        if self.meta.service_model.service_name == "dynamodb":
-            calls[operation] += 1
-        return original(self, operation, params)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(BaseClient, "_make_api_call", counting)
-        yield calls
 
 
 def _lead(stack: InProcessStack, chat_id: int) -> Lead:
