@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from tests import web
 from tests.support import REPO
 
 pytestmark = pytest.mark.e2e
@@ -21,7 +21,7 @@ schema = schemathesis.openapi.from_path(REPO / "openapi.json")
 def admin_token(local_stack: str) -> str:
     """An admin reaches every route (agents get 403 on admin routes, which tests nothing);
     of demo2, so the fuzzing never changes the demo agency other e2e tests talk to."""
-    token: str = httpx.get(f"{local_stack}/_local/tokens", timeout=5).json()["demo2_admin"]
+    token: str = web.get(f"{local_stack}/_local/tokens").json()["demo2_admin"]
     return token
 
 

@@ -16,6 +16,7 @@ from local.seed import (
     DEMO_USERS,
     DEV_TOKEN_KEY_PARAM,
 )
+from tests import web
 from tests.support import Updates
 
 pytestmark = pytest.mark.e2e
@@ -30,7 +31,7 @@ def _key(stack_dir: Path) -> bytes:
 def test_local_tokens_are_the_demo_users_signed_by_the_stack(
     local_stack: str, stack_dir: Path
 ) -> None:
-    response = httpx.get(f"{local_stack}/_local/tokens", timeout=5)
+    response = web.get(f"{local_stack}/_local/tokens")
     assert response.status_code == 200
     tokens = response.json()
     assert set(tokens) == {"admin", "agent", "demo2_agent", "demo2_admin"}
@@ -55,13 +56,13 @@ def test_local_tokens_are_the_demo_users_signed_by_the_stack(
 
 
 def test_the_stack_verifies_only_its_own_tokens(local_stack: str, stack_dir: Path) -> None:
-    tokens = httpx.get(f"{local_stack}/_local/tokens", timeout=5).json()
+    tokens = web.get(f"{local_stack}/_local/tokens").json()
     with pytest.raises(auth.InvalidToken):
         auth.verify(tokens["admin"], b"some other stack's key", datetime.now(UTC))
 
 
 def _replies(url: str, chat: int) -> list[str]:
-    outbox = httpx.get(f"{url}/_local/outbox", timeout=5).json()
+    outbox = web.get(f"{url}/_local/outbox").json()
     return [
         call["payload"]["text"]
         for call in outbox
@@ -73,11 +74,11 @@ def test_the_second_tenant_has_its_own_bot_and_secret(local_stack: str) -> None:
     chat = 820_000_001
     url = f"{local_stack}/telegram/demo2"
     start = Updates(chat).text("/start")
-    wrong = httpx.post(
+    wrong = web.post(
         url, json=start, headers={"X-Telegram-Bot-Api-Secret-Token": DEMO_TELEGRAM_SECRET}
     )
     assert wrong.status_code == 401
-    right = httpx.post(
+    right = web.post(
         url, json=start, headers={"X-Telegram-Bot-Api-Secret-Token": DEMO2_TELEGRAM_SECRET}
     )
     assert right.status_code == 200
@@ -86,31 +87,29 @@ def test_the_second_tenant_has_its_own_bot_and_secret(local_stack: str) -> None:
 
 def test_the_webhook_and_catalog_links_need_no_token(local_stack: str) -> None:
     chat = 820_000_002
-    response = httpx.post(
+    response = web.post(
         f"{local_stack}/telegram/demo",
         json=Updates(chat).text("/start"),
         headers={"X-Telegram-Bot-Api-Secret-Token": DEMO_TELEGRAM_SECRET},
-        timeout=10,
     )
     assert response.status_code == 200
     assert _replies(local_stack, chat)
     # A bad link is the function's own 404, not the authorizer's 401.
     for method in ("GET", "HEAD"):
-        link = httpx.request(method, f"{local_stack}/c/not-a-token", timeout=5)
+        link = web.request(method, f"{local_stack}/c/not-a-token")
         assert link.status_code == 404
         assert link.headers["Content-Type"].startswith("text/plain")
 
 
 def test_agents_work_their_leads_over_http_and_only_their_tenants(local_stack: str) -> None:
-    tokens = httpx.get(f"{local_stack}/_local/tokens", timeout=5).json()
+    tokens = web.get(f"{local_stack}/_local/tokens").json()
     chat = 800_000_090
     lead = Updates(chat, first_name="Board Walker")
     for update in lead.qualification(phone="+971 50 909 0909"):
-        response = httpx.post(
+        response = web.post(
             f"{local_stack}/telegram/demo",
             json=update,
             headers={"X-Telegram-Bot-Api-Secret-Token": DEMO_TELEGRAM_SECRET},
-            timeout=10,
         )
         assert response.status_code == 200
     for _ in range(2):  # the changes, then what scoring them wrote
@@ -118,7 +117,7 @@ def test_agents_work_their_leads_over_http_and_only_their_tenants(local_stack: s
 
     def api(method: str, path: str, token: str | None, **kw: object) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return httpx.request(method, f"{local_stack}{path}", headers=headers, timeout=10, **kw)  # type: ignore[arg-type]
+        return web.request(method, f"{local_stack}{path}", headers=headers, **kw)  # type: ignore[arg-type]
 
     assert api("GET", "/api/leads", None).status_code == 401
     board = api("GET", "/api/leads", tokens["agent"], params={"q": "Board Walker"}).json()

@@ -16,6 +16,7 @@ from leadbot.domain import Language
 from leadbot.i18n import t
 from local.seed import DEMO_ADMIN_CHAT, DEMO_CATALOGS, DEMO_TELEGRAM_SECRET
 from local.template import load_template, schedules, stream_sources
+from tests import web
 from tests.e2e.conftest import stack_env
 from tests.support import Updates
 
@@ -105,12 +106,12 @@ CARDS = {"en": 2, "fa": 2, "ar": 2, "ru": 0}
 
 
 def _send(url: str, update: dict[str, Any]) -> None:
-    response = httpx.post(f"{url}/telegram/demo", json=update, headers=HEADERS, timeout=10)
+    response = web.post(f"{url}/telegram/demo", json=update, headers=HEADERS)
     assert response.status_code == 200, response.text
 
 
 def _outbox(url: str) -> list[dict[str, Any]]:
-    data: list[dict[str, Any]] = httpx.get(f"{url}/_local/outbox", timeout=5).json()
+    data: list[dict[str, Any]] = web.get(f"{url}/_local/outbox").json()
     return data
 
 
@@ -172,7 +173,7 @@ def test_a_whole_qualification_over_http_ends_with_the_admin_alert(
 
 
 def test_health_lists_the_template_routes(local_stack: str) -> None:
-    health = httpx.get(f"{local_stack}/_local/health", timeout=5).json()
+    health = web.get(f"{local_stack}/_local/health").json()
     assert "POST /telegram/{tenant_id}" in health["routes"]
     assert {"GET /c/{token}", "HEAD /c/{token}"} <= set(health["routes"])
 
@@ -221,7 +222,7 @@ def test_the_catalog_button_opens_the_brochure_and_counts_one_view(
     assert url.startswith(f"{local_stack}/c/")
 
     assert httpx.head(url, timeout=5).status_code == 302  # a link checker: not a view
-    response = httpx.get(url, follow_redirects=False, timeout=5)
+    response = web.get(url, follow_redirects=False)
     assert response.status_code == 302
     assert response.headers["location"] == DEMO_CATALOGS[0].url
     assert response.headers["cache-control"] == "no-store"
@@ -235,34 +236,33 @@ def test_the_catalog_button_opens_the_brochure_and_counts_one_view(
     alert = [c for c in _outbox(local_stack) if c.get("chat_id") == DEMO_ADMIN_CHAT][-1]
     assert "71/100" in alert["payload"]["text"]
 
-    forged = httpx.get(url[:-1] + ("B" if url[-1] != "B" else "C"), timeout=5)
+    forged = web.get(url[:-1] + ("B" if url[-1] != "B" else "C"))
     assert forged.status_code == 404
     assert _stored_lead(stack_dir, chat)["catalog_views"] == {"N": "1"}
 
 
 def test_streams_and_schedules_are_the_templates(local_stack: str) -> None:
     template = load_template()
-    streams = httpx.get(f"{local_stack}/_local/streams", timeout=5).json()["streams"]
+    streams = web.get(f"{local_stack}/_local/streams").json()["streams"]
     assert [(s["function"], s["event"]) for s in streams] == [
         (s.function_id, s.event_name) for s in stream_sources(template)
     ]
     waited = httpx.post(f"{local_stack}/_local/streams/wait", timeout=60)
     assert waited.status_code == 200
-    assert isinstance(httpx.get(f"{local_stack}/_local/dlq", timeout=5).json(), dict)
-    listed = httpx.get(f"{local_stack}/_local/schedules", timeout=5).json()["schedules"]
+    assert isinstance(web.get(f"{local_stack}/_local/dlq").json(), dict)
+    listed = web.get(f"{local_stack}/_local/schedules").json()["schedules"]
     assert [(s["function"], s["event"]) for s in listed] == [
         (s.function_id, s.event_name) for s in schedules(template)
     ]
-    unknown = httpx.post(f"{local_stack}/_local/schedules/NoSuchFunction/Nope", timeout=5)
+    unknown = web.post(f"{local_stack}/_local/schedules/NoSuchFunction/Nope")
     assert unknown.status_code == 404
 
 
 def test_a_bad_secret_is_refused_over_http(local_stack: str) -> None:
-    response = httpx.post(
+    response = web.post(
         f"{local_stack}/telegram/demo",
         json=Updates(800_000_099).text("hi"),
         headers={"X-Telegram-Bot-Api-Secret-Token": "nope"},
-        timeout=5,
     )
     assert response.status_code == 401
 

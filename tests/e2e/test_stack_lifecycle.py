@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
-import httpx
 import pytest
 
 from leadbot.domain import Language
 from leadbot.i18n import t
 from local import auth
 from local.seed import DEMO_TELEGRAM_SECRET, DEV_TOKEN_KEY_PARAM, LINK_SIGNING_KEY_PARAM
+from tests import web
 from tests.e2e.conftest import start_stack, stop_stack
 from tests.support import Updates
 
@@ -24,7 +24,7 @@ HEADERS = {"X-Telegram-Bot-Api-Secret-Token": DEMO_TELEGRAM_SECRET}
 
 
 def _last_reply(url: str, chat: int) -> str:
-    calls = httpx.get(f"{url}/_local/outbox", timeout=5).json()
+    calls = web.get(f"{url}/_local/outbox").json()
     texts = [c["payload"]["text"] for c in calls if c.get("chat_id") == str(chat)]
     return str(texts[-1])
 
@@ -41,13 +41,13 @@ def test_a_second_stack_runs_beside_the_first_stops_on_ctrl_c_and_keeps_its_data
 ) -> None:
     process, url = start_stack(tmp_path)
     assert url != local_stack
-    assert httpx.get(f"{local_stack}/_local/health", timeout=5).status_code == 200
+    assert web.get(f"{local_stack}/_local/health").status_code == 200
     dynamodb = json.loads((tmp_path / "stack.json").read_text())["dynamodb"]
     link_key = json.loads((tmp_path / "secrets.json").read_text())[LINK_SIGNING_KEY_PARAM]
-    token = httpx.get(f"{url}/_local/tokens", timeout=5).json()["agent"]
+    token = web.get(f"{url}/_local/tokens").json()["agent"]
     lead = Updates(810_000_001)
     try:
-        httpx.post(f"{url}/telegram/demo", json=lead.text("/start"), headers=HEADERS, timeout=10)
+        web.post(f"{url}/telegram/demo", json=lead.text("/start"), headers=HEADERS)
         assert "Demo Realty" in _last_reply(url, 810_000_001)
     finally:
         assert stop_stack(process, signal.SIGINT) == 0
@@ -55,7 +55,7 @@ def test_a_second_stack_runs_beside_the_first_stops_on_ctrl_c_and_keeps_its_data
 
     process, url = start_stack(tmp_path)
     try:
-        httpx.post(f"{url}/telegram/demo", json=lead.text("hmm"), headers=HEADERS, timeout=10)
+        web.post(f"{url}/telegram/demo", json=lead.text("hmm"), headers=HEADERS)
         # The lead survived the restart: it is asked its pending question again, not welcomed.
         assert _last_reply(url, 810_000_001).startswith(t("goal.hint", Language.EN))
         # So did the link-signing key: catalog links sent before the restart still open.

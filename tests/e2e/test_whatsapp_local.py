@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx
 import pytest
 
 from leadbot.channels.whatsapp.signature import sign
 from leadbot.domain import Language
 from leadbot.i18n import t
 from local.seed import DEMO_ADMIN_CHAT, DEMO_WHATSAPP_APP_SECRET, DEMO_WHATSAPP_VERIFY_TOKEN
+from tests import web
 from tests.whatsapp_support import WhatsAppLead
 
 pytestmark = pytest.mark.e2e
@@ -29,12 +29,12 @@ def _post(url: str, payload: dict[str, Any]) -> None:
         "Content-Type": "application/json",
         "X-Hub-Signature-256": sign(DEMO_WHATSAPP_APP_SECRET, raw),
     }
-    response = httpx.post(f"{url}/whatsapp", content=raw, headers=headers, timeout=10)
+    response = web.post(f"{url}/whatsapp", content=raw, headers=headers)
     assert response.status_code == 200, response.text
 
 
 def _outbox(url: str, channel: str) -> list[dict[str, Any]]:
-    answer = httpx.get(f"{url}/_local/outbox", params={"channel": channel}, timeout=5)
+    answer = web.get(f"{url}/_local/outbox", params={"channel": channel})
     data: list[dict[str, Any]] = answer.json()
     return data
 
@@ -45,16 +45,16 @@ def test_meta_s_subscription_check_over_http(local_stack: str) -> None:
         "hub.verify_token": DEMO_WHATSAPP_VERIFY_TOKEN,
         "hub.challenge": "1158201444",
     }
-    ok = httpx.get(f"{local_stack}/whatsapp", params=query, timeout=5)
+    ok = web.get(f"{local_stack}/whatsapp", params=query)
     assert (ok.status_code, ok.text) == (200, "1158201444")
     assert ok.headers["content-type"].startswith("text/plain")
-    wrong = httpx.get(f"{local_stack}/whatsapp", params={**query, "hub.verify_token": "x"})
+    wrong = web.get(f"{local_stack}/whatsapp", params={**query, "hub.verify_token": "x"})
     assert wrong.status_code == 403
 
 
 def test_an_unsigned_body_is_refused_over_http(local_stack: str) -> None:
     lead = WhatsAppLead(wa_id="971502220009")
-    response = httpx.post(f"{local_stack}/whatsapp", json=lead.body(lead.text("Hi")), timeout=5)
+    response = web.post(f"{local_stack}/whatsapp", json=lead.body(lead.text("Hi")))
     assert response.status_code == 401
 
 

@@ -15,6 +15,7 @@ import pytest
 from local.fake_telegram import FakeTelegram
 from local.gateway import MAX_BODY_BYTES, LocalGateway, LocalRequest, LocalResponse, match_path
 from local.template import Route
+from tests import web
 
 TOKEN = "123456789:AAE-secret-part"
 
@@ -405,7 +406,7 @@ def test_port_zero_picks_a_free_port(tmp_path: Path) -> None:
         gw.start()
         assert gw.port > 0
         assert gw.url == f"http://127.0.0.1:{gw.port}"
-        assert httpx.get(f"{gw.url}/_local/health").json() == {"status": "ok", "routes": []}
+        assert web.get(f"{gw.url}/_local/health").json() == {"status": "ok", "routes": []}
     finally:
         gw.stop()
     gw.stop()  # idempotent
@@ -424,8 +425,8 @@ def test_verbose_logs_one_line_per_request(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with LocalGateway([], tmp_path, FakeTelegram(), verbose=True) as gw:
-        httpx.get(f"{gw.url}/_local/health")
-        httpx.get(f"{gw.url}/nowhere")
+        web.get(f"{gw.url}/_local/health")
+        web.get(f"{gw.url}/nowhere")
     lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("[gateway]")]
     assert lines[0].startswith("[gateway] GET /_local/health -> 200")
     assert lines[1].startswith("[gateway] GET /nowhere -> 404")

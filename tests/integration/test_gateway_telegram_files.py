@@ -16,6 +16,7 @@ from local.fake_openai import fake_voice_note
 from local.fake_telegram import FakeTelegram
 from local.gateway import LocalGateway
 from local.seed import DEMO_BOT_TOKEN
+from tests import web
 
 NOTE = fake_voice_note("Is the villa still available?")
 
@@ -29,22 +30,22 @@ def gateway(tmp_path: Path) -> Iterator[LocalGateway]:
 def test_a_voice_note_put_in_place_is_fetched_as_telegram_serves_bots(
     gateway: LocalGateway,
 ) -> None:
-    put = httpx.post(
+    put = web.post(
         f"{gateway.url}/_local/telegram/files", content=NOTE, headers={"Content-Type": "audio/ogg"}
     )
     assert put.status_code == 200
     sent = put.json()
     assert sent["file_size"] == len(NOTE)
 
-    found = httpx.post(
+    found = web.post(
         f"{gateway.telegram_api_base}/bot{DEMO_BOT_TOKEN}/getFile",
         json={"file_id": sent["file_id"]},
     ).json()
     assert found["ok"] and found["result"]["file_path"] == "voice/file_1.oga"
     url = f"{gateway.telegram_api_base}/file/bot{DEMO_BOT_TOKEN}/voice/file_1.oga"
-    assert httpx.get(url).content == NOTE
-    assert httpx.get(url.replace("file_1", "file_2")).status_code == 404
-    assert httpx.post(url).status_code == 405
+    assert web.get(url).content == NOTE
+    assert web.get(url.replace("file_1", "file_2")).status_code == 404
+    assert web.post(url).status_code == 405
 
     with httpx.Client() as http:
         client = TelegramClient(DEMO_BOT_TOKEN, http=http, base_url=gateway.telegram_api_base)
@@ -53,7 +54,7 @@ def test_a_voice_note_put_in_place_is_fetched_as_telegram_serves_bots(
             client.download_file(sent["file_id"], max_bytes=10)
         with pytest.raises(ChannelError, match="invalid file_id"):
             client.download_file("AwACAgIAAxkBAAIgone")
-    methods = [r["method"] for r in httpx.get(f"{gateway.url}/_local/outbox").json()]
+    methods = [r["method"] for r in web.get(f"{gateway.url}/_local/outbox").json()]
     assert methods == [
         "getFile",
         "download",
@@ -66,4 +67,4 @@ def test_a_voice_note_put_in_place_is_fetched_as_telegram_serves_bots(
 
 
 def test_an_empty_file_is_refused(gateway: LocalGateway) -> None:
-    assert httpx.post(f"{gateway.url}/_local/telegram/files", content=b"").status_code == 400
+    assert web.post(f"{gateway.url}/_local/telegram/files", content=b"").status_code == 400

@@ -16,6 +16,7 @@ from local.fake_telegram import FakeTelegram
 from local.fake_whatsapp import FakeWhatsApp
 from local.gateway import LocalGateway
 from local.seed import DEMO_WHATSAPP_ACCESS_TOKEN, DEMO_WHATSAPP_PHONE_NUMBER_ID
+from tests import web
 
 VOICE = b"OggS\x00\x02" + bytes(range(256)) * 8 + b"\r\n\r\n"
 AUTH = {"Authorization": f"Bearer {DEMO_WHATSAPP_ACCESS_TOKEN}"}
@@ -52,8 +53,8 @@ def test_a_voice_note_put_in_place_is_served_back_through_graphs_routes(
     url = info.json()["url"]
     assert url == f"{gateway.url}/_local/whatsapp/media/{media_id}/download"
 
-    assert httpx.get(url).status_code == 401
-    download = httpx.get(url, headers=AUTH)
+    assert web.get(url).status_code == 401
+    download = web.get(url, headers=AUTH)
     assert download.status_code == 200
     assert download.content == VOICE
     assert download.headers["Content-Type"] == "audio/ogg; codecs=opus"

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
 from leadbot import clock
@@ -17,6 +16,7 @@ from local.clock import LocalClock
 from local.gateway import LocalGateway
 from local.schedules import Schedules
 from local.template import load_template, schedules
+from tests import web
 from tests.support import REPO, InProcessStack, Updates, quiet_hours_out_of_the_way
 
 
@@ -40,25 +40,25 @@ def test_advancing_the_clock_and_running_the_sweep_sends_the_check_in(
     quiet_hours_out_of_the_way(stack.repos)
     stack.qualify(Updates(7100))
     stack.fake.clear()
-    shown = httpx.get(f"{url}/_local/clock").json()
+    shown = web.get(f"{url}/_local/clock").json()
     assert shown["offset_s"] == 0
     assert abs(datetime.fromisoformat(shown["now"]) - datetime.now(UTC)) < timedelta(seconds=5)
 
-    quiet = httpx.post(f"{url}/_local/schedules/GhostSweepFunction/run").json()
+    quiet = web.post(f"{url}/_local/schedules/GhostSweepFunction/run").json()
     assert quiet["ran"][0]["event"] == "Sweep" and quiet["ran"][0]["result"]["due"] == 0
 
-    moved = httpx.post(f"{url}/_local/clock", json={"advance_s": 7200})
+    moved = web.post(f"{url}/_local/clock", json={"advance_s": 7200})
     assert moved.status_code == 200
     assert (moved.json()["advanced_s"], moved.json()["offset_s"]) == (7200, 7200)
     assert "[clock] advanced 7200 s" in capfd.readouterr().err
 
-    ran = httpx.post(f"{url}/_local/schedules/ghost_sweep/run")
+    ran = web.post(f"{url}/_local/schedules/ghost_sweep/run")
     assert ran.status_code == 200
     assert ran.json()["ran"][0]["result"]["sent"] == 1
     assert "GhostSweepFunction/Sweep ran on demand" in capfd.readouterr().err
     check_in = t("followup.ghost", Language.EN, name="Sara", agency="Demo Realty")
     assert [m["payload"]["text"] for m in stack.sent(7100)] == [check_in]
-    again = httpx.post(f"{url}/_local/schedules/ghost_sweep/run").json()
+    again = web.post(f"{url}/_local/schedules/ghost_sweep/run").json()
     assert again["ran"][0]["result"]["due"] == 0
 
 
@@ -69,10 +69,10 @@ def test_the_clock_only_moves_forward_by_a_number_of_seconds(
     local: tuple[str, InProcessStack], body: dict[str, object]
 ) -> None:
     url, _ = local
-    refused = httpx.post(f"{url}/_local/clock", json=body)
+    refused = web.post(f"{url}/_local/clock", json=body)
     assert refused.status_code == 400 and "advance_s" in refused.json()["message"]
-    assert httpx.get(f"{url}/_local/clock").json()["offset_s"] == 0
-    assert httpx.delete(f"{url}/_local/clock").status_code == 405
+    assert web.get(f"{url}/_local/clock").json()["offset_s"] == 0
+    assert web.delete(f"{url}/_local/clock").status_code == 405
 
 
 def test_the_shift_survives_a_restart(tmp_path: Path) -> None:

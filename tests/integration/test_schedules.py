@@ -9,13 +9,13 @@ from collections.abc import Iterator
 from datetime import timedelta
 from types import ModuleType
 
-import httpx
 import pytest
 
 from local.fake_telegram import FakeTelegram
 from local.gateway import LocalGateway, load_handler
 from local.schedules import Schedules
 from local.template import ScheduleEvent, load_template, schedules
+from tests import web
 from tests.support import REPO
 
 TEMPLATE = load_template(REPO / "tests" / "functions" / "template.yaml")
@@ -108,30 +108,30 @@ def test_timer_and_manual_runs_of_one_schedule_never_overlap(tick: ModuleType) -
 
 def test_the_routes_list_and_run_schedules(routes: tuple[str, Schedules], tick: ModuleType) -> None:
     url, _ = routes
-    listed = httpx.get(f"{url}/_local/schedules").json()["schedules"]
+    listed = web.get(f"{url}/_local/schedules").json()["schedules"]
     by_key = {(s["function"], s["event"]): s for s in listed}
     assert by_key["TickFunction", "EveryMinute"]["schedule"] == "rate(1 minute)"
     assert by_key["TickFunction", "Nightly"]["timer"] is False  # cron: on demand only
 
-    ran = httpx.post(f"{url}/_local/schedules/TickFunction/EveryMinute")
+    ran = web.post(f"{url}/_local/schedules/TickFunction/EveryMinute")
     assert ran.status_code == 200
     assert ran.json() == {"ticks": 1, "function": "TickFunction"}
     assert tick.TICKS[-1]["detail-type"] == "Scheduled Event"
 
     # Input replaces the scheduled event, as EventBridge does; disabled ones still run by hand.
-    assert httpx.post(f"{url}/_local/schedules/TickFunction/Custom").status_code == 200
+    assert web.post(f"{url}/_local/schedules/TickFunction/Custom").status_code == 200
     assert tick.TICKS[-1] == {"job": "custom"}
 
-    broken = httpx.post(f"{url}/_local/schedules/BrokenFunction/Hourly")
+    broken = web.post(f"{url}/_local/schedules/BrokenFunction/Hourly")
     assert broken.status_code == 502
     assert broken.json() == {"errorMessage": "the schedule broke", "errorType": "RuntimeError"}
 
-    missing = httpx.post(f"{url}/_local/schedules/TickFunction/Nope")
+    missing = web.post(f"{url}/_local/schedules/TickFunction/Nope")
     assert missing.status_code == 404
-    assert httpx.post(f"{url}/_local/schedules/Nope").status_code == 404
-    wrong = httpx.get(f"{url}/_local/schedules/TickFunction/EveryMinute")
+    assert web.post(f"{url}/_local/schedules/Nope").status_code == 404
+    wrong = web.get(f"{url}/_local/schedules/TickFunction/EveryMinute")
     assert (wrong.status_code, wrong.headers["Allow"]) == (405, "POST")
-    assert httpx.get(f"{url}/_local/health").json()["status"] == "ok"
+    assert web.get(f"{url}/_local/health").json()["status"] == "ok"
 
 
 def test_run_invokes_every_schedule_of_a_function_by_id_or_folder(
@@ -139,7 +139,7 @@ def test_run_invokes_every_schedule_of_a_function_by_id_or_folder(
 ) -> None:
     url, _ = routes
     before = len(tick.TICKS)
-    ran = httpx.post(f"{url}/_local/schedules/TickFunction/run")
+    ran = web.post(f"{url}/_local/schedules/TickFunction/run")
     assert ran.status_code == 200
     answer = ran.json()
     assert answer["function"] == "TickFunction"
@@ -148,16 +148,16 @@ def test_run_invokes_every_schedule_of_a_function_by_id_or_folder(
     assert len(tick.TICKS) == before + 3
     assert "TickFunction/EveryMinute ran on demand" in capfd.readouterr().err
     # Both probe functions share one folder: naming it is ambiguous here (not in template.yaml).
-    shared = httpx.post(f"{url}/_local/schedules/probe/run")
+    shared = web.post(f"{url}/_local/schedules/probe/run")
     assert shared.status_code == 400 and "name one" in shared.json()["message"]
     real = Schedules(schedules(load_template()), REPO)
     assert [r.key for r in real.of_function("ghost_sweep")] == ["GhostSweepFunction/Sweep"]
 
-    broken = httpx.post(f"{url}/_local/schedules/BrokenFunction/run")
+    broken = web.post(f"{url}/_local/schedules/BrokenFunction/run")
     assert broken.status_code == 502
     assert broken.json()["ran"][0]["errorMessage"] == "the schedule broke"
-    assert httpx.post(f"{url}/_local/schedules/Nope/run").status_code == 404
-    wrong = httpx.get(f"{url}/_local/schedules/TickFunction/run")
+    assert web.post(f"{url}/_local/schedules/Nope/run").status_code == 404
+    wrong = web.get(f"{url}/_local/schedules/TickFunction/run")
     assert (wrong.status_code, wrong.headers["Allow"]) == (405, "POST")
 
 
@@ -171,7 +171,7 @@ def test_scheduled_events_carry_the_functions_clock(
     url, _ = routes
     clock.set_offset(timedelta(days=2))
     try:
-        httpx.post(f"{url}/_local/schedules/TickFunction/EveryMinute")
+        web.post(f"{url}/_local/schedules/TickFunction/EveryMinute")
     finally:
         clock.set_offset(timedelta(0))
     fired = datetime.fromisoformat(tick.TICKS[-1]["time"].replace("Z", "+00:00"))

@@ -17,6 +17,7 @@ from local.fake_telegram import FakeTelegram
 from local.gateway import LocalGateway, load_handler
 from local.streams import Streams
 from local.template import create_tables, load_template, local_table_names, stream_sources
+from tests import web
 from tests.support import REPO
 
 pytestmark = pytest.mark.ddblocal
@@ -286,7 +287,7 @@ def test_the_routes_show_status_wait_and_the_dlq(table: Table) -> None:
         assert waited.status_code == 200
         assert waited.json()["caught_up"] is True
 
-        [status] = httpx.get(f"{url}/_local/streams").json()["streams"]
+        [status] = web.get(f"{url}/_local/streams").json()["streams"]
         assert (status["function"], status["event"]) == ("PartialFunction", "OrdersStream")
         assert (status["table"], status["table_name"]) == ("OrdersTable", table.name)
         assert status["state"] == "polling"
@@ -295,20 +296,20 @@ def test_the_routes_show_status_wait_and_the_dlq(table: Table) -> None:
         assert status["records_waiting"] == 0
         assert "parking" in status["last_error"]
 
-        parked = httpx.get(f"{url}/_local/dlq").json()
+        parked = web.get(f"{url}/_local/dlq").json()
         [failure] = parked["ProbeDLQ"]
         assert failure["payload"]["Records"][0]["dynamodb"]["Keys"] == {"pk": {"S": "h2"}}
-        assert httpx.delete(f"{url}/_local/dlq").status_code == 204
-        assert httpx.get(f"{url}/_local/dlq").json() == {}
+        assert web.delete(f"{url}/_local/dlq").status_code == 204
+        assert web.get(f"{url}/_local/dlq").json() == {}
 
         timed_out = httpx.post(f"{url}/_local/streams/wait?timeout=0")
         assert timed_out.status_code == 504
         assert timed_out.json()["caught_up"] is False
         assert httpx.post(f"{url}/_local/streams/wait?timeout=x").status_code == 400
-        assert httpx.get(f"{url}/_local/streams/wait").status_code == 405
-        assert httpx.post(f"{url}/_local/streams").status_code == 405
-        assert httpx.put(f"{url}/_local/dlq").headers["Allow"] == "GET, DELETE"
-        assert httpx.get(f"{url}/_local/streams/nope").status_code == 404
+        assert web.get(f"{url}/_local/streams/wait").status_code == 405
+        assert web.post(f"{url}/_local/streams").status_code == 405
+        assert web.put(f"{url}/_local/dlq").headers["Allow"] == "GET, DELETE"
+        assert web.get(f"{url}/_local/streams/nope").status_code == 404
 
 
 def test_a_poller_started_on_an_empty_table_gets_its_first_records(table: Table) -> None:
