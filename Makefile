@@ -17,7 +17,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help install dev dev-telegram test test-fast lint typecheck unit integration e2e cfn \
-	bench eval build deploy admin-code rescore import-leads import-listings ingest openapi clean
+	bench eval build deploy admin-code rescore reindex-followups import-leads import-listings ingest openapi clean
 
 help:
 	@echo "make dev          run LeadBot locally on http://127.0.0.1:8080 (PORT=…)"
@@ -28,6 +28,7 @@ help:
 	@echo "make admin-code   one-time /set_admin code for TENANT=$(TENANT) on the local stack"
 	@echo "make openapi      regenerate openapi.json from the API's routes (a test checks they agree)"
 	@echo "make rescore      score the existing leads of TENANT=$(TENANT) (ALL=1: every tenant) on the local stack"
+	@echo "make reindex-followups  place existing leads of TENANT=$(TENANT) (ALL=1) in the follow-up schedule"
 	@echo "make import-leads FILE=sheet.csv  import a CSV of people as leads of TENANT=$(TENANT) (SOURCE=…) on the local stack"
 	@echo "make ingest FILE=b.pdf PROPERTY=…  ingest a listing's PDF brochure for TENANT=$(TENANT) (TITLE=…) on the local stack"
 	@echo "make import-listings FILE=listings.csv  add or update listings of TENANT=$(TENANT) on the local stack"
@@ -68,6 +69,9 @@ openapi: install
 
 rescore: install
 	$(BIN)/python -m local rescore --tenant $(TENANT) $(if $(ALL),--all)
+
+reindex-followups: install
+	$(BIN)/python -m local reindex-followups --tenant $(TENANT) $(if $(ALL),--all)
 
 import-leads: install
 	@test -n "$(FILE)" || { echo "give FILE=path/to/sheet.csv"; exit 1; }

@@ -275,6 +275,7 @@ def _banner(stack: LocalStack) -> str:
             f"  DynamoDB Local    {stack.ddb.endpoint}   data in {stack.data}",
             "  Admin code        make admin-code TENANT=demo",
             "  Rescore leads     make rescore TENANT=demo   (or ALL=1)",
+            "  Follow-up index   make reindex-followups TENANT=demo   (or ALL=1)",
             "  Import leads      make import-leads FILE=sheet.csv TENANT=demo [SOURCE=expo]",
             "  Ingest brochure   make ingest FILE=b.pdf PROPERTY=<id> TENANT=demo [TITLE=…]",
             "  Import listings   make import-listings FILE=listings.csv TENANT=demo",
@@ -429,6 +430,11 @@ def main(argv: list[str] | None = None) -> int:
     rescore = commands.add_parser("rescore", help="score the existing leads of a tenant now")
     rescore.add_argument("--tenant", default="demo")
     rescore.add_argument("--all", action="store_true", help="every tenant")
+    reindex = commands.add_parser(
+        "reindex-followups", help="place a tenant's existing leads in the follow-up schedule"
+    )
+    reindex.add_argument("--tenant", default="demo")
+    reindex.add_argument("--all", action="store_true", help="every tenant")
     sheet = commands.add_parser("import-leads", help="import a CSV of people as leads")
     sheet.add_argument("file", help="the CSV file (UTF-8)")
     sheet.add_argument("--tenant", default="demo")
@@ -458,6 +464,9 @@ def main(argv: list[str] | None = None) -> int:
         return ops(["issue-admin-code", "--tenant", args.tenant])
     if args.command == "rescore":
         return ops(["rescore", "--all"] if args.all else ["rescore", "--tenant", args.tenant])
+    if args.command == "reindex-followups":
+        which = ["--all"] if args.all else ["--tenant", args.tenant]
+        return ops(["reindex-followups", *which])
     return serve(args)
 
 

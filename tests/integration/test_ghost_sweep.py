@@ -368,3 +368,44 @@ def test_two_overlapping_sweeps_send_each_of_1000_due_leads_exactly_once(
     # Each lead was seen by both sweeps at most; the one that lost the claim sent nothing.
     assert sum(r.lost for r in reports) == sum(r.due for r in reports) - 1000
     assert sweep(ddblocal_stack, now + timedelta(days=1)).due == 0
+
+
+def test_leads_stored_before_the_index_are_placed_in_it_by_reindex_followups(
+    stack: InProcessStack, daytime: datetime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from leadbot.admin.__main__ import main as admin
+
+    quiet = [qualified(stack, chat) for chat in (7201, 7202)]
+    stale = qualified(stack, 7203)
+    model = stack.repos.tables.leads
+    # As stored before the index existed: no index attributes, whatever the lead waits for;
+    # and one indexed under settings since changed (a time its tenant no longer says).
+    for lead in quiet:
+        model._get_connection().update_item(
+            "demo",
+            lead.lead_id,
+            actions=[model.followup_shard.remove(), model.followup_due_at.remove()],
+        )
+    model._get_connection().update_item(
+        "demo", stale.lead_id, actions=[model.followup_due_at.set("2099-01-01T00:00:00.000000Z")]
+    )
+    later = daytime + TWO_HOURS + timedelta(minutes=1)
+    assert sweep(stack, later).due == 0  # all three are due, and the sweep cannot see them
+    assert stack.sent() == []
+
+    assert admin(["reindex-followups", "--tenant", "demo"]) == 0
+    first = capsys.readouterr()
+    assert "demo  [" in first.err and "100%" in first.err
+    report = json.loads(first.out.splitlines()[-1])
+    assert (report["indexed"], report["moved"], report["removed"]) == (2, 1, 0)
+    assert report["leads"] == 3 + report["unchanged"]
+    assert report["queries"] == 1
+
+    done = sweep(stack, later)
+    assert done.outcomes[GhostOutcome.SENT] == 3
+    assert {str(m["payload"]["chat_id"]) for m in stack.sent()} == {"7201", "7202", "7203"}
+    assert admin(["reindex-followups", "--all"]) == 0
+    again = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert again["leads"] == again["unchanged"]
+    assert admin(["reindex-followups", "--tenant", "nobody"]) == 2
+    assert "no tenant 'nobody'" in capsys.readouterr().err

@@ -32,7 +32,7 @@ from leadbot.services.followups import GhostOutcome, Pacer, deliver
 from leadbot.services.matches import MATCH_CAP, announce_listing
 from local.gateway import lambda_context, load_handler
 from local.template import load_template, stream_sources
-from tests.support import ADMIN, REPO, InProcessStack, api_call, text_of
+from tests.support import ADMIN, REPO, InProcessStack, api_call, move_clock_to, text_of
 
 pytestmark = pytest.mark.usefixtures("daytime")
 
@@ -297,3 +297,145 @@ def test_whatsapp_outside_its_window_gets_the_approved_template(
         # Told (never again), but the card itself was not shown.
         assert stored.matched_property_ids == (listing.property_id,)
         assert listing.property_id not in stored.offered_property_ids
+
+
+def sweep(stack: InProcessStack, fail: tuple[Any, ...] | None = None) -> dict[str, Any]:
+    """The scheduled sweep at the functions' clock, as EventBridge runs it."""
+    if fail is not None:
+        stack.fake.fail_next(*fail)
+    result: dict[str, Any] = load_handler(REPO, _schedule())(
+        {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}},
+        lambda_context("GhostSweepFunction"),
+    )
+    return result
+
+
+def _schedule() -> Any:
+    from local.template import schedules
+
+    [schedule] = [s for s in schedules(load_template()) if s.function_id == "GhostSweepFunction"]
+    return schedule
+
+
+def night_lead(stack: InProcessStack, n: int, **changes: Any) -> Lead:
+    """A Dubai lead reminded yesterday: nothing else is pending for it tonight."""
+    return stack.repos.leads.create(
+        a_lead(n, ghost_reminded_at=clock.now() - timedelta(days=1), **changes)
+    )
+
+
+def test_a_listing_added_in_a_leads_night_is_told_when_its_morning_comes(
+    stack: InProcessStack, daytime: datetime
+) -> None:
+    night = daytime.replace(hour=18, minute=30)  # 22:30 in Dubai, 18:30 in London
+    move_clock_to(night)
+    dubai = night_lead(stack, 1)
+    london = night_lead(stack, 2, phone="+447911123456")
+    listing = new_listing(stack)
+    stack.fake.clear()
+
+    assert run_function(stream_record(listing)) == {"batchItemFailures": []}
+    assert set(told(stack)) == {london.external_id}  # still evening in London
+    held = stack.repos.leads.get("demo", dubai.lead_id)
+    morning = (daytime + timedelta(days=1)).replace(hour=5, minute=0)  # 09:00 in Dubai
+    assert held.matched_property_ids == (listing.property_id,)  # a replay tells it no sooner
+    assert (held.held_property_ids, held.held_until) == ((listing.property_id,), morning)
+    [event] = [e for e in stack.repos.timeline.history("demo", dubai.lead_id) if e.detail]
+    assert (event.text, event.detail["reason"]) == ("followup_skipped", "quiet_hours")
+    assert event.detail["until"] == morning.isoformat()
+    assert run_function(stream_record(listing)) == {"batchItemFailures": []}
+    assert set(told(stack)) == {london.external_id}
+
+    # The night's sweeps leave it be: it is not due before 09:00.
+    move_clock_to(night + timedelta(hours=5))
+    assert sweep(stack)["due"] == 0
+    move_clock_to(morning + timedelta(minutes=10))
+    stack.fake.clear()
+    report = sweep(stack)
+    assert (report["due"], report["sent"]) == (1, 1)
+    [text] = told(stack)[dubai.external_id]
+    assert MATCH_WORDS in text and "Marina Vista, 2 bedrooms" in text
+    after = stack.repos.leads.get("demo", dubai.lead_id)
+    assert (after.held_property_ids, after.held_until, after.held_claimed_at) == ((), None, None)
+    assert listing.property_id in after.offered_property_ids
+    stack.fake.clear()
+    assert sweep(stack)["due"] == 0 and not stack.sent()
+
+
+@pytest.mark.parametrize("overnight", ["sold out", "withdrawn", "opted out", "agent took over"])
+def test_a_held_listing_is_not_told_when_the_night_changed_things(
+    stack: InProcessStack, daytime: datetime, overnight: str
+) -> None:
+    from leadbot.domain.listings import ListingStatus
+
+    night = daytime.replace(hour=18, minute=30)
+    move_clock_to(night)
+    lead = night_lead(stack, 1)
+    listing = new_listing(stack)
+    assert run_function(stream_record(listing)) == {"batchItemFailures": []}
+    held = stack.repos.leads.get("demo", lead.lead_id)
+    assert held.held_property_ids == (listing.property_id,)
+    if overnight in ("sold out", "withdrawn"):
+        change = {"units_available": 0} if overnight == "sold out" else {}
+        if overnight == "withdrawn":
+            change = {"status": ListingStatus.ARCHIVED}
+        stack.repos.properties.save(replace(listing, **change))
+    else:
+        flag = "opted_out" if overnight == "opted out" else "bot_paused"
+        stack.repos.leads.save(held, replace(held, **{flag: True}))
+
+    move_clock_to((daytime + timedelta(days=1)).replace(hour=5, minute=10))
+    stack.fake.clear()
+    report = sweep(stack)
+    assert report["sent"] == 0 and not stack.sent()
+    after = stack.repos.leads.get("demo", lead.lead_id)
+    if overnight in ("sold out", "withdrawn"):
+        # Looked at and let go: nothing is left to tell.
+        assert (report["due"], report["skipped"]) == (1, 1)
+        assert after.held_property_ids == ()
+    else:
+        # Not due at all while the bot may not write (the hold waits, as follow-ups do).
+        assert report["due"] == 0
+
+
+def test_a_held_listing_whose_send_may_pass_later_goes_with_the_next_sweep(
+    stack: InProcessStack, daytime: datetime
+) -> None:
+    night = daytime.replace(hour=18, minute=30)
+    move_clock_to(night)
+    lead = night_lead(stack, 1)
+    first, second = new_listing(stack), new_listing(stack, title="Marina Gate, 2 bedrooms")
+    for listing in (first, second):
+        assert run_function(stream_record(listing)) == {"batchItemFailures": []}
+    held = stack.repos.leads.get("demo", lead.lead_id)
+    assert held.held_property_ids == (first.property_id, second.property_id)
+
+    move_clock_to((daytime + timedelta(days=1)).replace(hour=5, minute=10))
+    stack.fake.clear()
+    report = sweep(stack, fail=(lead.external_id, 429, "Too Many Requests: retry after 60", 60))
+    assert (report["failed"], report["released"], report["sent"]) == (1, 1, 0)
+    assert stack.repos.leads.get("demo", lead.lead_id).held_property_ids == (
+        first.property_id,
+        second.property_id,
+    )
+    stack.fake.clear()
+    assert sweep(stack)["sent"] == 1
+    texts = told(stack)[lead.external_id]
+    assert ["Marina Vista" in texts[0], "Marina Gate" in texts[1]] == [True, True]
+    assert stack.repos.leads.get("demo", lead.lead_id).held_property_ids == ()
+
+
+def test_a_lead_that_blocked_the_bot_overnight_drops_its_held_listings(
+    stack: InProcessStack, daytime: datetime
+) -> None:
+    move_clock_to(daytime.replace(hour=18, minute=30))
+    lead = night_lead(stack, 1)
+    for listing in (new_listing(stack), new_listing(stack, title="Marina Gate")):
+        assert run_function(stream_record(listing)) == {"batchItemFailures": []}
+    move_clock_to((daytime + timedelta(days=1)).replace(hour=5, minute=10))
+    stack.fake.clear()
+    report = sweep(stack, fail=(lead.external_id, 403, "Forbidden: bot was blocked by the user"))
+    assert report["blocked"] == 1
+    after = stack.repos.leads.get("demo", lead.lead_id)
+    assert after.unreachable and after.held_property_ids == ()
+    assert len(stack.fake.outbox()) == 1  # the second listing was not tried

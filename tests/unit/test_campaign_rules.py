@@ -26,8 +26,10 @@ from leadbot.domain import (
     Tenant,
 )
 from leadbot.domain.followups import (
+    Held,
     after_quiet_hours,
     campaign_due,
+    hold_listing,
     in_quiet_hours,
     next_followup,
 )
@@ -192,10 +194,13 @@ def test_the_ghost_check_in_keeps_quiet_hours_too() -> None:
     assert pending.due_at == datetime(2026, 11, 22, 5, 0, tzinfo=UTC)
 
 
-def test_quiet_hours_edges_and_a_window_within_one_day() -> None:
-    def local(hour: int, minute: int = 0) -> datetime:
-        return datetime(2026, 11, 21, hour, minute, tzinfo=DUBAI)
+def dubai_time(hour: int, minute: int = 0) -> datetime:
+    """That time on the day of the check-in, in Dubai."""
+    return datetime(2026, 11, 21, hour, minute, tzinfo=DUBAI)
 
+
+def test_quiet_hours_edges_and_a_window_within_one_day() -> None:
+    local = dubai_time
     assert not in_quiet_hours(local(20, 59), DUBAI, TENANT)
     assert in_quiet_hours(local(21), DUBAI, TENANT)
     assert in_quiet_hours(local(8, 59), DUBAI, TENANT)
@@ -301,3 +306,47 @@ def test_a_lead_that_asked_for_nothing_is_shown_no_listing_as_fitting() -> None:
     assert urgent.shown == () and urgent.outbound[0].text.endswith(
         t("followup.reminder", Language.EN)
     )
+
+
+# -- new listings held in the lead's quiet hours ----------------------------------------------
+
+
+def test_a_listing_held_overnight_is_due_at_the_end_of_the_night_before_a_later_step() -> None:
+    night = dubai_time(22, 30)  # the listing came in at 22:30 in Dubai
+    morning = after_quiet_hours(night, DUBAI, TENANT)
+    assert morning == dubai_time(9) + timedelta(days=1)
+    lead = hold_listing(reminded_lead(), "L1", morning)
+    assert (lead.held_property_ids, lead.held_until) == (("L1",), morning)
+    pending = next_followup(lead, TENANT, DUBAI)
+    assert pending is not None and (pending.step, pending.due_at) == (Held.MATCHES, morning)
+    # Another one the same night joins it, once, and keeps the earliest time.
+    later = hold_listing(hold_listing(lead, "L2", morning + timedelta(days=1)), "L1", morning)
+    assert (later.held_property_ids, later.held_until) == (("L1", "L2"), morning)
+
+
+def test_a_step_due_first_goes_first_and_the_held_listings_after() -> None:
+    step_day = REMINDED + timedelta(days=3)  # campaign_1, 10:00 in Dubai
+    lead = hold_listing(reminded_lead(), "L1", step_day + timedelta(days=1))
+    pending = next_followup(lead, TENANT, DUBAI)
+    assert pending is not None and pending.step is FollowupStep.CAMPAIGN_1
+    sooner = hold_listing(reminded_lead(), "L1", step_day - timedelta(hours=1))
+    pending = next_followup(sooner, TENANT, DUBAI)
+    assert pending is not None and pending.step is Held.MATCHES
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"held_claimed_at": REMINDED},
+        {"opted_out": True},
+        {"unreachable": True},
+        {"bot_paused": True},
+        {"status": LeadStatus.WON},
+    ],
+)
+def test_held_listings_wait_while_the_bot_may_not_write_or_a_sweep_has_them(
+    changes: dict[str, Any],
+) -> None:
+    lead = hold_listing(reminded_lead(campaign_steps_sent=2), "L1", REMINDED)
+    assert next_followup(lead, TENANT, DUBAI) is not None
+    assert next_followup(replace(lead, **changes), TENANT, DUBAI) is None

@@ -1,5 +1,5 @@
-"""`python -m leadbot.admin issue-admin-code|rescore|import-leads|ingest|listings …`: ops
-commands over the deployed tables."""
+"""`python -m leadbot.admin issue-admin-code|rescore|reindex-followups|import-leads|ingest|
+listings …`: ops commands over the deployed tables."""
 
 from __future__ import annotations
 
@@ -32,6 +32,14 @@ def main(argv: list[str] | None = None) -> int:
         "rescore", help="score existing leads now (safe to run again: unchanged leads are skipped)"
     )
     which = rescore.add_mutually_exclusive_group(required=True)
+    which.add_argument("--tenant", help="tenant id, e.g. demo")
+    which.add_argument("--all", action="store_true", help="every tenant")
+    reindex = commands.add_parser(
+        "reindex-followups",
+        help="place existing leads in the follow-up schedule (leads stored before it existed, or "
+        "after changing follow-up settings); safe to run again",
+    )
+    which = reindex.add_mutually_exclusive_group(required=True)
     which.add_argument("--tenant", help="tenant id, e.g. demo")
     which.add_argument("--all", action="store_true", help="every tenant")
     sheet = commands.add_parser(
@@ -76,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         print("Send the line above to the bot from the admin's Telegram chat.")
     if args.command == "rescore":
         return _rescore(args.tenant, sys.stderr)
+    if args.command == "reindex-followups":
+        return _reindex_followups(args.tenant, sys.stderr)
     if args.command == "import-leads":
         return _import_leads(args.tenant, args.file, args.source, sys.stderr)
     if args.command == "ingest":
@@ -278,17 +288,36 @@ def _rescore(tenant_id: str | None, out: TextIO) -> int:
     from leadbot.services.scores import backfill
     from leadbot.services.telegram import telegram_client
 
-    repos = repositories()
-    if tenant_id is not None:
-        try:
-            repos.tenants.get(tenant_id)
-        except TenantNotFound:
-            print(f"error: no tenant {tenant_id!r}", file=sys.stderr)
-            return 2
-    tenant_ids = [tenant_id] if tenant_id is not None else repos.tenants.ids()
-    report = backfill(tenant_ids, repos, telegram_client, progress=_ProgressBar(out))
+    tenant_ids = _tenant_ids(tenant_id, out)
+    if tenant_ids is None:
+        return 2
+    report = backfill(tenant_ids, repositories(), telegram_client, progress=_ProgressBar(out))
     print(json.dumps(report.as_dict()))
     return 0
+
+
+def _reindex_followups(tenant_id: str | None, out: TextIO) -> int:
+    from leadbot.services.followups import reindex
+
+    tenant_ids = _tenant_ids(tenant_id, out)
+    if tenant_ids is None:
+        return 2
+    report = reindex(tenant_ids, repositories(), progress=_ProgressBar(out))
+    print(json.dumps(report.as_dict()))
+    return 0
+
+
+def _tenant_ids(tenant_id: str | None, out: TextIO) -> list[str] | None:
+    """The one tenant named (None, said on `out`, if there is none such), else every tenant."""
+    repos = repositories()
+    if tenant_id is None:
+        return list(repos.tenants.ids())
+    try:
+        repos.tenants.get(tenant_id)
+    except TenantNotFound:
+        print(f"error: no tenant {tenant_id!r}", file=out)
+        return None
+    return [tenant_id]
 
 
 class _ProgressBar:

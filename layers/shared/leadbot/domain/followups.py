@@ -11,13 +11,16 @@ message. Any reply from the lead ends it for good, as do an opt-out, a handoff (
 for, or any later status) and a viewing (scheduled, or asked for from a listing card).
 
 Nothing goes out in the tenant's quiet hours in the lead's own time zone: a follow-up that
-falls due then is due at the end of them instead.
+falls due then is due at the end of them instead, and a new listing that matches the lead then
+is held (`held_property_ids`) and told at their end, by the sweep, as a pending step of its own
+(`Held.MATCHES`) in the same index.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from leadbot.domain.enums import Channel, FollowupStep, LeadStatus
@@ -37,13 +40,21 @@ HANDED_OFF = frozenset(
         LeadStatus.LOST,
     }
 )
+# Closed deals: the agency has finished with these leads either way.
+CLOSED = frozenset({LeadStatus.WON, LeadStatus.LOST})
+
+
+class Held(StrEnum):
+    """What a lead may wait for besides a follow-up step."""
+
+    MATCHES = "matches"  # new listings that matched in its quiet hours, told at their end
 
 
 @dataclass(frozen=True, slots=True)
 class PendingFollowup:
     """The follow-up a lead is waiting for, and from when it may go."""
 
-    step: FollowupStep
+    step: FollowupStep | Held
     due_at: datetime
 
 
@@ -57,6 +68,11 @@ def reachable(lead: Lead) -> bool:
     return not (
         lead.opted_out or lead.unreachable or lead.bot_paused or lead.channel not in CHAT_CHANNELS
     )
+
+
+def may_hear_of_listings(lead: Lead) -> bool:
+    """A lead the bot may write to unasked, whose deal is not closed."""
+    return reachable(lead) and lead.status not in CLOSED
 
 
 def ghost_due_at(lead: Lead, after: timedelta) -> datetime | None:
@@ -138,25 +154,53 @@ def after_quiet_hours(at: datetime, zone: ZoneInfo, tenant: Tenant) -> datetime:
 
 
 def next_followup(lead: Lead, tenant: Tenant, zone: ZoneInfo) -> PendingFollowup | None:
-    """The follow-up the lead waits for as it stands now, and when it may go: its own time
-    (the ghost delay, or the step's day), not before a time a sweep deferred it to, and out of
-    the quiet hours of `zone` (the lead's). None: nothing is pending."""
+    """What the lead waits for first as it stands now, and when it may go: its follow-up at its
+    own time (the ghost delay, or the step's day) and not before a time a sweep deferred it
+    to, or the listings held for it; either out of the quiet hours of `zone` (the lead's).
+    None: nothing is pending."""
     ghost = ghost_due_at(lead, ghost_after(tenant))
     pending = (
         PendingFollowup(step=FollowupStep.GHOST, due_at=ghost)
         if ghost is not None
         else campaign_due(lead, tenant)
     )
-    if pending is None:
+    if pending is not None:
+        at = pending.due_at
+        if lead.followup_not_before is not None and lead.followup_not_before > at:
+            at = lead.followup_not_before
+        pending = replace(pending, due_at=after_quiet_hours(at, zone, tenant))
+    held = held_due(lead, tenant, zone)
+    if held is not None and (pending is None or held.due_at <= pending.due_at):
+        return held
+    return pending
+
+
+def held_due(lead: Lead, tenant: Tenant, zone: ZoneInfo) -> PendingFollowup | None:
+    """The listings held for the lead in its quiet hours, due at their end; None when none
+    are, a sweep has them, or the lead may no longer hear of listings."""
+    if (
+        not lead.held_property_ids
+        or lead.held_claimed_at is not None
+        or not may_hear_of_listings(lead)
+    ):
         return None
-    at = pending.due_at
-    if lead.followup_not_before is not None and lead.followup_not_before > at:
-        at = lead.followup_not_before
-    return replace(pending, due_at=after_quiet_hours(at, zone, tenant))
+    at = lead.held_until or lead.updated_at
+    return PendingFollowup(step=Held.MATCHES, due_at=after_quiet_hours(at, zone, tenant))
 
 
-def unclaimed(lead: Lead, step: FollowupStep) -> Lead:
+def hold_listing(lead: Lead, property_id: str, until: datetime) -> Lead:
+    """The lead with a new listing held for it until `until` (the end of its quiet hours)."""
+    if property_id in lead.held_property_ids:
+        return lead
+    if lead.held_until is not None and lead.held_until < until:
+        until = lead.held_until
+    return replace(lead, held_property_ids=(*lead.held_property_ids, property_id), held_until=until)
+
+
+def unclaimed(lead: Lead, step: FollowupStep | Held) -> Lead:
     """The lead as it was before a sweep claimed `step`."""
+    if step is Held.MATCHES:
+        return replace(lead, held_claimed_at=None)
     if step is FollowupStep.GHOST:
         return replace(lead, ghost_claimed_at=None)
     return replace(lead, campaign_claimed_at=None)

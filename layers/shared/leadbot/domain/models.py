@@ -197,6 +197,11 @@ class Lead:
     followup_not_before: datetime | None = None
     # New listings the lead was told about (at most once each, services/matches.py).
     matched_property_ids: tuple[str, ...] = ()
+    # Of those, the ones that matched in the lead's quiet hours: told by a sweep at their end
+    # (`held_until`), under a claim of their own, as the follow-ups are.
+    held_property_ids: tuple[str, ...] = ()
+    held_until: datetime | None = None
+    held_claimed_at: datetime | None = None
     version: int | None = None
 
 

@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -42,6 +42,8 @@ from leadbot.domain import (
     WhatsAppTemplate,
 )
 from leadbot.domain.followups import (
+    Held,
+    PendingFollowup,
     after_quiet_hours,
     campaign_number,
     in_quiet_hours,
@@ -57,7 +59,7 @@ from leadbot.followups import (
 from leadbot.services.inbound import MAX_CONFLICT_RETRIES, record
 from leadbot.services.runtime import Repositories
 from leadbot.store import ReadCount
-from leadbot.store.followups import SHARDS, DueFollowup
+from leadbot.store.followups import SHARDS, DueFollowup, Reindexed
 
 if TYPE_CHECKING:
     from leadbot.domain.listings import Property
@@ -212,9 +214,13 @@ def follow_up(
     if claimed is None:
         return None
     try:
-        tenant = repos.tenants.get(claimed.tenant_id)
+        tenant: Tenant | None = repos.tenants.get(claimed.tenant_id)
     except TenantNotFound:
         tenant = None
+    if step is Held.MATCHES:
+        from leadbot.services.matches import tell_held
+
+        return tell_held(claimed, tenant, repos, now, send, pacer)
     if tenant is None or not tenant.active:
         _record(repos, claimed, [_skipped(step, now, "agency_inactive")])
         return GhostOutcome.SKIPPED, False
@@ -224,7 +230,7 @@ def follow_up(
         # in the lead's quiet hours: given back, with the time it may go as a floor the index
         # keeps, so that it does not come back before.
         reason, later = deferred
-        _settle(
+        settle_claim(
             repos,
             claimed,
             step,
@@ -249,7 +255,7 @@ def follow_up(
             # follow-up is never sent twice); a campaign step is passed, the next may go.
             _record(repos, claimed, [_skipped(step, now, type(exc).__name__, str(exc))])
             if step is not FollowupStep.GHOST:
-                _settle(repos, claimed, step, lambda lead: _passed(lead, step, now))
+                settle_claim(repos, claimed, step, lambda lead: _passed(lead, step, now))
             return GhostOutcome.SKIPPED, False
     first = deliveries[0][1]
     outcome = DELIVERY_OUTCOMES.get(first.status, GhostOutcome.FAILED)
@@ -262,10 +268,10 @@ def follow_up(
     if outcome is GhostOutcome.SENT:
         cards = deliveries[0][2] is None  # the cards went, not a template instead
         shown = message.shown[: len(deliveries)] if cards else ()
-        _settle(repos, claimed, step, lambda lead: _sent(lead, step, now, shown, tenant))
+        settle_claim(repos, claimed, step, lambda lead: _sent(lead, step, now, shown, tenant))
     elif outcome is GhostOutcome.BLOCKED:
         # Unreachable keeps it out of the index; unblocking (or a message) brings it back.
-        _settle(
+        settle_claim(
             repos,
             claimed,
             step,
@@ -274,11 +280,11 @@ def follow_up(
         entries.append(TimelineEntry(kind=TimelineKind.EVENT, at=now, text="unreachable"))
         released = True
     elif first.retryable:
-        _settle(repos, claimed, step, lambda lead: unclaimed(lead, step))
+        settle_claim(repos, claimed, step, lambda lead: unclaimed(lead, step))
         released = True
     elif step is not FollowupStep.GHOST:
         # Refused for good (a chat that is gone): this step is over; the next may go.
-        _settle(repos, claimed, step, lambda lead: _passed(lead, step, now))
+        settle_claim(repos, claimed, step, lambda lead: _passed(lead, step, now))
     _record(repos, claimed, entries)
     return outcome, released
 
@@ -338,8 +344,8 @@ def _passed(lead: Lead, step: FollowupStep, now: datetime) -> Lead:
     )
 
 
-def _settle(
-    repos: Repositories, claimed: Lead, step: FollowupStep, change: Callable[[Lead], Lead]
+def settle_claim(
+    repos: Repositories, claimed: Lead, step: FollowupStep | Held, change: Callable[[Lead], Lead]
 ) -> None:
     """Write `change` onto the claimed lead, re-reading it when a message came in meanwhile;
     the save re-derives its place in the followups_due index."""
@@ -356,7 +362,9 @@ def _settle(
     raise LeadConflict(f"{claimed.lead_id}: still conflicting after {MAX_CONFLICT_RETRIES} tries")
 
 
-def _claim_of(lead: Lead, step: FollowupStep) -> datetime | None:
+def _claim_of(lead: Lead, step: FollowupStep | Held) -> datetime | None:
+    if step is Held.MATCHES:
+        return lead.held_claimed_at
     return lead.ghost_claimed_at if step is FollowupStep.GHOST else lead.campaign_claimed_at
 
 
@@ -409,6 +417,52 @@ def _skipped(
 
 def _record(repos: Repositories, lead: Lead, entries: list[TimelineEntry]) -> None:
     record(repos, lead.tenant_id, lead.lead_id, entries)
+
+
+# -- reindexing: leads stored before the followups_due index, or under other settings ---------
+
+
+@dataclass
+class ReindexReport:
+    """What `reindex` did, lead by lead, and what DynamoDB read for it."""
+
+    outcomes: Counter[Reindexed] = field(default_factory=Counter)
+    items_read: int = 0
+    queries: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "leads": sum(self.outcomes.values()),
+            **{outcome.value: self.outcomes[outcome] for outcome in Reindexed},
+            "items_read": self.items_read,
+            "queries": self.queries,
+        }
+
+
+def reindex(
+    tenant_ids: Iterable[str],
+    repos: Repositories,
+    progress: Callable[[str, int, int], None] = lambda tenant_id, done, total: None,
+) -> ReindexReport:
+    """Place every lead of the tenants in the followups_due index as it derives now (safe to
+    repeat: a second run finds every lead unchanged). Without it, a lead stored before the
+    index existed waits for its next write before a sweep can find it."""
+    report, count = ReindexReport(), ReadCount()
+    for tenant_id in tenant_ids:
+        tenant = repos.tenants.get(tenant_id, consistent=True)
+        total = repos.scores.count_of_tenant(tenant_id)
+        done = 0
+        progress(tenant_id, done, total)
+
+        def pending(lead: Lead, tenant: Tenant = tenant) -> PendingFollowup | None:
+            return pending_followup(lead, tenant)
+
+        for _, outcome in repos.followups.reindex(tenant_id, pending, count):
+            report.outcomes[outcome] += 1
+            done += 1
+            progress(tenant_id, done, max(total, done))
+    report.items_read, report.queries = count.items, count.queries
+    return report
 
 
 # -- entry point for functions/ghost_sweep -----------------------------------------------------

@@ -8,6 +8,11 @@ offers keep too) and that may be written to are told, most recently active first
 MATCH_CAP of them per listing, paced per agency and channel. Each lead is marked told of the
 listing with a conditional write before the send (store/followups.py claim_match), so it
 hears of a listing at most once, however often the stream delivers the record.
+
+Nothing goes out in a lead's quiet hours: a lead the listing matches then is marked told and
+the listing held for it (domain/followups.py hold_listing); the sweep tells it at the end of
+them (`tell_held`, a pending step of the followups_due index like any follow-up), if the
+listing is still on offer and still fits.
 """
 
 from __future__ import annotations
@@ -24,21 +29,28 @@ from leadbot.domain import (
     ChannelError,
     Lead,
     LeadConflict,
-    LeadStatus,
     PropertyNotFound,
     Tenant,
     TenantNotFound,
     TimelineEntry,
     TimelineKind,
 )
-from leadbot.domain.followups import reachable
-from leadbot.followups import match_message
+from leadbot.domain.followups import (
+    Held,
+    after_quiet_hours,
+    hold_listing,
+    in_quiet_hours,
+    may_hear_of_listings,
+    unclaimed,
+)
+from leadbot.followups import lead_zone, match_message
 from leadbot.services.followups import (
     DELIVERY_OUTCOMES,
     Deliver,
     GhostOutcome,
     Pacer,
     deliver,
+    settle_claim,
 )
 from leadbot.services.inbound import MAX_CONFLICT_RETRIES, record
 from leadbot.services.runtime import Repositories
@@ -55,9 +67,8 @@ log = logging.getLogger(__name__)
 
 MATCH_CAP = 500  # leads told of one listing, at most
 MATCH = "match"  # Timeline detail: which follow-up an entry is
+_HELD = {"followup": MATCH}  # …for entries about a lead's held listings as a whole
 MATCH_MARGIN_MS = 10_000  # stop telling leads this long before the Lambda's time is up
-# Closed deals: the agency has finished with these leads either way.
-_CLOSED = frozenset({LeadStatus.WON, LeadStatus.LOST})
 
 
 class MatchesUnfinished(Exception):
@@ -74,6 +85,7 @@ class MatchReport:
     told_before: int = 0  # already told of it (a retry, or another run)
     capped: int = 0  # matching leads left out by the cap
     lost: int = 0  # marker refused: told meanwhile, or opted out since the read
+    held: int = 0  # in the lead's quiet hours: a sweep tells it at their end
     retry: int = 0  # markers given back: a later delivery of the record tells them
     unfinished: bool = False
     items_read: int = 0
@@ -86,16 +98,12 @@ class MatchReport:
             "told_before": self.told_before,
             "capped": self.capped,
             "lost": self.lost,
+            "held": self.held,
             "retry": self.retry,
             "unfinished": self.unfinished,
             "items_read": self.items_read,
             **{outcome.value: self.outcomes[outcome] for outcome in GhostOutcome},
         }
-
-
-def may_hear_of_listings(lead: Lead) -> bool:
-    """A lead the bot may write to unasked, whose deal is not closed."""
-    return reachable(lead) and lead.status not in _CLOSED
 
 
 def announce_listing(
@@ -160,20 +168,67 @@ def _tell(
     if claimed is None:
         report.lost += 1
         return
-    outbound = match_message(claimed, tenant, listing)
-    detail = {"followup": MATCH, "property_id": listing.property_id}
-    pacer.wait(tenant.tenant_id, claimed.channel)
+    zone = lead_zone(claimed, tenant)
+    if in_quiet_hours(now, zone, tenant):
+        # Marked told already, so no later delivery of the record tells it; a sweep does, at
+        # the end of the lead's night.
+        until = after_quiet_hours(now, zone, tenant)
+        _save(repos, claimed, lambda x: hold_listing(x, listing.property_id, until))
+        report.held += 1
+        held = _event(
+            GhostOutcome.SKIPPED,
+            now,
+            _detail(listing),
+            reason="quiet_hours",
+            until=until.isoformat(),
+        )
+        record(repos, claimed.tenant_id, claimed.lead_id, [held])
+        return
+    told = _send_match(repos, tenant, claimed, listing, now, send, pacer)
+    report.outcomes[told.outcome] += 1
+    if told.shown:
+        # Shown as a card: "Show more" and the campaign's offers go past it.
+        _save(repos, claimed, lambda x: _offered(x, (listing.property_id,)))
+    elif told.outcome is GhostOutcome.BLOCKED:
+        _save(repos, claimed, lambda x: replace(x, unreachable=True, updated_at=now))
+    elif told.retry:
+        repos.followups.release_match(claimed.tenant_id, claimed.lead_id, listing.property_id)
+        report.retry += 1
+
+
+@dataclass(frozen=True, slots=True)
+class Told:
+    """One listing's message to one lead: what became of it, whether it may pass if tried
+    again, and whether the lead saw it as a card (not as an approved template instead)."""
+
+    outcome: GhostOutcome
+    retry: bool = False
+    shown: bool = False
+
+
+def _send_match(
+    repos: Repositories,
+    tenant: Tenant,
+    lead: Lead,
+    listing: Property,
+    now: datetime,
+    send: Deliver,
+    pacer: Pacer,
+) -> Told:
+    """Send the listing's card to the lead (marked told of it) and record it in Timeline; the
+    lead's own state is the caller's to change."""
+    outbound = match_message(lead, tenant, listing)
+    detail = _detail(listing)
+    pacer.wait(tenant.tenant_id, lead.channel)
     try:
-        delivery, template = send(tenant, claimed, outbound, now)
+        delivery, template = send(tenant, lead, outbound, now)
     except ChannelError as exc:
         # Nothing this lead may receive now (WhatsApp's window, no template): the marker stays,
         # since a later try could not say more.
-        report.outcomes[GhostOutcome.SKIPPED] += 1
         event = _event(GhostOutcome.SKIPPED, now, detail, reason=type(exc).__name__)
-        record(repos, claimed.tenant_id, claimed.lead_id, [event])
-        return
+        record(repos, lead.tenant_id, lead.lead_id, [event])
+        return Told(GhostOutcome.SKIPPED)
     outcome = DELIVERY_OUTCOMES.get(delivery.status, GhostOutcome.FAILED)
-    report.outcomes[outcome] += 1
     message = dict(detail)
     if template is not None:
         message.update(template=template.name, template_language=template.code)
@@ -183,7 +238,7 @@ def _tell(
         TimelineEntry(
             kind=TimelineKind.OUTBOUND,
             at=now,
-            channel=claimed.channel,
+            channel=lead.channel,
             text="" if template is not None else outbound.text,
             detail=message,
             status=delivery.status,
@@ -191,22 +246,132 @@ def _tell(
         ),
         _event(outcome, now, detail),
     ]
-    if outcome is GhostOutcome.SENT and template is None:
-        # Shown as a card: "Show more" and the campaign's offers go past it.
-        _save(repos, claimed, lambda x: _offered(x, listing.property_id))
-    elif outcome is GhostOutcome.BLOCKED:
-        _save(repos, claimed, lambda x: replace(x, unreachable=True, updated_at=now))
+    if outcome is GhostOutcome.BLOCKED:
         entries.append(TimelineEntry(kind=TimelineKind.EVENT, at=now, text="unreachable"))
-    elif outcome is GhostOutcome.FAILED and delivery.retryable:
-        repos.followups.release_match(claimed.tenant_id, claimed.lead_id, listing.property_id)
-        report.retry += 1
-    record(repos, claimed.tenant_id, claimed.lead_id, entries)
+    record(repos, lead.tenant_id, lead.lead_id, entries)
+    return Told(
+        outcome,
+        retry=outcome is GhostOutcome.FAILED and delivery.retryable,
+        shown=outcome is GhostOutcome.SENT and template is None,
+    )
 
 
-def _offered(lead: Lead, property_id: str) -> Lead:
-    if property_id in lead.offered_property_ids:
+# -- listings held in a lead's quiet hours, told by the sweep at their end ---------------------
+
+
+def tell_held(
+    claimed: Lead,
+    tenant: Tenant | None,
+    repos: Repositories,
+    now: datetime,
+    send: Deliver,
+    pacer: Pacer,
+) -> tuple[GhostOutcome, bool]:
+    """Tell a lead whose held listings a sweep just claimed (`follow_up`) those still on offer
+    and still fitting, and settle: told ones leave the hold; a send that may pass later keeps
+    the rest held for the next sweep. The outcome, and whether the claim was given back."""
+    from leadbot.conversation.matching import fits_new_listing
+
+    if tenant is None or not tenant.active:
+        settle_claim(repos, claimed, Held.MATCHES, lambda x: _released(x, claimed, None))
+        inactive = _event(GhostOutcome.SKIPPED, now, _HELD, reason="agency_inactive")
+        _record(repos, claimed, [inactive])
+        return GhostOutcome.SKIPPED, False
+    zone = lead_zone(claimed, tenant)
+    if in_quiet_hours(now, zone, tenant):
+        # Indexed under other quiet hours (the agency changed them): held on to their end.
+        later = after_quiet_hours(now, zone, tenant)
+        settle_claim(
+            repos,
+            claimed,
+            Held.MATCHES,
+            lambda x: replace(unclaimed(x, Held.MATCHES), held_until=later),
+        )
+        until = later.isoformat()
+        _record(
+            repos,
+            claimed,
+            [_event(GhostOutcome.SKIPPED, now, _HELD, reason="quiet_hours", until=until)],
+        )
+        return GhostOutcome.SKIPPED, True
+    done: list[str] = []
+    shown: list[str] = []
+    outcomes: list[GhostOutcome] = []
+    retry = False
+    for property_id in claimed.held_property_ids:
+        listing = _on_offer(repos, tenant.tenant_id, property_id)
+        if listing is None or not fits_new_listing(claimed, listing):
+            done.append(property_id)
+            gone = {"followup": MATCH, "property_id": property_id}
+            _record(
+                repos, claimed, [_event(GhostOutcome.SKIPPED, now, gone, reason="not_on_offer")]
+            )
+            continue
+        told = _send_match(repos, tenant, claimed, listing, now, send, pacer)
+        outcomes.append(told.outcome)
+        if told.retry:
+            retry = True
+            break
+        done.append(property_id)
+        if told.shown:
+            shown.append(property_id)
+        if told.outcome is GhostOutcome.BLOCKED:
+            break
+    blocked = GhostOutcome.BLOCKED in outcomes
+
+    def settled(lead: Lead) -> Lead:
+        lead = _released(lead, claimed, None if blocked else done)
+        lead = _offered(lead, tuple(shown))
+        return replace(lead, unreachable=True, updated_at=now) if blocked else lead
+
+    settle_claim(repos, claimed, Held.MATCHES, settled)
+    if blocked:
+        return GhostOutcome.BLOCKED, True
+    if retry:
+        return GhostOutcome.FAILED, True
+    if GhostOutcome.SENT in outcomes:
+        return GhostOutcome.SENT, False
+    return (outcomes[0] if outcomes else GhostOutcome.SKIPPED), False
+
+
+def _released(lead: Lead, claimed: Lead, done: list[str] | None) -> Lead:
+    """The lead with the sweep's claim given back and `done` (None: every listing the claim
+    held) out of its hold; listings held after the claim stay, with their time."""
+    gone = set(claimed.held_property_ids if done is None else done)
+    keep = tuple(i for i in lead.held_property_ids if i not in gone)
+    return replace(
+        unclaimed(lead, Held.MATCHES),
+        held_property_ids=keep,
+        held_until=lead.held_until if keep else None,
+    )
+
+
+def _on_offer(repos: Repositories, tenant_id: str, property_id: str) -> Property | None:
+    """The listing as it stands now, if it is still active with units left."""
+    from leadbot.domain.listings import ListingStatus
+
+    try:
+        listing = repos.properties.get(tenant_id, property_id)
+    except PropertyNotFound:
+        return None
+    if listing.status is not ListingStatus.ACTIVE or listing.units_available <= 0:
+        return None
+    return listing
+
+
+def _detail(listing: Property) -> dict[str, str]:
+    return {"followup": MATCH, "property_id": listing.property_id}
+
+
+def _record(repos: Repositories, lead: Lead, entries: list[TimelineEntry]) -> None:
+    record(repos, lead.tenant_id, lead.lead_id, entries)
+
+
+def _offered(lead: Lead, property_ids: tuple[str, ...]) -> Lead:
+    new = tuple(i for i in property_ids if i not in lead.offered_property_ids)
+    if not new:
         return lead
-    return replace(lead, offered_property_ids=(*lead.offered_property_ids, property_id))
+    return replace(lead, offered_property_ids=(*lead.offered_property_ids, *new))
 
 
 def _save(repos: Repositories, lead: Lead, change: Callable[[Lead], Lead]) -> None:

@@ -4,24 +4,33 @@ LeadRepository derives `followup_shard` / `followup_due_at` from the lead on eve
 index holds exactly the leads whose follow-up (the ghost one, or a campaign step) is pending.
 A sweep queries each shard up to now (keys only) and claims each lead with one conditional
 UpdateItem: only if its due time and step are still the ones read (no message, opt-out or
-viewing since) and no sweep has claimed that step. The claim takes the lead out of the index
+viewing since) and no sweep has claimed that step. Listings held for a lead in its quiet
+hours are a step of their own ("#matches"), claimed alike. The claim takes the lead out of the index
 and bumps its version (a webhook holding an older copy re-reads it), and returns the whole
 lead, so a due lead costs one index item and one write.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from pynamodb.constants import ALL_NEW, ATTRIBUTES
 from pynamodb.exceptions import UpdateError
 
 from leadbot.domain import FollowupStep, Lead
+from leadbot.domain.followups import Held, PendingFollowup
 from leadbot.store.models import Tables
-from leadbot.store.repositories import FOLLOWUP_SHARDS, _conflict, _lead, index_time
+from leadbot.store.repositories import (
+    FOLLOWUP_SHARDS,
+    _conflict,
+    _lead,
+    followup_index,
+    index_time,
+)
 from leadbot.store.scores import ReadCount
 
 SHARDS = FOLLOWUP_SHARDS
@@ -36,10 +45,22 @@ class DueFollowup:
     due_at: str  # as stored: the claim holds only while it is unchanged
 
     @property
-    def step(self) -> FollowupStep:
-        """Which follow-up is due: the key's "#campaign_N", else the ghost one."""
+    def step(self) -> FollowupStep | Held:
+        """What is due: the key's "#campaign_N" or "#matches", else the ghost follow-up."""
         _, _, step = self.due_at.partition("#")
+        if step == Held.MATCHES:
+            return Held.MATCHES
         return FollowupStep(step) if step else FollowupStep.GHOST
+
+
+class Reindexed(StrEnum):
+    """What reindexing did to one lead's place in the followups_due index."""
+
+    UNCHANGED = "unchanged"
+    INDEXED = "indexed"  # it had none and waits for a follow-up: now the sweep finds it
+    MOVED = "moved"  # due at another time or step than stored
+    REMOVED = "removed"  # stored as due, waits for nothing
+    CHANGED_MEANWHILE = "changed_meanwhile"  # written since the read: that write placed it
 
 
 class FollowupRepository:
@@ -64,7 +85,10 @@ class FollowupRepository:
         """Take the lead's due follow-up for this sweep: the lead as stored after the claim, or
         None when another sweep took it or the lead changed since the index was read."""
         model = self._model
-        if due.step is FollowupStep.GHOST:
+        if due.step is Held.MATCHES:
+            claim = model.held_claimed_at
+            condition = (model.followup_due_at == due.due_at) & claim.does_not_exist()
+        elif due.step is FollowupStep.GHOST:
             claim = model.ghost_claimed_at
             condition = (
                 (model.followup_due_at == due.due_at)
@@ -95,6 +119,53 @@ class FollowupRepository:
                 return None
             raise
         return _lead(model.from_raw_data(data[ATTRIBUTES]))
+
+    def reindex(
+        self,
+        tenant_id: str,
+        pending: Callable[[Lead], PendingFollowup | None],
+        count: ReadCount,
+    ) -> Iterator[tuple[Lead, Reindexed]]:
+        """Give each of the tenant's leads the index attributes it derives (`pending`: by the
+        tenant's settings now), for leads stored before the index existed or under other
+        settings. One Query of the tenant's partition; one conditional write per lead whose
+        stored attributes differ, only if the lead is still the version read (any later save
+        places it itself). The version is not bumped: no lead data changes."""
+        model = self._model
+        count.queries += 1
+        results = model.query(tenant_id)
+        for item in results:
+            lead = _lead(item)
+            want = followup_index(lead, pending(lead))
+            have = {"followup_shard": item.followup_shard, "followup_due_at": item.followup_due_at}
+            if want == have:
+                yield lead, Reindexed.UNCHANGED
+                continue
+            actions = [
+                getattr(model, name).set(value)
+                if value is not None
+                else getattr(model, name).remove()
+                for name, value in want.items()
+            ]
+            try:
+                model._get_connection().update_item(
+                    tenant_id,
+                    lead.lead_id,
+                    actions=actions,
+                    condition=model.version == item.version,
+                )
+            except UpdateError as exc:
+                if _conflict(exc):
+                    yield lead, Reindexed.CHANGED_MEANWHILE
+                    continue
+                raise
+            if have["followup_due_at"] is None:
+                yield lead, Reindexed.INDEXED
+            elif want["followup_due_at"] is None:
+                yield lead, Reindexed.REMOVED
+            else:
+                yield lead, Reindexed.MOVED
+        count.items += results.page_iter.total_scanned_count
 
     # -- new-listing matches: a (lead, listing) marker on the lead, set at most once -----------
 

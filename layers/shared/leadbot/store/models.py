@@ -203,9 +203,13 @@ class LeadModel(Model):
     campaign_claimed_at = UTCDateTimeAttribute(null=True)
     followup_not_before = UTCDateTimeAttribute(null=True)
     matched_property_ids = UnicodeSetAttribute(null=True)  # new listings told of, once each
+    held_property_ids = ListAttribute(of=UnicodeAttribute, null=True)  # ...in quiet hours
+    held_until = UTCDateTimeAttribute(null=True)
+    held_claimed_at = UTCDateTimeAttribute(null=True)
     # followups_due index (sparse), derived from the lead by every save: while a follow-up
-    # (ghost or campaign step) is pending, when it falls due (ISO UTC, then "#campaign_N" for
-    # a campaign step). See LeadRepository.
+    # (ghost or campaign step, or listings held in quiet hours) is pending, when it falls due
+    # (ISO UTC, then "#campaign_N" for a campaign step, "#matches" for held listings). See
+    # LeadRepository.
     followup_shard = UnicodeAttribute(null=True)
     followup_due_at = UnicodeAttribute(null=True)
     version = VersionAttribute()

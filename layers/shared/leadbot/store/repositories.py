@@ -519,19 +519,27 @@ class LeadRepository:
         """Write what changed since `before` if nobody else wrote in between (LeadConflict if so).
 
         Only changed attributes are written, so fields other writers own (scores, follow-up
-        state) are never overwritten by a stale copy.
+        state) are never overwritten by a stale copy; and the lead's place in the followups_due
+        index, derived from `after`.
         """
-        old = {**_item(before), **self._followup(before)}
-        new = {**_item(after), **self._followup(after)}
+        old, new = _item(before), _item(after)
+        changed = {
+            name: value
+            for name, value in new.items()
+            if value != old.get(name) and name != "version"
+        }
+        if not changed:
+            return after
+        # The index attributes go with every write, changed or not: what is stored may not be
+        # what `before` derives (a sweep's claim took the lead out of the index; a lead stored
+        # before the index existed), and the write settles it.
+        changed.update(self._followup(after))
         actions = [
             getattr(self._model, name).set(value)
             if value is not None
             else getattr(self._model, name).remove()
-            for name, value in new.items()
-            if value != old.get(name) and name != "version"
+            for name, value in changed.items()
         ]
-        if not actions:
-            return after
         item = self._model(after.tenant_id, after.lead_id, version=before.version)
         try:
             item.update(actions=actions)
@@ -613,7 +621,8 @@ _LEAD_OPTIONAL_ZEROS = (
 def followup_index(lead: Lead, pending: PendingFollowup | None) -> dict[str, str | None]:
     """The lead's followups_due index attributes: both set while a follow-up is pending, both
     None (removed) otherwise. The sort key is its due time, then "#campaign_N" for a campaign
-    step (the ghost follow-up's is the time alone), so a claim knows which step it takes."""
+    step or "#matches" for listings held in quiet hours (the ghost follow-up's is the time
+    alone), so a claim knows which step it takes."""
     if pending is None:
         return {"followup_shard": None, "followup_due_at": None}
     due = index_time(pending.due_at)
@@ -638,6 +647,7 @@ def _item(lead: Lead) -> dict[str, Any]:
     data["budget_currency"] = budget.currency if budget else None
     data["offered_property_ids"] = list(lead.offered_property_ids) or None
     data["matched_property_ids"] = set(lead.matched_property_ids) or None
+    data["held_property_ids"] = list(lead.held_property_ids) or None
     for name in _LEAD_OPTIONAL_ZEROS:
         data[name] = data[name] or None
     data["is_qualified"] = lead.is_qualified or None
@@ -658,6 +668,8 @@ def _lead(item: LeadModel) -> Lead:
         data["offered_property_ids"] = tuple(str(i) for i in data["offered_property_ids"])
     if "matched_property_ids" in data:
         data["matched_property_ids"] = tuple(sorted(data["matched_property_ids"]))
+    if "held_property_ids" in data:
+        data["held_property_ids"] = tuple(str(i) for i in data["held_property_ids"])
     return Lead(**data)
 
 
