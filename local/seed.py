@@ -7,13 +7,16 @@ import secrets
 import uuid
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING
 
+from pynamodb.exceptions import PutError
+
 from leadbot.domain import (
     Bedrooms,
+    Broker,
     Catalog,
     Language,
     Money,
@@ -176,6 +179,30 @@ DEMO_LISTINGS = (
 )
 
 
+# The demo agency's brokers: a handoff goes to them in turn, their Telegram chats get the
+# alerts (see /_local/outbox?chat_id=900000101).
+DEMO_BROKER_CHATS = ("900000101", "900000102")
+DEMO_BROKERS = (
+    Broker(
+        tenant_id=DEMO_TENANT_ID,
+        broker_id="01KE6P4YM0VS000000000000B1",
+        name="Omar Haddad",
+        phone="+971501110101",
+        email="omar@demo-realty.example",
+        telegram_chat_id=DEMO_BROKER_CHATS[0],
+        created_at=_LISTED,
+    ),
+    Broker(
+        tenant_id=DEMO_TENANT_ID,
+        broker_id="01KE6P4YM0VS000000000000B2",
+        name="Elena Petrova",
+        phone="+971501110102",
+        email="elena@demo-realty.example",
+        telegram_chat_id=DEMO_BROKER_CHATS[1],
+        created_at=_LISTED + timedelta(minutes=1),
+    ),
+)
+
 # The sample brochure (local.sample_brochure) on the Marina Residences listing; a stable id, so
 # a stack restarted after a crash half-way overwrites its own chunks.
 DEMO_BROCHURE_ID = "01KE6P4YM0VS00000000000B01"
@@ -308,6 +335,9 @@ def seed(
         # Seeded before, it stays as it is: admins may have changed or archived it since.
         with contextlib.suppress(PropertyConflict):
             repos.properties.create(listing)
+    for broker in DEMO_BROKERS:
+        with contextlib.suppress(PutError):  # seeded before: kept as admins left it
+            repos.brokers.create(broker)
     if brochures is not None:
         seed_brochure(repos, brochures)
 

@@ -160,7 +160,8 @@ def test_a_whole_qualification_over_http_ends_with_the_admin_alert(
         assert offer == [t("value.none", Language(language))]
     name = f"Lead-{language}"
     assert to_lead[-2] == t("contact.thanks", Language(language), name=name, phone=phone)
-    assert to_lead[-1] == t("catalog.offer", Language(language))
+    lang = Language(language)
+    assert to_lead[-1] == f"{t('catalog.offer', lang)}\n\n{t('handoff.offer', lang)}"
     # The Hot Lead Alert names the source; a burning alert (scoring, a moment later) does not.
     alerts = [
         c["payload"]["text"]
@@ -216,7 +217,10 @@ def test_the_catalog_button_opens_the_brochure_and_counts_one_view(
     ):
         _send(local_stack, update)
     offer = [c for c in _outbox(local_stack) if c.get("chat_id") == str(chat)][-1]
-    buttons = [b for row in offer["payload"]["reply_markup"]["inline_keyboard"] for b in row]
+    connect, *buttons = [
+        b for row in offer["payload"]["reply_markup"]["inline_keyboard"] for b in row
+    ]
+    assert connect["callback_data"] == "handoff"  # the broker's button, then the catalogs
     assert [b["text"] for b in buttons] == [c.title for c in DEMO_CATALOGS]
     url = buttons[0]["url"]
     assert url.startswith(f"{local_stack}/c/")

@@ -37,7 +37,7 @@ def test_create_tables(client: Any) -> None:
         ("lead_id", "RANGE"),
     ]
     gsis = {g["IndexName"]: g for g in leads["GlobalSecondaryIndexes"]}
-    assert set(gsis) == {"by_score", "followups_due", "rescore_due", "by_phone"}
+    assert set(gsis) == {"by_score", "followups_due", "rescore_due", "by_phone", "open_by_broker"}
     assert gsis["by_score"]["Projection"]["ProjectionType"] == "ALL"
     assert gsis["followups_due"]["Projection"]["ProjectionType"] == "KEYS_ONLY"
     assert leads["StreamSpecification"] == {

@@ -51,7 +51,9 @@ def test_a_lead_qualifies_itself_and_the_admin_is_alerted(stack: InProcessStack)
     assert f"https://dashboard.example.test/leads/{saved.lead_id}" in alert
     thanks, offer = stack.sent(700_000_101)[-2:]  # the demo agency's catalogs follow the thanks
     assert "+971501234567" in thanks["payload"]["text"]
-    assert all("url" in row[0] for row in offer["payload"]["reply_markup"]["inline_keyboard"])
+    connect, *catalogs = offer["payload"]["reply_markup"]["inline_keyboard"]
+    assert connect[0]["callback_data"] == "handoff"  # the broker's button, then the catalogs
+    assert catalogs and all("url" in row[0] for row in catalogs)
     history = stack.repos.timeline.history("demo", saved.lead_id)
     assert [e.text for e in history if e.kind == "event"] == ["hot_lead_alert"]
     assert all(e.status == "sent" for e in history if e.kind == "outbound")

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from leadbot.conversation import NEXT_STAGE, QA_FIRST_NEXT_STAGE, Ctx, step
+from leadbot.conversation import HANDOFF, NEXT_STAGE, QA_FIRST_NEXT_STAGE, Ctx, step
 from leadbot.domain import (
     Catalog,
     Channel,
+    Choice,
     Decision,
     EventKind,
     InboundEvent,
@@ -301,7 +302,8 @@ def test_after_the_phone_the_catalogs_follow_the_thanks_as_links() -> None:
     decision = step(at_stage(Stage.CONTACT), text("+971 50 123 4567"), CATALOG_CTX)
     thanks, offer = decision.outbound
     assert thanks.remove_keyboard and thanks.links == ()
-    assert offer.text == t("catalog.offer", Language.EN)
+    assert offer.text == f"{t('catalog.offer', Language.EN)}\n\n{t('handoff.offer', Language.EN)}"
+    assert offer.choices == (Choice(label=t("handoff.button", Language.EN), value=HANDOFF),)
     assert offer.links == (
         Link(label="Marina brochure", url="https://links.example/c/01LEAD-marina"),
         Link(label="Price list", url="https://links.example/c/01LEAD-prices"),
@@ -320,7 +322,9 @@ def test_after_the_phone_the_catalogs_follow_the_thanks_as_links() -> None:
 )
 def test_without_catalogs_or_a_url_maker_no_links_are_offered(ctx: Ctx) -> None:
     decision = step(at_stage(Stage.CONTACT), text("+971 50 123 4567"), ctx)
-    assert len(decision.outbound) == 1 and decision.outbound[0].links == ()
+    thanks, offer = decision.outbound
+    assert thanks.links == () and offer.links == ()
+    assert offer.text == t("handoff.offer", Language.EN) and offer.choices
     decision = step(at_stage(Stage.ENGAGEMENT), text("send me the brochure"), ctx)
     assert decision.outbound == (Outbound(text=t("catalog.unavailable", Language.EN)),)
 
@@ -348,8 +352,9 @@ def test_asking_for_the_catalog_in_engagement_offers_the_links(
 
 def test_other_messages_in_engagement_get_the_usual_answer_without_links() -> None:
     lead = at_stage(Stage.ENGAGEMENT)
-    (reply,) = step(lead, text("ok, thank you"), CATALOG_CTX).outbound
-    assert reply == Outbound(text=t("engagement.ack", Language.EN))
+    (reply,) = step(lead, text("thank you"), CATALOG_CTX).outbound
+    connect = (Choice(label=t("handoff.button", Language.EN), value=HANDOFF),)
+    assert reply == Outbound(text=t("engagement.ack", Language.EN), choices=connect)
     (reply,) = step(lead, text("is there a pool?"), CATALOG_CTX).outbound
     assert reply == Outbound(text=t("answer.unknown_agent", Language.EN))
     (reply,) = step(lead, event(EventKind.VOICE), CATALOG_CTX).outbound

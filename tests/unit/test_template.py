@@ -83,6 +83,7 @@ def test_table_specs() -> None:
         "followups_due",
         "rescore_due",
         "by_phone",
+        "open_by_broker",
     }
     assert leads["StreamSpecification"] == {
         "StreamEnabled": True,

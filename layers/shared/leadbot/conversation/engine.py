@@ -27,11 +27,19 @@ from leadbot.domain import (
     Stage,
     Tenant,
 )
+from leadbot.domain.handoff import (
+    HANDED_OFF,
+    BrokerRequested,
+    may_request_broker,
+    next_business_time,
+    reference,
+)
 from leadbot.domain.knowledge import Answer, KnowledgeGap
 from leadbot.i18n import t
 from leadbot.parsing import detect_script_language, language_from_code, parse_phone
 from leadbot.parsing.answers import (
     asks_for_catalog,
+    is_connect,
     is_question,
     is_stop_word,
     is_worded_as_question,
@@ -55,6 +63,8 @@ _RESTART = {Channel.TELEGRAM: "/start", Channel.WHATSAPP: "START"}
 LISTING_PREFIX = "prop:"
 INTERESTED, SHOW_MORE, VIEWING, ASK = "interested", "more", "viewing", "ask"
 _LISTING_ACTIONS = (INTERESTED, SHOW_MORE, VIEWING, ASK)
+# The "Connect me" button's value: the lead asks for a broker (as YES / CONNECT typed).
+HANDOFF = "handoff"
 # Stages whose pending question is asked again after a free question or a card button.
 _QUALIFYING = frozenset(set(Stage) - {Stage.LANGUAGE, Stage.QA, Stage.ENGAGEMENT})
 
@@ -198,6 +208,8 @@ def _step(lead: Lead, event: InboundEvent, ctx: Ctx) -> Decision:
         return _first_contact(lead, event, ctx)
     if event.kind is EventKind.CHOICE and event.payload.startswith(LISTING_PREFIX):
         return _listing_button(lead, event.payload, ctx)
+    if _asks_for_broker(lead, event):
+        return _broker_request(lead, ctx)
     if lead.stage is Stage.ENGAGEMENT:
         return _engage(lead, event, ctx)
     if lead.stage is Stage.QA:
@@ -429,14 +441,75 @@ def _contact(lead: Lead, event: InboundEvent, ctx: Ctx) -> Decision:
         status=LeadStatus.QUALIFIED,
     )
     thanks = t("contact.thanks", lang, name=lead.name or "", phone=phone)
-    # Telegram cannot remove the share-phone keyboard and show link buttons in one message.
-    offer = _catalog_offer(lead, ctx)
+    # Telegram cannot remove the share-phone keyboard and show buttons in one message: the
+    # catalogs' links and the broker's button follow, together.
+    catalogs = _catalog_offer(lead, ctx)
+    text = _join(catalogs.text, t("handoff.offer", lang)) if catalogs else t("handoff.offer", lang)
+    offer = _broker_offer(text, lang)
+    if catalogs is not None:
+        offer = replace(offer, links=catalogs.links)
     return _say(
         lead,
         Outbound(text=thanks, remove_keyboard=True),
-        *((offer,) if offer is not None else ()),
+        offer,
         events=(PhoneCaptured(lead_id=lead.lead_id),),
     )
+
+
+def _broker_offer(text: str, lang: Language) -> Outbound:
+    return Outbound(text=text, choices=(Choice(label=t("handoff.button", lang), value=HANDOFF),))
+
+
+def _asks_for_broker(lead: Lead, event: InboundEvent) -> bool:
+    """The button, CONNECT in so many words, or YES: after qualifying, where the broker was
+    offered, and while qualifying (to be asked to finish first). Not in the contact stage,
+    where YES is consent to be called on this number."""
+    if event.kind is EventKind.CHOICE:
+        return event.payload == HANDOFF
+    if event.kind is not EventKind.TEXT:
+        return False
+    return is_connect(event.text) or (lead.stage is not Stage.CONTACT and is_yes(event.text))
+
+
+def _broker_request(lead: Lead, ctx: Ctx) -> Decision:
+    """A qualified lead gets a broker: its reference and when to expect the call (the agency's
+    business hours); a lead already handed off is reminded of it; anyone else finishes the
+    questions first."""
+    lang = _lang(lead, ctx)
+    ref = reference(lead.lead_id)
+    if lead.stage is Stage.ENGAGEMENT and lead.status in HANDED_OFF:
+        return _say(lead, _handed_off(lead, lang))
+    if lead.stage is Stage.ENGAGEMENT and may_request_broker(lead):
+        lead = replace(lead, status=LeadStatus.BROKER_REQUESTED, broker_requested_at=ctx.now)
+        text = t(
+            "handoff.requested", lang, phone=lead.phone, when=_call_time(ctx, lang), reference=ref
+        )
+        return _say(lead, Outbound(text=text), events=(BrokerRequested(reference=ref),))
+    if lead.stage is Stage.QA:
+        lead = replace(lead, stage=next_stage(Stage.QA, lead, ctx.tenant.flow_mode))
+    if lead.stage is Stage.ENGAGEMENT:
+        return _say(lead, Outbound(text=t("handoff.finish_first", lang)))
+    return _say(lead, _question(lead, ctx, prefix=t("handoff.finish_first", lang)))
+
+
+def _handed_off(lead: Lead, lang: Language) -> Outbound:
+    """What a lead handed to the brokers hears instead of an offer: the bot no longer sells."""
+    text = t("handoff.already", lang, reference=reference(lead.lead_id), phone=lead.phone or "")
+    return Outbound(text=text)
+
+
+def _call_time(ctx: Ctx, lang: Language) -> str:
+    """When a broker may call, in words: now within business hours, else when they open."""
+    opens = next_business_time(ctx.now, ctx.tenant)
+    if opens is None:
+        return t("handoff.when.now", lang)
+    clock_time = opens.strftime("%H:%M")
+    days = (opens.date() - ctx.now.astimezone(opens.tzinfo).date()).days
+    if days == 0:
+        return t("handoff.when.today", lang, time=clock_time)
+    if days == 1:
+        return t("handoff.when.tomorrow", lang, time=clock_time)
+    return t("handoff.when.day", lang, day=t(f"day.{opens.weekday()}", lang), time=clock_time)
 
 
 def _engage(lead: Lead, event: InboundEvent, ctx: Ctx) -> Decision:
@@ -451,7 +524,9 @@ def _engage(lead: Lead, event: InboundEvent, ctx: Ctx) -> Decision:
     if (question := asked(lead, event, ctx.tenant)) is not None:
         reply, events = _reply_to_question(lead, question, ctx)
         return _say(lead, reply, events=events)
-    return _say(lead, Outbound(text=t("engagement.ack", lang)))
+    if lead.status in HANDED_OFF:
+        return _say(lead, _handed_off(lead, lang))
+    return _say(lead, _broker_offer(t("engagement.ack", lang), lang))
 
 
 def _reply_to_question(
@@ -481,6 +556,8 @@ def _listing_button(lead: Lead, payload: str, ctx: Ctx) -> Decision:
 
     lang = _lang(lead, ctx)
     property_id, _, action = payload.removeprefix(LISTING_PREFIX).rpartition(":")
+    if action == SHOW_MORE and lead.status in HANDED_OFF:
+        return _say(lead, _handed_off(lead, lang))  # the broker shows more now
     if action == SHOW_MORE:
         lead, replies = _offer(lead, ctx, first=False)
         return _say(lead, *replies, *_pending(lead, ctx))

@@ -47,6 +47,7 @@ class Broker:
     active: bool = True  # inactive brokers get no new deals; their old deals keep them
     away: bool = False
     max_open_leads: int | None = None
+    last_assigned_at: datetime | None = None  # round-robin: the oldest goes next
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

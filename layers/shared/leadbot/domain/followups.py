@@ -24,24 +24,11 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from leadbot.domain.enums import Channel, FollowupStep, LeadStatus
+from leadbot.domain.handoff import CLOSED, HANDED_OFF
 from leadbot.domain.models import Lead, Tenant
 
 # Channels the bot can write to a lead on; Channel.MANUAL leads have no chat with it.
 CHAT_CHANNELS = frozenset({Channel.TELEGRAM, Channel.WHATSAPP})
-# A human has the lead from here on: a broker asked for, or any status an agent sets after.
-HANDED_OFF = frozenset(
-    {
-        LeadStatus.BROKER_REQUESTED,
-        LeadStatus.ASSIGNED,
-        LeadStatus.CONTACTED,
-        LeadStatus.VIEWING_SCHEDULED,
-        LeadStatus.NEGOTIATING,
-        LeadStatus.WON,
-        LeadStatus.LOST,
-    }
-)
-# Closed deals: the agency has finished with these leads either way.
-CLOSED = frozenset({LeadStatus.WON, LeadStatus.LOST})
 
 
 class Held(StrEnum):

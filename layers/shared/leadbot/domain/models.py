@@ -107,6 +107,12 @@ class Tenant:
     quiet_hours_end: int = 9
     followup_templates: tuple[FollowupTemplate, ...] = ()
     scarcity_threshold: int = 3  # "only N units left" only when N is at most this
+    # When brokers call leads back (local time, weekdays Monday=0), and how long a handoff may
+    # go unclaimed before it is alerted again (domain/handoff.py).
+    business_hours_start: int = 9
+    business_hours_end: int = 18
+    business_days: tuple[int, ...] = (0, 1, 2, 3, 4, 5)
+    handoff_sla_minutes: int = 5
     # Bumped by every settings change; a change made from an older copy is refused and redone.
     settings_version: int = 0
 
@@ -195,6 +201,13 @@ class Lead:
     campaign_claimed_at: datetime | None = None
     # A sweep found the follow-up due in quiet hours (or under a longer delay): not before this.
     followup_not_before: datetime | None = None
+    # The handoff (domain/handoff.py): asked for, given to a broker, claimed by them; the
+    # alerts sent about it so far and when the last went.
+    broker_requested_at: datetime | None = None
+    assigned_at: datetime | None = None
+    broker_claimed_at: datetime | None = None
+    handoff_alerts: int = 0
+    handoff_alerted_at: datetime | None = None
     # New listings the lead was told about (at most once each, services/matches.py).
     matched_property_ids: tuple[str, ...] = ()
     # Of those, the ones that matched in the lead's quiet hours: told by a sweep at their end

@@ -228,6 +228,16 @@ YES_WORDS = frozenset(
     }
 )
 
+# A typed request for a broker, in each catalog language: the whole message, as with YES_WORDS.
+CONNECT_WORDS = frozenset(
+    {
+        *("connect", "connect me", "broker", "call me", "agent please"),
+        *("وصل", "وصلم کن", "وصل کن", "اتصال", "تماس بگیرید", "مشاور"),
+        *("تواصل", "اتصال", "وصلني", "صلني", "اتصل بي", "وسيط"),
+        *("связаться", "свяжите", "свяжите меня", "соедините", "позвоните", "брокер"),
+    }
+)
+
 # Stems of "catalog" and "brochure" in each language, found anywhere in a message, so that
 # inflections (каталоги, брошюру) and the Arabic article (الكتالوج, البروشور) match too.
 CATALOG_WORDS = (
@@ -327,6 +337,14 @@ def start_payload(text: str) -> str | None:
 
 def is_yes(text: str) -> bool:
     return clean(text) in _FOLDED_YES_WORDS
+
+
+_FOLDED_CONNECT_WORDS = frozenset(_fold(word) for word in CONNECT_WORDS)
+
+
+def is_connect(text: str) -> bool:
+    """CONNECT and its equivalents: the lead asks for a broker in so many words."""
+    return clean(text) in _FOLDED_CONNECT_WORDS
 
 
 _FOLDED_CATALOG_WORDS = tuple(_fold(word) for word in CATALOG_WORDS)

@@ -35,6 +35,7 @@ from leadbot.domain import (
     TimelineEvent,
     TimelineKind,
 )
+from leadbot.domain.handoff import CLAIM_PREFIX, BrokerRequested
 from leadbot.domain.knowledge import Answer, KnowledgeGap, RecordedGap
 from leadbot.services.alerts import hot_lead_alert
 from leadbot.services.runtime import Repositories
@@ -97,6 +98,8 @@ def handle_event(
     """
     lookups = _Lookups(tenant, repos, answerer)
     received = now()
+    if event.kind is EventKind.CHOICE and event.payload.startswith(CLAIM_PREFIX):
+        return _claim(event, tenant, repos, messenger, now)
     key = repos.identities.key(tenant.tenant_id, event.channel, event.external_id)
     # A /start mostly comes from someone new: claiming straight away saves a read for them.
     lead_id = repos.identities.lead_id(key, remembered_only=event.kind is EventKind.START)
@@ -128,14 +131,24 @@ def handle_event(
         ]
 
     alerts: dict[str, Delivery] = {}
+    staff: Messenger | None = None
     if any(isinstance(e, PhoneCaptured) for e in decision.events) and tenant.admin_chats:
         alert = hot_lead_alert(tenant, lead, now())
-        admins = (alerter() if alerter is not None else messenger) or messenger
-        alerts = {chat: admins.send(chat, alert) for chat in tenant.admin_chats}
+        staff = (alerter() if alerter is not None else messenger) or messenger
+        alerts = {chat: staff.send(chat, alert) for chat in tenant.admin_chats}
     blocked = any(d.status is DeliveryStatus.BLOCKED for d in deliveries)
     if blocked and not lead.unreachable:
         _mark_unreachable(repos, lead, now)
     entries = _timeline(event, received, decision, deliveries, alerts, blocked, now())
+    handoff_alerts = 0
+    if any(isinstance(e, BrokerRequested) for e in decision.events):
+        from leadbot.services.handoff import route_handoff
+
+        staff = staff or (alerter() if alerter is not None else messenger) or messenger
+        handoff = route_handoff(repos, tenant, lead, now(), staff.send)
+        lead = handoff.lead
+        entries += handoff.entries
+        handoff_alerts = handoff.alerts_sent
     if linked is not None:
         text = f"linked_{event.channel.value}"
         entries.insert(0, TimelineEntry(kind=TimelineKind.EVENT, at=received, text=text))
@@ -147,8 +160,26 @@ def handle_event(
     # In the same batch write as the lead's own entries: a question costs no extra request.
     also = {GAPS_STREAM: [gap.entry(event.channel) for gap in gaps]} if gaps else None
     record(repos, tenant.tenant_id, lead.lead_id, entries, also=also)
-    sent_alerts = sum(d.status is DeliveryStatus.SENT for d in alerts.values())
+    sent_alerts = sum(d.status is DeliveryStatus.SENT for d in alerts.values()) + handoff_alerts
     return InboundResult(lead_id=lead.lead_id, deliveries=deliveries, alerts_sent=sent_alerts)
+
+
+def _claim(
+    event: InboundEvent,
+    tenant: Tenant,
+    repos: Repositories,
+    messenger: Messenger,
+    now: Callable[[], datetime],
+) -> InboundResult:
+    """A broker or an admin pressed "I'm on it" on a handoff alert: their chat is no lead."""
+    from leadbot.services.handoff import claim_handoff
+
+    with _acknowledging(messenger, event.receipt_id):
+        claimed = claim_handoff(event, tenant, repos, now())
+        delivery = messenger.send(event.external_id, Outbound(text=claimed.reply))
+    if claimed.lead_id is not None:
+        record(repos, tenant.tenant_id, claimed.lead_id, claimed.entries)
+    return InboundResult(lead_id=claimed.lead_id, deliveries=[delivery])
 
 
 def record(

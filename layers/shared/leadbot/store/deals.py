@@ -73,6 +73,30 @@ class BrokerRepository:
             raise
         return broker
 
+    def all_of(self, tenant_id: str) -> list[Broker]:
+        """Every broker of the tenant (an agency has tens, one page)."""
+        return [_broker(item) for item in self._model.query(tenant_id)]
+
+    def take_turn(self, broker: Broker, at: datetime) -> bool:
+        """Record that the broker takes the next lead, unless another handoff took this turn
+        since `broker` was read (its last assignment moved): False then, pick again."""
+        model = self._model
+        last = broker.last_assigned_at
+        condition = (
+            model.last_assigned_at.does_not_exist()
+            if last is None
+            else model.last_assigned_at == last
+        ) & model.broker_id.exists()
+        try:
+            model(broker.tenant_id, broker.broker_id).update(
+                actions=[model.last_assigned_at.set(at)], condition=condition
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code == _CONDITION_FAILED:
+                return False
+            raise
+        return True
+
     def walk(self, tenant_id: str, start: Key | None, page_size: int) -> Walk[Broker]:
         """The tenant's brokers, oldest first."""
         results = self._model.query(tenant_id, last_evaluated_key=start, page_size=page_size)
@@ -90,6 +114,7 @@ def _broker(item: BrokerModel) -> Broker:
         active=bool(item.active),
         away=bool(item.away),
         max_open_leads=int(item.max_open_leads) if item.max_open_leads is not None else None,
+        last_assigned_at=item.last_assigned_at,
         created_at=item.created_at,
     )
 

@@ -80,6 +80,10 @@ class TenantModel(Model):
     quiet_hours_end = NumberAttribute(null=True)
     followup_templates = ListAttribute(of=FollowupTemplateAttribute, null=True)
     scarcity_threshold = NumberAttribute(null=True)
+    business_hours_start = NumberAttribute(null=True)
+    business_hours_end = NumberAttribute(null=True)
+    business_days = ListAttribute(of=NumberAttribute, null=True)
+    handoff_sla_minutes = NumberAttribute(null=True)
     settings_version = NumberAttribute(null=True)  # optimistic locking of settings changes
 
 
@@ -121,6 +125,17 @@ class FollowupsDueIndex(GlobalSecondaryIndex["LeadModel"]):  # type: ignore[no-u
     followup_due_at = UnicodeAttribute(range_key=True)
 
 
+class OpenByBrokerIndex(GlobalSecondaryIndex["LeadModel"]):  # type: ignore[no-untyped-call]
+    """Sparse: the open leads of each broker (tenant#broker), keys only: counted, never read."""
+
+    class Meta:
+        index_name = "open_by_broker"
+        projection = KeysOnlyProjection()
+
+    open_broker = UnicodeAttribute(hash_key=True)
+    lead_id = UnicodeAttribute(range_key=True)
+
+
 class ByScoreIndex(GlobalSecondaryIndex["LeadModel"]):  # type: ignore[no-untyped-call]
     """A tenant's leads, hottest first (queried backwards), newest first within a score."""
 
@@ -149,6 +164,7 @@ class LeadModel(Model):
 
     rescore_due = RescoreDueIndex()
     followups_due = FollowupsDueIndex()
+    open_by_broker = OpenByBrokerIndex()
     by_score = ByScoreIndex()
     by_phone = ByPhoneIndex()
 
@@ -202,6 +218,12 @@ class LeadModel(Model):
     campaign_steps_sent = NumberAttribute(null=True)
     campaign_claimed_at = UTCDateTimeAttribute(null=True)
     followup_not_before = UTCDateTimeAttribute(null=True)
+    broker_requested_at = UTCDateTimeAttribute(null=True)
+    assigned_at = UTCDateTimeAttribute(null=True)
+    broker_claimed_at = UTCDateTimeAttribute(null=True)
+    handoff_alerts = NumberAttribute(null=True)
+    handoff_alerted_at = UTCDateTimeAttribute(null=True)
+    open_broker = UnicodeAttribute(null=True)  # open_by_broker index: tenant#broker, derived
     matched_property_ids = UnicodeSetAttribute(null=True)  # new listings told of, once each
     held_property_ids = ListAttribute(of=UnicodeAttribute, null=True)  # ...in quiet hours
     held_until = UTCDateTimeAttribute(null=True)
@@ -270,6 +292,8 @@ class BrokerModel(Model):
     active = BooleanAttribute(default=True)
     away = BooleanAttribute(default=False)
     max_open_leads = NumberAttribute(null=True)
+    # Round-robin: the broker whose last assignment is oldest takes the next handoff.
+    last_assigned_at = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
 

@@ -56,6 +56,7 @@ from leadbot.domain import (
     WhatsAppTemplate,
 )
 from leadbot.domain.followups import PendingFollowup
+from leadbot.domain.handoff import CLOSED
 from leadbot.store.models import (
     CatalogAttribute,
     FollowupTemplateAttribute,
@@ -251,6 +252,9 @@ _TENANT_NUMBERS = (
     "quiet_hours_start",
     "quiet_hours_end",
     "scarcity_threshold",
+    "business_hours_start",
+    "business_hours_end",
+    "handoff_sla_minutes",
     "settings_version",
 )
 
@@ -268,6 +272,7 @@ def _stored(tenant: Tenant) -> dict[str, Any]:
         for c in tenant.catalogs
     ] or None
     data["campaign_days"] = list(tenant.campaign_days)
+    data["business_days"] = list(tenant.business_days)
     data["followup_templates"] = [
         FollowupTemplateAttribute(step=x.step.value, language=x.language.value, text=x.text)  # type: ignore[no-untyped-call]
         for x in tenant.followup_templates
@@ -312,8 +317,9 @@ def _tenant(item: TenantModel) -> Tenant:
     for name in _TENANT_NUMBERS:
         if name in data:
             data[name] = int(data[name])
-    if "campaign_days" in data:
-        data["campaign_days"] = tuple(int(day) for day in data["campaign_days"])
+    for name in ("campaign_days", "business_days"):
+        if name in data:
+            data[name] = tuple(int(day) for day in data[name])
     if "followup_templates" in data:
         data["followup_templates"] = tuple(
             FollowupTemplate(step=FollowupStep(x.step), language=Language(x.language), text=x.text)
@@ -551,6 +557,11 @@ class LeadRepository:
         self._remember(saved)
         return saved
 
+    def open_leads(self, tenant_id: str, broker_id: str) -> int:
+        """How many leads the broker has whose deal is neither won nor lost (the sparse
+        open_by_broker index, counted: no item comes back)."""
+        return int(self._model.open_by_broker.count(f"{tenant_id}#{broker_id}"))
+
     def _followup(self, lead: Lead) -> dict[str, str | None]:
         return followup_index(lead, self._pending(lead))
 
@@ -607,6 +618,7 @@ _LEAD_COUNTERS = (
     "fomo_messages_sent",
     "qualification_score",
     "campaign_steps_sent",
+    "handoff_alerts",
 )
 # Absent on leads stored before they existed: written only once they are set, so an ordinary
 # message's update carries nothing new.
@@ -615,6 +627,7 @@ _LEAD_OPTIONAL_ZEROS = (
     "fomo_messages_sent",
     "qualification_score",
     "campaign_steps_sent",
+    "handoff_alerts",
 )
 
 
@@ -629,6 +642,14 @@ def followup_index(lead: Lead, pending: PendingFollowup | None) -> dict[str, str
     if pending.step is not FollowupStep.GHOST:
         due = f"{due}#{pending.step.value}"
     return {"followup_shard": followup_shard(lead.lead_id), "followup_due_at": due}
+
+
+def open_broker_key(lead: Lead) -> str | None:
+    """The lead's key in the open_by_broker index: while a broker has it and its deal is
+    neither won nor lost."""
+    if lead.broker_id is None or lead.status in CLOSED:
+        return None
+    return f"{lead.tenant_id}#{lead.broker_id}"
 
 
 def followup_shard(lead_id: str) -> str:
@@ -648,6 +669,7 @@ def _item(lead: Lead) -> dict[str, Any]:
     data["offered_property_ids"] = list(lead.offered_property_ids) or None
     data["matched_property_ids"] = set(lead.matched_property_ids) or None
     data["held_property_ids"] = list(lead.held_property_ids) or None
+    data["open_broker"] = open_broker_key(lead)
     for name in _LEAD_OPTIONAL_ZEROS:
         data[name] = data[name] or None
     data["is_qualified"] = lead.is_qualified or None
