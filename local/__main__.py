@@ -20,6 +20,7 @@ from local import auth
 from local.clock import LocalClock
 from local.dynamodb_local import DynamoDBLocal, jar_dir
 from local.exports import exports_endpoint
+from local.fake_airtable import FakeAirtable, airtable_endpoint
 from local.fake_openai import BODY_LIMIT as OPENAI_BODY_LIMIT
 from local.fake_openai import FakeOpenAI, openai_endpoint
 from local.fake_telegram import FakeTelegram
@@ -57,6 +58,7 @@ def function_env(
     brochures: Path | None = None,
     whatsapp_api: str = "",
     openai_api: str = "",
+    airtable_api: str = "",
 ) -> dict[str, str]:
     """Every function's environment from template.yaml, with local tables, secrets and APIs.
 
@@ -65,6 +67,7 @@ def function_env(
     serves it at /_local/exports (local.exports). `brochures` stands in for the brochures
     bucket; the gateway takes uploads into it at /_local/uploads (local.uploads).
     `openai_api` is the fake OpenAI's base URL: with it, functions have the demo OpenAI key.
+    `airtable_api` is the fake Airtable's (pyairtable's endpoint_url).
     """
     from local.seed import OPENAI_KEY_PARAM
 
@@ -94,6 +97,8 @@ def function_env(
         env.update(WHATSAPP_API_BASE=whatsapp_api)
     if openai_api:
         env.update(OPENAI_API_BASE=openai_api)
+    if airtable_api:
+        env.update(AIRTABLE_API_BASE=airtable_api)
     if exports is not None:
         env.update(EXPORTS_DIR=str(exports), EXPORTS_URL_BASE=f"{public_url}/_local/exports")
     if brochures is not None:
@@ -132,6 +137,7 @@ class LocalStack:
         self.fake = FakeTelegram()
         self.fake_whatsapp = FakeWhatsApp()
         self.fake_openai = FakeOpenAI()
+        self.fake_airtable = FakeAirtable()
         self.ddb = DynamoDBLocal(
             jar_dir=jar_dir(REPO / ".tools"), data_dir=data / "dynamodb", port=ddb_port
         )
@@ -161,6 +167,7 @@ class LocalStack:
                 "exports": exports_endpoint(data / "exports"),
                 "uploads": uploads_endpoint(data / "brochures"),
                 "openai": openai_endpoint(self.fake_openai),
+                "airtable": airtable_endpoint(self.fake_airtable),
             },
             body_limits={"uploads": UPLOAD_BODY_LIMIT, "openai": OPENAI_BODY_LIMIT},
             fake_whatsapp=self.fake_whatsapp,
@@ -170,6 +177,7 @@ class LocalStack:
         )
         self.telegram_api = telegram_api or self.gateway.telegram_api_base
         self.openai_api = f"{self.gateway.url}/_local/openai/v1"
+        self.airtable_api = f"{self.gateway.url}/_local/airtable"
         # Where catalog links point: the gateway, unless a phone must reach it (a tunnel).
         self.public_url = public_url or self.gateway.url
 
@@ -178,6 +186,8 @@ class LocalStack:
 
         from leadbot.services.runtime import brochure_store, repositories
         from local.seed import (
+            DEMO_AIRTABLE_BASE_ID,
+            DEMO_AIRTABLE_TOKEN,
             DEMO_OPENAI_KEY,
             DEMO_USERS,
             DEMO_WHATSAPP_ACCESS_TOKEN,
@@ -193,6 +203,7 @@ class LocalStack:
         self.clock.load()
         self.fake_whatsapp.register(DEMO_WHATSAPP_PHONE_NUMBER_ID, DEMO_WHATSAPP_ACCESS_TOKEN)
         self.fake_openai.add_key(DEMO_OPENAI_KEY)
+        self.fake_airtable.add_base(DEMO_AIRTABLE_BASE_ID, DEMO_AIRTABLE_TOKEN)
         self.ddb.start()
         secrets = self.data / "secrets.json"
         stored = json.loads(secrets.read_text()) if secrets.exists() else {}
@@ -220,6 +231,7 @@ class LocalStack:
                 self.data / "brochures",
                 self.gateway.whatsapp_api_base,
                 self.openai_api if self.openai else "",
+                self.airtable_api,
             )
         )
         client = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=self.ddb.endpoint)
@@ -250,7 +262,13 @@ class LocalStack:
 
 
 def _banner(stack: LocalStack) -> str:
-    from local.seed import DEMO_ADMIN_CHAT, DEMO_OPENAI_KEY, DEMO_TELEGRAM_SECRET, DEMO_TENANT_ID
+    from local.seed import (
+        DEMO_ADMIN_CHAT,
+        DEMO_AIRTABLE_BASE_ID,
+        DEMO_OPENAI_KEY,
+        DEMO_TELEGRAM_SECRET,
+        DEMO_TENANT_ID,
+    )
 
     url = stack.gateway.url
     return "\n".join(
@@ -266,6 +284,8 @@ def _banner(stack: LocalStack) -> str:
             f"  Telegram files    POST {url}/_local/telegram/files   (a voice note → file_id)",
             f"  Fake OpenAI API   {url}/_local/openai/v1   (key: {DEMO_OPENAI_KEY})",
             f"  What went to it   GET  {url}/_local/openai/requests",
+            f"  Fake Airtable API {url}/_local/airtable/v0   (base {DEMO_AIRTABLE_BASE_ID},"
+            " token: README); GET /_local/airtable/requests",
             f"  Health            GET  {url}/_local/health",
             *_tokens_banner(stack),
             *_streams_banner(stack),
@@ -279,6 +299,8 @@ def _banner(stack: LocalStack) -> str:
             "  Import leads      make import-leads FILE=sheet.csv TENANT=demo [SOURCE=expo]",
             "  Ingest brochure   make ingest FILE=b.pdf PROPERTY=<id> TENANT=demo [TITLE=…]",
             "  Import listings   make import-listings FILE=listings.csv TENANT=demo",
+            f"  Airtable          make airtable-init TENANT=demo BASE={DEMO_AIRTABLE_BASE_ID}"
+            "   (connects the fake's demo base)",
             "Ctrl-C stops everything.",
         ]
     )
@@ -410,6 +432,7 @@ def ops(argv: list[str]) -> int:
         brochures=local_dir() / "brochures",
         whatsapp_api=running["url"] + "/_local/whatsapp",
         openai_api=running["url"] + "/_local/openai/v1",
+        airtable_api=running["url"] + "/_local/airtable",
     )
     os.environ.update(env)
     from leadbot.admin.__main__ import main
@@ -444,6 +467,12 @@ def main(argv: list[str] | None = None) -> int:
     brochure.add_argument("--tenant", default="demo")
     brochure.add_argument("--property", required=True, help="the listing's property id")
     brochure.add_argument("--title", help="the brochure's title (default: the listing's)")
+    airtable = commands.add_parser(
+        "airtable-init", help="create LeadBot's tables in the agency's Airtable base (the fake)"
+    )
+    airtable.add_argument("--tenant", default="demo")
+    airtable.add_argument("--base", help="connect this base id first (the demo's: see README)")
+    airtable.add_argument("--token-param", help="the token's parameter name, if not the seeded one")
     listings = commands.add_parser("import-listings", help="add or update listings from a CSV")
     listings.add_argument("file", help="the CSV file (UTF-8)")
     listings.add_argument("--tenant", default="demo")
@@ -462,6 +491,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.command == "admin-code":
         return ops(["issue-admin-code", "--tenant", args.tenant])
+    if args.command == "airtable-init":
+        extra = ["--base", args.base] if args.base else []
+        extra += ["--token-param", args.token_param] if args.token_param else []
+        return ops(["airtable-init", "--tenant", args.tenant, *extra])
     if args.command == "rescore":
         return ops(["rescore", "--all"] if args.all else ["rescore", "--tenant", args.tenant])
     if args.command == "reindex-followups":

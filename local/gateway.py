@@ -79,14 +79,16 @@ class _HttpError(Exception):
 
 @dataclass(frozen=True)
 class LocalRequest:
-    """A request to a pluggable /_local/<name> endpoint; `path` is what follows <name>;
-    `headers` by lower-cased name."""
+    """A request to a pluggable /_local/<name> endpoint; `path` is what follows <name> (still
+    percent-encoded); `headers` by lower-cased name; `raw_query` the query string as sent, for
+    endpoints that take a parameter more than once (`records[]=…&records[]=…`)."""
 
     method: str
     path: str
     query: Mapping[str, str]
     body: bytes
     headers: Mapping[str, str] = field(default_factory=dict)
+    raw_query: str = ""
 
 
 # A LocalResponse without a body (None is JSON null).
@@ -801,6 +803,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             query=dict(parse_qsl(query, keep_blank_values=True)),
             body=body,
             headers={k.lower(): v for k, v in self.headers.items()},
+            raw_query=query,
         )
         try:
             response = endpoint(request)

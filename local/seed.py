@@ -55,6 +55,11 @@ DEV_TOKEN_KEY_PARAM = "/leadbot/local/dev-token-signing-key"
 # (local/fake_openai.py) takes exactly this one.
 OPENAI_KEY_PARAM = "/leadbot/local/openai-api-key"
 DEMO_OPENAI_KEY = "sk-local-demo-openai-key"
+# The fake Airtable's demo base (local/fake_airtable.py) and the token it takes. The demo agency
+# has the token's parameter but no base: Airtable sync is off until `make airtable-init
+# TENANT=demo BASE=appLocalDemoBase1` connects it, as an agency's admin would.
+DEMO_AIRTABLE_BASE_ID = "appLocalDemoBase1"
+DEMO_AIRTABLE_TOKEN = "patLocalDemo.airtable-token-0001"
 DEMO_CATALOGS = (
     Catalog(
         catalog_id="marina-residences",
@@ -252,6 +257,7 @@ def demo_tenant(dashboard_url: str = "") -> Tenant:
         telegram_bot_token_param=_param(DEMO_TENANT_ID, "telegram_bot_token"),
         telegram_secret_param=_param(DEMO_TENANT_ID, "telegram_webhook_secret"),
         catalogs=DEMO_CATALOGS,
+        airtable_token_param=_param(DEMO_TENANT_ID, "airtable_token"),
     )
     return with_demo_whatsapp(tenant)
 
@@ -298,6 +304,7 @@ def demo_secrets(stored: Mapping[str, str] | None = None) -> dict[str, str]:
         _param(DEMO_TENANT_ID, "whatsapp_app_secret"): DEMO_WHATSAPP_APP_SECRET,
         _param(DEMO_TENANT_ID, "whatsapp_verify_token"): DEMO_WHATSAPP_VERIFY_TOKEN,
         OPENAI_KEY_PARAM: DEMO_OPENAI_KEY,
+        _param(DEMO_TENANT_ID, "airtable_token"): DEMO_AIRTABLE_TOKEN,
         LINK_SIGNING_KEY_PARAM: stored.get(LINK_SIGNING_KEY_PARAM) or secrets.token_urlsafe(32),
         DEV_TOKEN_KEY_PARAM: stored.get(DEV_TOKEN_KEY_PARAM) or secrets.token_urlsafe(32),
     }
@@ -324,6 +331,9 @@ def seed(
             repos.tenants.put(tenant)
         if not tenant.whatsapp_phone_number_id:
             repos.tenants.put(with_demo_whatsapp(tenant))
+        if not tenant.airtable_token_param:
+            token_param = _param(DEMO_TENANT_ID, "airtable_token")
+            repos.tenants.set_airtable(DEMO_TENANT_ID, tenant.airtable_base_id, token_param)
     repos.tenants.route_whatsapp(
         DEMO_TENANT_ID, DEMO_WHATSAPP_PHONE_NUMBER_ID, DEMO_WHATSAPP_VERIFY_TOKEN
     )

@@ -40,6 +40,8 @@ DEFAULTS = {
     "scarcity_threshold": 3,
     "broker_commission_rate": "0.02",
     "platform_commission_rate": "0.25",
+    "airtable_base_id": None,
+    "airtable_connected": False,
 }
 GHOST_EN = "Hi {name}, are you still looking? {agency} has news for you."
 GHOST_AR = "مرحبا {name}، هل ما زلت تبحث؟"
@@ -135,6 +137,29 @@ def test_an_admin_changes_each_setting_and_only_it(
     changed = _patch(change)
     assert changed == {**DEFAULTS, "admin_chats": 1, **change}
     assert _settings() == changed
+
+
+def test_an_admin_connects_an_airtable_base_and_null_disconnects_it(
+    stack: InProcessStack,
+) -> None:
+    # The demo agency's token parameter is seeded (ops set it); the base is the admin's to give.
+    connected = _patch({"airtable_base_id": "appAbCdEf0123456X"})
+    assert (connected["airtable_base_id"], connected["airtable_connected"]) == (
+        "appAbCdEf0123456X",
+        True,
+    )
+    assert stack.repos.tenants.get("demo", consistent=True).airtable_base_id == (
+        "appAbCdEf0123456X"
+    )
+    (event,) = _admin_events(stack, "settings_changed")
+    assert event.detail["airtable_base_id"] == "None → appAbCdEf0123456X"
+
+    disconnected = _patch({"airtable_base_id": None})
+    assert (disconnected["airtable_base_id"], disconnected["airtable_connected"]) == (None, False)
+    assert stack.repos.tenants.get("demo", consistent=True).airtable_base_id is None
+    # The token's parameter is ops' and never shown, nor changed by an admin.
+    assert "/leadbot/" not in json.dumps(disconnected)
+    assert stack.repos.tenants.get("demo", consistent=True).airtable_token_param
 
 
 def test_templates_merge_per_step_and_language_and_null_drops_one(stack: InProcessStack) -> None:
@@ -241,6 +266,9 @@ NOT_VALID = "the request is not valid"
         ({"quiet_hours_end": 24}, NOT_VALID, "quiet_hours_end"),
         ({"flow_mode": None}, "flow_mode cannot be null", ""),
         ({"flow_mode": "chatty"}, NOT_VALID, "flow_mode"),
+        ({"airtable_base_id": "app123"}, NOT_VALID, "airtable_base_id"),
+        ({"airtable_base_id": "tblAbCdEf0123456X"}, NOT_VALID, "airtable_base_id"),
+        ({"airtable_base_id": 12}, NOT_VALID, "airtable_base_id"),
     ],
 )
 def test_bad_changes_are_400_with_a_clear_message_and_change_nothing(

@@ -75,6 +75,11 @@ class Settings:
     openai_transcribe_timeout_s: float = 8.0
     openai_max_retries: int = 0
     openai_max_tokens: int = 400
+    # Airtable CRM sync: each agency's base and token's parameter are on its Tenant; the local
+    # stack and tests point the API base at the fake (local/fake_airtable.py).
+    airtable_api_base: str = "https://api.airtable.com"
+    airtable_timeout_s: float = 10.0
+    airtable_max_retries: int = 3
     # Voice notes bigger than this are not downloaded (Telegram serves bots at most 20 MB).
     voice_max_bytes: int = 20 * 1024 * 1024
 

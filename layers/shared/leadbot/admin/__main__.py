@@ -1,5 +1,5 @@
 """`python -m leadbot.admin issue-admin-code|rescore|reindex-followups|import-leads|ingest|
-listings …`: ops commands over the deployed tables."""
+listings|airtable-init …`: ops commands over the deployed tables."""
 
 from __future__ import annotations
 
@@ -60,6 +60,18 @@ def main(argv: list[str] | None = None) -> int:
     ingest.add_argument("--title", help="the brochure's title as leads see it (default: listing's)")
     ingest.add_argument("file", type=Path, help="the brochure (PDF)")
     _listings_commands(commands)
+    airtable = commands.add_parser(
+        "airtable-init",
+        help="create LeadBot's tables and fields in the agency's Airtable base where missing "
+        "(never deletes or renames anything; safe to run again); --base and --token-param "
+        "connect the base first",
+    )
+    airtable.add_argument("--tenant", required=True, help="tenant id, e.g. demo")
+    airtable.add_argument("--base", help="the Airtable base id to connect (appXXXXXXXXXXXXXX)")
+    airtable.add_argument(
+        "--token-param",
+        help="the name of the SSM SecureString holding the base's access token (never the token)",
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -94,6 +106,68 @@ def main(argv: list[str] | None = None) -> int:
         return _add_listing(args, sys.stderr)
     if args.command == "listings":
         return _import_listings(args.tenant, args.file, sys.stderr)
+    if args.command == "airtable-init":
+        return _airtable_init(args.tenant, args.base, args.token_param, sys.stderr)
+    return 0
+
+
+def _airtable_init(
+    tenant_id: str, base_id: str | None, token_param: str | None, out: TextIO
+) -> int:
+    from leadbot.integrations.crm import CrmRejected, CrmUnauthorized, CrmUnavailable
+    from leadbot.services.airtable import AirtableNotConfigured, connect, init_base
+
+    repos = repositories()
+    try:
+        if base_id is not None or token_param is not None:
+            connect(repos, tenant_id, base_id=base_id, token_param=token_param)
+        report = init_base(repos, tenant_id)
+    except TenantNotFound:
+        print(f"error: no tenant {tenant_id!r}", file=out)
+        return 2
+    except ValueError as exc:
+        print(f"error: {exc}", file=out)
+        return 2
+    except AirtableNotConfigured as exc:
+        print(
+            f"error: {exc}: give --base appXXXXXXXXXXXXXX and --token-param <SSM parameter name>",
+            file=out,
+        )
+        return 2
+    except CrmUnauthorized as exc:
+        print(
+            f"error: Airtable refused the token for the base: {exc}. Check the token in its "
+            "parameter, its scopes (data.records:read/write, schema.bases:read/write) and that "
+            "the base is in its access list",
+            file=out,
+        )
+        return 2
+    except CrmRejected as exc:
+        print(f"error: Airtable refused: {exc}", file=out)
+        return 2
+    except CrmUnavailable as exc:
+        print(f"error: Airtable cannot be reached now ({exc}); try again", file=out)
+        return 1
+    changes = report.changes
+    for table in changes.tables_created:
+        print(f"created table {table}")
+    for table, field in changes.fields_created:
+        print(f"created field {table}.{field}")
+    for table, field, theirs, ours in changes.type_mismatches:
+        print(
+            f"warning: {table}.{field} is a {theirs} field in the base, LeadBot writes a {ours}:"
+            " left as it is",
+            file=out,
+        )
+    if changes.nothing_created:
+        print(f"base {report.base_id} of {tenant_id} already has every table and field")
+    summary = {
+        "base_id": report.base_id,
+        "tables_created": list(changes.tables_created),
+        "fields_created": [f"{t}.{f}" for t, f in changes.fields_created],
+        "type_mismatches": [f"{t}.{f}" for t, f, _, _ in changes.type_mismatches],
+    }
+    print(json.dumps(summary))
     return 0
 
 

@@ -18,6 +18,7 @@ from leadbot.services.runtime import repositories
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ bare
 
+AIRTABLE_BASE = f"^{rules.AIRTABLE_BASE_ID.pattern}$"
 PLACEHOLDERS = " and ".join(f"{{{p}}}" for p in rules.PLACEHOLDERS)
 TemplateText = Annotated[str, Field(min_length=1, max_length=rules.TEMPLATE_MAX_CHARS)]
 CampaignDay = Annotated[int, Field(ge=rules.CAMPAIGN_DAY[0], le=rules.CAMPAIGN_DAY[1])]
@@ -44,6 +45,10 @@ class SettingsOut(BaseModel):
     broker_commission_rate: str = Field(description='of a deal\'s value, e.g. "0.02"')
     platform_commission_rate: str = Field(description="of the broker's commission")
     admin_chats: int = Field(description="how many Telegram chats get admin alerts")
+    airtable_base_id: str | None = Field(description="the agency's Airtable base, or null")
+    airtable_connected: bool = Field(
+        description="the base and its access token are both set: leads and deals sync to it"
+    )
 
 
 class SettingsChange(BaseModel):
@@ -75,6 +80,12 @@ class SettingsChange(BaseModel):
     )
     platform_commission_rate: str | None = Field(
         default=None, pattern=RATE, description='of the broker\'s commission, e.g. "0.25"'
+    )
+    airtable_base_id: str | None = Field(
+        default=None,
+        pattern=AIRTABLE_BASE,
+        description="the Airtable base leads sync to (airtable.com/<base id>/…); null stops "
+        "the sync. Its access token is set by ops, never here",
     )
 
 
@@ -130,4 +141,6 @@ def _out(tenant: Tenant) -> SettingsOut:
         broker_commission_rate=str(tenant.broker_commission_rate),
         platform_commission_rate=str(tenant.platform_commission_rate),
         admin_chats=len(tenant.admin_chats),
+        airtable_base_id=tenant.airtable_base_id,
+        airtable_connected=tenant.airtable_configured,
     )

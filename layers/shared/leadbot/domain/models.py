@@ -93,6 +93,10 @@ class Tenant:
     whatsapp_templates: tuple[WhatsAppTemplate, ...] = ()  # beyond the 24 h window, per language
     catalogs: tuple[Catalog, ...] = ()
     active: bool = True
+    # Airtable CRM sync: the agency's base ("app" + 14 letters or digits, not a secret) and the
+    # SSM parameter holding its access token. Nothing is synced unless both are set.
+    airtable_base_id: str | None = None
+    airtable_token_param: str = ""
     # A deal's broker commission is value × broker rate; the platform's is that × platform rate.
     broker_commission_rate: Decimal = Decimal("0.02")
     platform_commission_rate: Decimal = Decimal("0.25")
@@ -115,6 +119,10 @@ class Tenant:
     handoff_sla_minutes: int = 5
     # Bumped by every settings change; a change made from an older copy is refused and redone.
     settings_version: int = 0
+
+    @property
+    def airtable_configured(self) -> bool:
+        return bool(self.airtable_base_id and self.airtable_token_param)
 
     def lead_url(self, lead_id: str) -> str:
         return f"{self.dashboard_url.rstrip('/')}/leads/{lead_id}" if self.dashboard_url else ""

@@ -3,6 +3,7 @@ on them. Not imported by the webhook: it only reads settings that were checked w
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from decimal import Decimal
 from itertools import pairwise
@@ -24,6 +25,8 @@ MAX_CAMPAIGN_STEPS = 5  # FollowupStep.CAMPAIGN_1 … CAMPAIGN_5
 HOUR = (0, 23)
 SCARCITY_THRESHOLD = (0, 50)
 RATE = (Decimal(0), Decimal(1))
+# An Airtable base id, as Airtable makes them (the part of a base's URL after airtable.com/).
+AIRTABLE_BASE_ID = re.compile(r"app[A-Za-z0-9]{14}")
 
 
 def template_steps(campaign_days: tuple[int, ...]) -> tuple[FollowupStep, ...]:
@@ -49,6 +52,12 @@ def check(tenant: Tenant) -> None:
         if not rate.is_finite() or not RATE[0] <= rate <= RATE[1]:
             raise InvalidSettings(f"{name} must be between 0 and 1")
     _templates(tenant)
+    base = tenant.airtable_base_id
+    if base is not None and not AIRTABLE_BASE_ID.fullmatch(base):
+        raise InvalidSettings(
+            "airtable_base_id must be an Airtable base id: app and 14 letters or digits, as in "
+            "the base's address airtable.com/appXXXXXXXXXXXXXX"
+        )
 
 
 def _placeholders(where: str, text: str) -> None:

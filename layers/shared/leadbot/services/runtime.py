@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from leadbot.config import Settings, settings
-from leadbot.domain import Lead, TenantNotFound
+from leadbot.domain import Lead, Tenant, TenantNotFound
 from leadbot.domain.followups import PendingFollowup
 from leadbot.store import (
     IdentityRepository,
@@ -24,6 +24,8 @@ from leadbot.store import (
 )
 
 if TYPE_CHECKING:
+    from leadbot.integrations.airtable import AirtableCrm
+    from leadbot.integrations.crm import Crm
     from leadbot.integrations.llm import ChatModel, Transcriber
     from leadbot.knowledge.cache import IndexCache
     from leadbot.store.brochures import BrochureStore
@@ -233,6 +235,29 @@ def _openai() -> tuple[ChatModel, Transcriber] | None:
     return from_settings(settings(), secret, http_client())
 
 
+def crm(tenant: Tenant) -> Crm | None:
+    """The agency's Airtable base; None when it has none configured (nothing is sent then)."""
+    if not tenant.airtable_base_id or not tenant.airtable_token_param:
+        return None
+    return _airtable(tenant.airtable_base_id, tenant.airtable_token_param)
+
+
+@cache
+def _airtable(base_id: str, token_param: str) -> AirtableCrm:
+    # One per base per warm Lambda, so its pacer sees every request this Lambda sends it.
+    # pyairtable itself is imported by the first request.
+    from leadbot.integrations.airtable import AirtableCrm, RetryPolicy
+
+    s = settings()
+    return AirtableCrm(
+        base_id,
+        lambda: secret(token_param),
+        endpoint_url=s.airtable_api_base,
+        timeout_s=s.airtable_timeout_s,
+        retry=RetryPolicy(retries=s.airtable_max_retries),
+    )
+
+
 @cache
 def brochure_indexes() -> IndexCache:
     """The agencies' brochure indexes, kept per warm Lambda (made by the first question)."""
@@ -302,6 +327,7 @@ def reset() -> None:
         brochure_store,
         http_client,
         _openai,
+        _airtable,
         _secret_reader,
         export_store,
     ):

@@ -33,6 +33,7 @@ from leadbot.services.runtime import Repositories
 from leadbot.store import ADMIN_STREAM, TENANT_SETTINGS
 
 CHANGEABLE = TENANT_SETTINGS  # in the order a change is described
+NULLABLE = frozenset({"airtable_base_id"})  # null disconnects the agency's Airtable base
 MAX_CONFLICT_RETRIES = 3
 # Templates arrive as {step: {language: text, or null to drop the agency's own}}.
 TemplateChanges = Mapping[str, Mapping[str, str | None]]
@@ -60,7 +61,11 @@ def change(
         raise BadRequest(f"cannot change {', '.join(sorted(unknown))}")
     if not changes:
         raise BadRequest(f"nothing to change: give any of {', '.join(CHANGEABLE)}")
-    nulls = [name for name in CHANGEABLE if name in changes and changes[name] is None]
+    nulls = [
+        name
+        for name in CHANGEABLE
+        if name in changes and changes[name] is None and name not in NULLABLE
+    ]
     if nulls:
         raise BadRequest(f"{', '.join(nulls)} cannot be null")
     for _ in range(MAX_CONFLICT_RETRIES):
@@ -111,6 +116,8 @@ def _applied(tenant: Tenant, changes: dict[str, Any]) -> Tenant:
             values[name] = tuple(_whole(day, name) for day in value)
         elif name == "followup_templates":
             values[name] = _templates(tenant.followup_templates, value)
+        elif name == "airtable_base_id":
+            values[name] = _base_id(value)
         elif name.endswith("_rate"):
             values[name] = _rate(value, name)
         else:
@@ -149,6 +156,14 @@ def _whole(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise BadRequest(f"{name} must be a whole number")
     return value
+
+
+def _base_id(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadRequest("airtable_base_id must be a string or null")
+    return value.strip()
 
 
 def _rate(value: Any, name: str) -> Decimal:

@@ -68,6 +68,8 @@ class TenantModel(Model):
     whatsapp_templates = ListAttribute(of=WhatsAppTemplateAttribute, null=True)
     catalogs = ListAttribute(of=CatalogAttribute, null=True)
     active = BooleanAttribute(default=True)
+    airtable_base_id = UnicodeAttribute(null=True)
+    airtable_token_param = UnicodeAttribute(null=True)
     # Decimal strings ("0.02"); absent means the defaults of domain.Tenant.
     broker_commission_rate = UnicodeAttribute(null=True)
     platform_commission_rate = UnicodeAttribute(null=True)

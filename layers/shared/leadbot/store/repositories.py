@@ -168,6 +168,23 @@ class TenantRepository:
         """Every tenant's id (a scan: for admin tools, never on a request path)."""
         return sorted(item.tenant_id for item in self._model.scan(attributes_to_get=["tenant_id"]))
 
+    def set_airtable(self, tenant_id: str, base_id: str | None, token_param: str) -> None:
+        """Connect the agency's Airtable base (ops): one UpdateItem of these two attributes, so
+        settings and chats written meanwhile stay. TenantNotFound if there is no such tenant."""
+        model = self._model
+        actions = [
+            _set_or_remove(model.airtable_base_id, base_id or None),
+            _set_or_remove(model.airtable_token_param, token_param or None),
+        ]
+        try:
+            model(tenant_id).update(actions=actions, condition=model.tenant_id.exists())
+        except UpdateError as exc:
+            if _conflict(exc):
+                raise TenantNotFound(tenant_id) from None
+            raise
+        finally:
+            self.forget(tenant_id)
+
     def add_admin_chat(self, tenant_id: str, chat_id: str) -> None:
         self._model(tenant_id).update(actions=[self._model.admin_chats.add({chat_id})])
         self.forget(tenant_id)
@@ -245,6 +262,7 @@ TENANT_SETTINGS = (
     "scarcity_threshold",
     "broker_commission_rate",
     "platform_commission_rate",
+    "airtable_base_id",
 )
 _TENANT_NUMBERS = (
     "qa_first_after",
@@ -288,6 +306,8 @@ def _stored(tenant: Tenant) -> dict[str, Any]:
         "whatsapp_token_param",
         "whatsapp_app_secret_param",
         "whatsapp_verify_token_param",
+        "airtable_base_id",
+        "airtable_token_param",
     ):
         data[name] = data[name] or None
     return data
