@@ -1,5 +1,6 @@
 """EventBridge rate(30 minutes) → follow-ups (ghost check-ins, campaign steps), each at most
-once; the Properties stream → a listing added goes to the leads it matches, once each."""
+once; rate(1 minute) → unclaimed handoffs past their SLA alerted again; the Properties stream →
+a listing added goes to the leads it matches, once each."""
 
 from typing import Any
 
@@ -13,6 +14,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from leadbot.domain.followups import Held
 from leadbot.services.followups import GhostOutcome, ghost_sweep_now
 from leadbot.services.matches import announce_record
 
@@ -28,6 +30,10 @@ processor = BatchProcessor(
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "Records" in event:  # the Properties stream: listings added
         return new_listings(event, context)
+    if event.get("sweep") == "handoffs":  # every minute: unclaimed handoffs past their SLA
+        handoffs = ghost_sweep_now(context.get_remaining_time_in_millis, only=Held.HANDOFF)
+        logger.info("handoff sweep", extra=handoffs.as_dict())
+        return handoffs.as_dict()
     report = ghost_sweep_now(context.get_remaining_time_in_millis)
     # Every outcome every run, zeros included: a graph or alarm never mistakes quiet for broken.
     for outcome in GhostOutcome:

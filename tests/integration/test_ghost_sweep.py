@@ -303,7 +303,11 @@ def test_the_scheduled_function_reports_each_outcome_as_a_metric(
     stack.fake.fail_next("7011", 403, "Forbidden: bot was blocked by the user")
     later = max(sent.last_inbound_at, blocked.last_inbound_at) + TWO_HOURS
     monkeypatch.setattr(followups.clock, "now", lambda: later)
-    [schedule] = [s for s in schedules(load_template()) if s.function_id == "GhostSweepFunction"]
+    [schedule] = [
+        s
+        for s in schedules(load_template())
+        if (s.function_id, s.event_name) == ("GhostSweepFunction", "Sweep")
+    ]
     assert schedule.expression == "rate(30 minutes)"
     capsys.readouterr()
     result = load_handler(REPO, schedule)({"source": "aws.events"}, lambda_context("GhostSweep"))

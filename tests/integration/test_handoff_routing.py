@@ -4,8 +4,9 @@ admins are alerted, and the broker claims the lead from the alert."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,8 +14,10 @@ from leadbot import clock
 from leadbot.domain import Channel, Language, Lead, LeadStatus, TimelineKind
 from leadbot.domain.handoff import CLAIM_PREFIX, reference
 from leadbot.i18n import t
+from local.gateway import lambda_context, load_handler
 from local.seed import DEMO_ADMIN_CHAT, DEMO_BROKER_CHATS, DEMO_BROKERS
-from tests.support import InProcessStack, Updates, text_of
+from local.template import load_template, schedules
+from tests.support import REPO, InProcessStack, Updates, move_clock_to, text_of
 
 OMAR, ELENA = DEMO_BROKERS
 
@@ -151,3 +154,106 @@ def test_a_lead_still_qualifying_is_asked_to_finish_first(stack: InProcessStack,
     assert stack.last_text(7331).startswith(t("handoff.finish_first", Language.EN))
     assert lead_of(stack, 7331).status is not LeadStatus.BROKER_REQUESTED
     assert not alerts_to(stack, DEMO_BROKER_CHATS[0])
+
+
+# -- the SLA ----------------------------------------------------------------------------------
+
+# Tuesday 2026-12-08, 10:00 in Dubai: the demo agency is open (09-18, Monday to Saturday).
+TUESDAY_10 = datetime(2026, 12, 8, 6, 0, tzinfo=UTC)
+
+
+def sla_sweep() -> dict[str, int]:
+    """The every-minute schedule, as EventBridge runs it (its Input is the event)."""
+    [schedule] = [
+        s for s in schedules(load_template()) if (s.function_id, s.event_name) == SLA_EVENT
+    ]
+    assert schedule.rate == timedelta(minutes=1)
+    event = schedule.input if schedule.input is not None else {}
+    result: dict[str, int] = load_handler(REPO, schedule)(
+        event, lambda_context("GhostSweepFunction")
+    )
+    return result
+
+
+SLA_EVENT = ("GhostSweepFunction", "HandoffSla")
+
+
+def sla_alerts(stack: InProcessStack, chat: str) -> list[str]:
+    return [
+        text_of(m)
+        for m in stack.sent(chat)
+        if text_of(m).startswith(("⏰ Not claimed yet", "🚨 Escalation"))
+    ]
+
+
+@pytest.fixture
+def tuesday() -> Iterator[datetime]:
+    move_clock_to(TUESDAY_10)
+    yield TUESDAY_10
+    clock.set_offset(timedelta(0))
+
+
+def test_an_unclaimed_handoff_is_alerted_again_after_the_sla_then_escalated_to_admins(
+    stack: InProcessStack, tuesday: datetime
+) -> None:
+    lead = hand_off(stack, 7341)
+    ref = reference(lead.lead_id)
+    stack.fake.clear()
+
+    move_clock_to(tuesday + timedelta(minutes=4))
+    assert sla_sweep()["due"] == 0
+    move_clock_to(tuesday + timedelta(minutes=5, seconds=30))
+    assert sla_sweep()["sent"] == 1
+    [again] = sla_alerts(stack, DEMO_BROKER_CHATS[0])
+    assert again.startswith(f"⏰ Not claimed yet · {ref}: waiting 5 min") and OMAR.name in again
+    assert sla_alerts(stack, DEMO_ADMIN_CHAT) == [again]
+    assert lead_of(stack, 7341).handoff_alerts == 2
+
+    stack.fake.clear()
+    move_clock_to(tuesday + timedelta(minutes=10, seconds=40))
+    assert sla_sweep()["sent"] == 1
+    assert sla_alerts(stack, DEMO_BROKER_CHATS[0]) == []  # the escalation is the admins'
+    [escalated] = sla_alerts(stack, DEMO_ADMIN_CHAT)
+    assert escalated.startswith(f"🚨 Escalation · {ref}") and "10 min" in escalated
+    history = stack.repos.timeline.history("demo", lead.lead_id)
+    assert [e.detail["to"] for e in history if e.text == "handoff_escalated"] == ["admin"]
+
+    stack.fake.clear()
+    move_clock_to(tuesday + timedelta(hours=1))
+    assert sla_sweep()["due"] == 0 and not stack.sent()
+
+
+def test_a_claimed_handoff_is_not_alerted_again(stack: InProcessStack, tuesday: datetime) -> None:
+    lead = hand_off(stack, 7342)
+    omar = Updates(int(DEMO_BROKER_CHATS[0]), first_name="Omar")
+    stack.post(omar.press(CLAIM_PREFIX + lead.lead_id))
+    stack.fake.clear()
+    move_clock_to(tuesday + timedelta(minutes=30))
+    assert sla_sweep()["due"] == 0 and not stack.sent()
+
+
+def test_the_sla_clock_runs_in_business_hours(stack: InProcessStack, tuesday: datetime) -> None:
+    evening = tuesday.replace(hour=16, minute=30)  # 20:30 in Dubai: closed
+    move_clock_to(evening)
+    hand_off(stack, 7343)
+    stack.fake.clear()
+    move_clock_to(evening + timedelta(minutes=30))
+    assert sla_sweep()["due"] == 0
+    move_clock_to(tuesday.replace(hour=5, minute=6) + timedelta(days=1))  # 09:06 next day
+    assert sla_sweep()["sent"] == 1
+    assert len(sla_alerts(stack, DEMO_BROKER_CHATS[0])) == 1
+
+
+def test_a_lead_scored_warm_is_not_chased(stack: InProcessStack, tuesday: datetime) -> None:
+    lead = hand_off(stack, 7344)
+    model = stack.repos.tables.leads
+    model._get_connection().update_item(
+        "demo", lead.lead_id, actions=[model.temperature.set("warm"), model.score.set(40)]
+    )
+    stack.fake.clear()
+    move_clock_to(tuesday + timedelta(minutes=6))
+    assert sla_sweep()["skipped"] == 1 and not stack.sent()
+    history = stack.repos.timeline.history("demo", lead.lead_id)
+    assert [e.detail for e in history if e.text == "handoff_sla_off"] == [{"reason": "not_hot"}]
+    move_clock_to(tuesday + timedelta(minutes=20))
+    assert sla_sweep()["due"] == 0

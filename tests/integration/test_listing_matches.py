@@ -313,7 +313,11 @@ def sweep(stack: InProcessStack, fail: tuple[Any, ...] | None = None) -> dict[st
 def _schedule() -> Any:
     from local.template import schedules
 
-    [schedule] = [s for s in schedules(load_template()) if s.function_id == "GhostSweepFunction"]
+    [schedule] = [
+        s
+        for s in schedules(load_template())
+        if (s.function_id, s.event_name) == ("GhostSweepFunction", "Sweep")
+    ]
     return schedule
 
 

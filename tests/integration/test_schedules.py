@@ -151,7 +151,10 @@ def test_run_invokes_every_schedule_of_a_function_by_id_or_folder(
     shared = web.post(f"{url}/_local/schedules/probe/run")
     assert shared.status_code == 400 and "name one" in shared.json()["message"]
     real = Schedules(schedules(load_template()), REPO)
-    assert [r.key for r in real.of_function("ghost_sweep")] == ["GhostSweepFunction/Sweep"]
+    assert [r.key for r in real.of_function("ghost_sweep")] == [
+        "GhostSweepFunction/Sweep",
+        "GhostSweepFunction/HandoffSla",
+    ]
 
     broken = web.post(f"{url}/_local/schedules/BrokenFunction/run")
     assert broken.status_code == 502

@@ -232,3 +232,26 @@ def test_a_handoff_is_checked_for_a_claim_one_sla_after_its_last_alert() -> None
     assert handoff_check_due(replace(lead, broker_claimed_at=NOW), TENANT) is None
     assert handoff_check_due(replace(lead, handoff_alerts=3), TENANT) is None
     assert handoff_check_due(replace(lead, status=LeadStatus.CONTACTED), TENANT) is None
+
+
+def test_the_sla_runs_in_business_hours_and_comes_before_any_follow_up() -> None:
+    from zoneinfo import ZoneInfo
+
+    from leadbot.domain.followups import Held, next_followup
+
+    evening = datetime(2026, 11, 24, 16, 30, tzinfo=UTC)  # Tuesday 20:30 in Dubai
+    lead = qualified(
+        status=LeadStatus.ASSIGNED,
+        handoff_alerts=1,
+        handoff_alerted_at=evening,
+        last_inbound_at=evening,
+    )
+    wednesday_open = datetime(2026, 11, 25, 5, 0, tzinfo=UTC)  # 09:00 in Dubai
+    assert handoff_check_due(lead, TENANT) == wednesday_open + timedelta(minutes=5)
+    # The ghost check-in would fall due at 09:00 (after the night's quiet hours): the
+    # handoff's check holds the lead's place in the index until the SLA is done with.
+    pending = next_followup(lead, TENANT, ZoneInfo("Asia/Dubai"))
+    assert pending is not None and pending.step is Held.HANDOFF
+    done = replace(lead, handoff_alerts=3)
+    after = next_followup(done, TENANT, ZoneInfo("Asia/Dubai"))
+    assert after is not None and after.step is not Held.HANDOFF

@@ -22,6 +22,7 @@ AIRTABLE_BASE = f"^{rules.AIRTABLE_BASE_ID.pattern}$"
 PLACEHOLDERS = " and ".join(f"{{{p}}}" for p in rules.PLACEHOLDERS)
 TemplateText = Annotated[str, Field(min_length=1, max_length=rules.TEMPLATE_MAX_CHARS)]
 CampaignDay = Annotated[int, Field(ge=rules.CAMPAIGN_DAY[0], le=rules.CAMPAIGN_DAY[1])]
+Weekday = Annotated[int, Field(ge=rules.WEEKDAY[0], le=rules.WEEKDAY[1])]
 TEMPLATES = (
     "the agency's own wording of a follow-up, by step (ghost, then campaign_1… one per"
     f" campaign day) and language; may use {PLACEHOLDERS}. A step or language not here uses the"
@@ -42,6 +43,12 @@ class SettingsOut(BaseModel):
     quiet_hours_end: int = Field(description="… until this hour")
     followup_templates: dict[FollowupStep, dict[Language, str]] = Field(description=TEMPLATES)
     scarcity_threshold: int = Field(description='"only N units left" only when N ≤ this')
+    business_hours_start: int = Field(description="brokers call leads back from this hour")
+    business_hours_end: int = Field(description="… until this hour (agency's time zone)")
+    business_days: list[int] = Field(description="the days they do: 0 Monday … 6 Sunday")
+    handoff_sla_minutes: int = Field(
+        description="a handoff nobody claims is alerted again after this long (business hours)"
+    )
     broker_commission_rate: str = Field(description='of a deal\'s value, e.g. "0.02"')
     platform_commission_rate: str = Field(description="of the broker's commission")
     admin_chats: int = Field(description="how many Telegram chats get admin alerts")
@@ -74,6 +81,14 @@ class SettingsChange(BaseModel):
     )
     scarcity_threshold: int | None = Field(
         default=None, ge=rules.SCARCITY_THRESHOLD[0], le=rules.SCARCITY_THRESHOLD[1]
+    )
+    business_hours_start: int | None = Field(default=None, ge=rules.HOUR[0], le=rules.HOUR[1])
+    business_hours_end: int | None = Field(default=None, ge=1, le=24)
+    business_days: list[Weekday] | None = Field(
+        default=None, min_length=1, max_length=7, description="0 Monday … 6 Sunday"
+    )
+    handoff_sla_minutes: int | None = Field(
+        default=None, ge=rules.HANDOFF_SLA_MINUTES[0], le=rules.HANDOFF_SLA_MINUTES[1]
     )
     broker_commission_rate: str | None = Field(
         default=None, pattern=RATE, description='a decimal string from 0 to 1, e.g. "0.02"'
@@ -138,6 +153,10 @@ def _out(tenant: Tenant) -> SettingsOut:
         quiet_hours_end=tenant.quiet_hours_end,
         followup_templates=templates,
         scarcity_threshold=tenant.scarcity_threshold,
+        business_hours_start=tenant.business_hours_start,
+        business_hours_end=tenant.business_hours_end,
+        business_days=list(tenant.business_days),
+        handoff_sla_minutes=tenant.handoff_sla_minutes,
         broker_commission_rate=str(tenant.broker_commission_rate),
         platform_commission_rate=str(tenant.platform_commission_rate),
         admin_chats=len(tenant.admin_chats),

@@ -24,7 +24,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from leadbot.domain.enums import Channel, FollowupStep, LeadStatus
-from leadbot.domain.handoff import CLOSED, HANDED_OFF
+from leadbot.domain.handoff import CLOSED, HANDED_OFF, handoff_check_due
 from leadbot.domain.models import Lead, Tenant
 
 # Channels the bot can write to a lead on; Channel.MANUAL leads have no chat with it.
@@ -35,6 +35,7 @@ class Held(StrEnum):
     """What a lead may wait for besides a follow-up step."""
 
     MATCHES = "matches"  # new listings that matched in its quiet hours, told at their end
+    HANDOFF = "handoff"  # a handoff nobody claimed: alerted again after the agency's SLA
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +144,8 @@ def after_quiet_hours(at: datetime, zone: ZoneInfo, tenant: Tenant) -> datetime:
 def next_followup(lead: Lead, tenant: Tenant, zone: ZoneInfo) -> PendingFollowup | None:
     """What the lead waits for first as it stands now, and when it may go: its follow-up at its
     own time (the ghost delay, or the step's day) and not before a time a sweep deferred it
-    to, or the listings held for it; either out of the quiet hours of `zone` (the lead's).
-    None: nothing is pending."""
+    to, or the listings held for it, either out of the quiet hours of `zone` (the lead's); a
+    handoff's SLA check before both. None: nothing is pending."""
     ghost = ghost_due_at(lead, ghost_after(tenant))
     pending = (
         PendingFollowup(step=FollowupStep.GHOST, due_at=ghost)
@@ -156,10 +157,21 @@ def next_followup(lead: Lead, tenant: Tenant, zone: ZoneInfo) -> PendingFollowup
         if lead.followup_not_before is not None and lead.followup_not_before > at:
             at = lead.followup_not_before
         pending = replace(pending, due_at=after_quiet_hours(at, zone, tenant))
+    handoff = _handoff_due(lead, tenant)
+    if handoff is not None:
+        # First, whenever it is due: the every-minute SLA sweep reads only these, and the
+        # lead has one place in the index. It is over within minutes of business hours.
+        return handoff
     held = held_due(lead, tenant, zone)
     if held is not None and (pending is None or held.due_at <= pending.due_at):
         return held
     return pending
+
+
+def _handoff_due(lead: Lead, tenant: Tenant) -> PendingFollowup | None:
+    """Staff alerts: no quiet hours for them, the agency's business hours instead."""
+    at = handoff_check_due(lead, tenant)
+    return PendingFollowup(step=Held.HANDOFF, due_at=at) if at is not None else None
 
 
 def held_due(lead: Lead, tenant: Tenant, zone: ZoneInfo) -> PendingFollowup | None:
@@ -188,6 +200,8 @@ def unclaimed(lead: Lead, step: FollowupStep | Held) -> Lead:
     """The lead as it was before a sweep claimed `step`."""
     if step is Held.MATCHES:
         return replace(lead, held_claimed_at=None)
+    if step is Held.HANDOFF:
+        return replace(lead, sla_claimed_at=None)
     if step is FollowupStep.GHOST:
         return replace(lead, ghost_claimed_at=None)
     return replace(lead, campaign_claimed_at=None)

@@ -113,13 +113,17 @@ def sla(tenant: Tenant) -> timedelta:
 
 
 def handoff_check_due(lead: Lead, tenant: Tenant) -> datetime | None:
-    """When the handoff is to be checked for a claim next: the SLA after its last alert, while
+    """When the handoff is to be checked for a claim next: the SLA after its last alert, the
+    clock running in business hours only (a request at night is due after opening), while
     nobody claimed it and an alert is left to send. None: nothing to check."""
+    alerted = lead.handoff_alerted_at
     if (
         lead.status not in (LeadStatus.BROKER_REQUESTED, LeadStatus.ASSIGNED)
         or lead.broker_claimed_at is not None
-        or lead.handoff_alerted_at is None
+        or lead.sla_claimed_at is not None
+        or alerted is None
         or lead.handoff_alerts >= ESCALATION
     ):
         return None
-    return lead.handoff_alerted_at + sla(tenant)
+    opens = next_business_time(alerted, tenant)
+    return (opens if opens is not None else alerted) + sla(tenant)

@@ -216,6 +216,7 @@ class Lead:
     broker_claimed_at: datetime | None = None
     handoff_alerts: int = 0
     handoff_alerted_at: datetime | None = None
+    sla_claimed_at: datetime | None = None  # a sweep checking the handoff for a claim
     # New listings the lead was told about (at most once each, services/matches.py).
     matched_property_ids: tuple[str, ...] = ()
     # Of those, the ones that matched in the lead's quiet hours: told by a sweep at their end

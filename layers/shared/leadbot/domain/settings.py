@@ -24,6 +24,8 @@ CAMPAIGN_DAY = (1, 90)
 MAX_CAMPAIGN_STEPS = 5  # FollowupStep.CAMPAIGN_1 … CAMPAIGN_5
 HOUR = (0, 23)
 SCARCITY_THRESHOLD = (0, 50)
+HANDOFF_SLA_MINUTES = (1, 240)  # the SLA sweep runs every minute
+WEEKDAY = (0, 6)  # Monday … Sunday
 RATE = (Decimal(0), Decimal(1))
 # An Airtable base id, as Airtable makes them (the part of a base's URL after airtable.com/).
 AIRTABLE_BASE_ID = re.compile(r"app[A-Za-z0-9]{14}")
@@ -47,6 +49,7 @@ def check(tenant: Tenant) -> None:
         raise InvalidSettings("quiet_hours_start and quiet_hours_end must be different hours")
     _timezone(tenant.timezone)
     _within("scarcity_threshold", tenant.scarcity_threshold, SCARCITY_THRESHOLD)
+    _business_hours(tenant)
     for name in ("broker_commission_rate", "platform_commission_rate"):
         rate: Decimal = getattr(tenant, name)
         if not rate.is_finite() or not RATE[0] <= rate <= RATE[1]:
@@ -107,6 +110,20 @@ def _timezone(name: str) -> None:
         raise InvalidSettings(
             f"timezone {name!r} is not an IANA time zone, for example Asia/Dubai"
         ) from None
+
+
+def _business_hours(tenant: Tenant) -> None:
+    """When brokers call back (the handoff's promise and its SLA clock)."""
+    _within("business_hours_start", tenant.business_hours_start, HOUR)
+    _within("business_hours_end", tenant.business_hours_end, (1, 24))
+    if tenant.business_hours_end <= tenant.business_hours_start:
+        raise InvalidSettings("business_hours_end must be after business_hours_start")
+    days = tenant.business_days
+    if not days or any(not WEEKDAY[0] <= d <= WEEKDAY[1] for d in days):
+        raise InvalidSettings("business_days must name at least one day, 0 (Monday) to 6 (Sunday)")
+    if len(set(days)) != len(days):
+        raise InvalidSettings("business_days lists a day more than once")
+    _within("handoff_sla_minutes", tenant.handoff_sla_minutes, HANDOFF_SLA_MINUTES)
 
 
 def _campaign(days: tuple[int, ...]) -> None:

@@ -172,8 +172,10 @@ def ghost_sweep(
     send: Deliver = deliver,
     pacer: Pacer | None = None,
     out_of_time: Callable[[], bool] = lambda: False,
+    only: FollowupStep | Held | None = None,
 ) -> SweepReport:
-    """Follow up every lead whose ghost follow-up is due at `now`, each at most once.
+    """Follow up every lead whose ghost follow-up is due at `now`, each at most once; `only`:
+    just what is due of that kind (the others stay due for the sweep that takes them).
 
     Shards run side by side. Out of time, a sweep stops taking leads: those left are still
     due and the next sweep takes them.
@@ -187,6 +189,8 @@ def ghost_sweep(
         for due in repos.followups.due(shard, now, counts[shard]):
             if out_of_time():
                 return
+            if only is not None and due.step is not only:
+                continue
             settled = follow_up(due, repos, now, send, pacer)
             with lock:
                 report.due += 1
@@ -221,6 +225,10 @@ def follow_up(
         from leadbot.services.matches import tell_held
 
         return tell_held(claimed, tenant, repos, now, send, pacer)
+    if step is Held.HANDOFF:
+        from leadbot.services.handoff import check_handoff
+
+        return check_handoff(claimed, tenant, repos, now)
     if tenant is None or not tenant.active:
         _record(repos, claimed, [_skipped(step, now, "agency_inactive")])
         return GhostOutcome.SKIPPED, False
@@ -365,6 +373,8 @@ def settle_claim(
 def _claim_of(lead: Lead, step: FollowupStep | Held) -> datetime | None:
     if step is Held.MATCHES:
         return lead.held_claimed_at
+    if step is Held.HANDOFF:
+        return lead.sla_claimed_at
     return lead.ghost_claimed_at if step is FollowupStep.GHOST else lead.campaign_claimed_at
 
 
@@ -468,11 +478,13 @@ def reindex(
 # -- entry point for functions/ghost_sweep -----------------------------------------------------
 
 
-def ghost_sweep_now(remaining_ms: Callable[[], int]) -> SweepReport:
+def ghost_sweep_now(
+    remaining_ms: Callable[[], int], only: FollowupStep | Held | None = None
+) -> SweepReport:
     """The scheduled sweep, stopping with a margin before the Lambda's time is up."""
     from leadbot.services.runtime import repositories
 
     def out_of_time() -> bool:
         return remaining_ms() < SWEEP_MARGIN_MS
 
-    return ghost_sweep(repositories(), clock.now(), out_of_time=out_of_time)
+    return ghost_sweep(repositories(), clock.now(), out_of_time=out_of_time, only=only)

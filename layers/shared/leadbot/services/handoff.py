@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from leadbot.domain import (
     Broker,
@@ -24,8 +25,10 @@ from leadbot.domain import (
     TimelineEntry,
     TimelineKind,
 )
+from leadbot.domain.followups import Held
 from leadbot.domain.handoff import (
     CLAIM_PREFIX,
+    ESCALATION,
     FIRST_ALERT,
     HANDED_OFF,
     reference,
@@ -34,6 +37,9 @@ from leadbot.domain.handoff import (
 from leadbot.i18n import t
 from leadbot.services.alerts import handoff_alert
 from leadbot.services.runtime import Repositories
+
+if TYPE_CHECKING:
+    from leadbot.services.followups import GhostOutcome
 
 log = logging.getLogger(__name__)
 
@@ -201,3 +207,93 @@ def _broker_of(repos: Repositories, lead: Lead) -> Broker | None:
         return repos.brokers.get(lead.tenant_id, lead.broker_id)
     except BrokerNotFound:
         return None
+
+
+# -- the SLA: a handoff nobody claimed is alerted again, then escalated ------------------------
+
+
+def check_handoff(
+    claimed: Lead,
+    tenant: Tenant | None,
+    repos: Repositories,
+    now: datetime,
+    staff: Callable[[str, Outbound], Delivery] | None = None,
+) -> tuple[GhostOutcome, bool]:
+    """A sweep claimed the lead's handoff check (its SLA passed with nobody claiming it): the
+    broker and the admins are alerted again; after a second miss, the admins alone hear it
+    as an escalation. A lead scored warm or cold is let be: the SLA is for hot leads. The
+    outcome, and whether the claim was given back, as `follow_up` reports them."""
+    from leadbot.domain import Temperature
+    from leadbot.services.followups import GhostOutcome, settle_claim
+
+    step = Held.HANDOFF
+    if tenant is None or not tenant.active:
+        settle_claim(repos, claimed, step, lambda x: _checked(x, ESCALATION, x.handoff_alerted_at))
+        return GhostOutcome.SKIPPED, False
+    scored = repos.scores.get(claimed.tenant_id, claimed.lead_id)
+    temperature = scored.state.temperature if scored is not None else None
+    if temperature in (Temperature.WARM, Temperature.COLD):
+        settle_claim(repos, claimed, step, lambda x: _checked(x, ESCALATION, x.handoff_alerted_at))
+        entry = TimelineEntry(
+            kind=TimelineKind.EVENT, at=now, text="handoff_sla_off", detail={"reason": "not_hot"}
+        )
+        _record(repos, claimed, [entry])
+        return GhostOutcome.SKIPPED, False
+    number = claimed.handoff_alerts + 1
+    broker = _broker_of(repos, claimed)
+    alert = _sla_alert(tenant, claimed, broker, number)
+    if staff is None:
+        from leadbot.services.telegram import telegram_client
+
+        staff = telegram_client(tenant).send
+    # Escalation goes to the admins; a re-alert to the broker too (or the admins alone when
+    # nobody could take the lead).
+    recipients = _recipients(tenant, broker if number < ESCALATION else None)
+    entries: list[TimelineEntry] = []
+    sent = False
+    text = "handoff_realert" if number < ESCALATION else "handoff_escalated"
+    for chat, role in recipients:
+        delivery = staff(chat, alert)
+        sent = sent or delivery.status is DeliveryStatus.SENT
+        entries.append(
+            TimelineEntry(
+                kind=TimelineKind.EVENT,
+                at=now,
+                text=text,
+                detail={"chat": chat, "to": role, "status": delivery.status.value},
+                status=delivery.status,
+                message_id=delivery.message_id,
+            )
+        )
+    settle_claim(repos, claimed, step, lambda x: _checked(x, number, now))
+    _record(repos, claimed, entries)
+    return (GhostOutcome.SENT if sent else GhostOutcome.FAILED), False
+
+
+def _checked(lead: Lead, alerts: int, at: datetime | None) -> Lead:
+    return replace(lead, sla_claimed_at=None, handoff_alerts=alerts, handoff_alerted_at=at)
+
+
+def _sla_alert(tenant: Tenant, lead: Lead, broker: Broker | None, number: int) -> Outbound:
+    lang = tenant.admin_language
+    none = t("alert.none", lang)
+    key = "alert.handoff.again" if number < ESCALATION else "alert.handoff.escalated"
+    waited = tenant.handoff_sla_minutes * (number - FIRST_ALERT)
+    text = t(
+        key,
+        lang,
+        reference=reference(lead.lead_id),
+        minutes=waited,
+        broker=broker.name if broker is not None else none,
+        name=lead.name or none,
+        phone=lead.phone or none,
+        link=tenant.lead_url(lead.lead_id) or lead.lead_id,
+    )
+    claim = Choice(label=t("alert.claim", lang), value=CLAIM_PREFIX + lead.lead_id)
+    return Outbound(text=text, choices=(claim,))
+
+
+def _record(repos: Repositories, lead: Lead, entries: list[TimelineEntry]) -> None:
+    from leadbot.services.inbound import record
+
+    record(repos, lead.tenant_id, lead.lead_id, entries)

@@ -112,7 +112,7 @@ def _applied(tenant: Tenant, changes: dict[str, Any]) -> Tenant:
             values[name] = _enum(Language, value, name)
         elif name == "flow_mode":
             values[name] = _enum(FlowMode, value, name)
-        elif name == "campaign_days":
+        elif name in ("campaign_days", "business_days"):
             values[name] = tuple(_whole(day, name) for day in value)
         elif name == "followup_templates":
             values[name] = _templates(tenant.followup_templates, value)

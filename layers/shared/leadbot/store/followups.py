@@ -48,8 +48,8 @@ class DueFollowup:
     def step(self) -> FollowupStep | Held:
         """What is due: the key's "#campaign_N" or "#matches", else the ghost follow-up."""
         _, _, step = self.due_at.partition("#")
-        if step == Held.MATCHES:
-            return Held.MATCHES
+        if step in (Held.MATCHES, Held.HANDOFF):
+            return Held(step)
         return FollowupStep(step) if step else FollowupStep.GHOST
 
 
@@ -85,8 +85,8 @@ class FollowupRepository:
         """Take the lead's due follow-up for this sweep: the lead as stored after the claim, or
         None when another sweep took it or the lead changed since the index was read."""
         model = self._model
-        if due.step is Held.MATCHES:
-            claim = model.held_claimed_at
+        if due.step is Held.MATCHES or due.step is Held.HANDOFF:
+            claim = model.held_claimed_at if due.step is Held.MATCHES else model.sla_claimed_at
             condition = (model.followup_due_at == due.due_at) & claim.does_not_exist()
         elif due.step is FollowupStep.GHOST:
             claim = model.ghost_claimed_at

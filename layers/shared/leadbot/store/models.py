@@ -225,6 +225,7 @@ class LeadModel(Model):
     broker_claimed_at = UTCDateTimeAttribute(null=True)
     handoff_alerts = NumberAttribute(null=True)
     handoff_alerted_at = UTCDateTimeAttribute(null=True)
+    sla_claimed_at = UTCDateTimeAttribute(null=True)
     open_broker = UnicodeAttribute(null=True)  # open_by_broker index: tenant#broker, derived
     matched_property_ids = UnicodeSetAttribute(null=True)  # new listings told of, once each
     held_property_ids = ListAttribute(of=UnicodeAttribute, null=True)  # ...in quiet hours
