@@ -739,8 +739,9 @@ class Streams:
         poll_interval: float = POLL_INTERVAL_S,
         retry_backoff: float = RETRY_BACKOFF_S,
         max_backoff: float = MAX_BACKOFF_S,
+        dead_letters: DeadLetters | None = None,
     ) -> None:
-        self.dead_letters = DeadLetters()
+        self.dead_letters = dead_letters or DeadLetters()
         store = Checkpoints(checkpoints)
         self.pollers = [
             StreamPoller(

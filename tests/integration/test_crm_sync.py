@@ -10,6 +10,7 @@ The adapter's pacer and backoff and the fake's rate limit share one virtual cloc
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -37,7 +38,7 @@ from local.fake_sqs import queue_url, sqs_endpoint
 from local.fake_telegram import FakeTelegram
 from local.gateway import LocalGateway, lambda_context, load_handler
 from local.seed import DEMO_AIRTABLE_BASE_ID, DEMO_AIRTABLE_TOKEN, DEMO_BROKERS
-from local.streams import DeadLetters
+from local.streams import DeadLetters, Streams
 from local.template import load_template, stream_sources
 from tests.support import (
     ADMIN,
@@ -104,6 +105,15 @@ class Crm:
 
 @pytest.fixture
 def crm(stack: InProcessStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Crm]:
+    yield from _crm(stack, monkeypatch)
+
+
+@pytest.fixture
+def ddb_crm(ddblocal_stack: InProcessStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Crm]:
+    yield from _crm(ddblocal_stack, monkeypatch)
+
+
+def _crm(stack: InProcessStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Crm]:
     clock = VirtualClock()
     fake = FakeAirtable(clock=clock)
     fake.add_base(BASE, DEMO_AIRTABLE_TOKEN)
@@ -431,3 +441,131 @@ def test_the_replay_keeps_what_airtable_still_cannot_take_and_says_so(
     }
     assert len(crm.parked()) == 2
     assert crm.stack.repos.leads.get("demo", lead_id).status is LeadStatus.QUALIFIED
+
+
+# -- through the local stack's stream pollers (DynamoDB Local's real streams) -----------------
+
+
+@pytest.fixture
+def streams(ddb_crm: Crm) -> Iterator[Streams]:
+    """Lambda's event source mappings of both consumers of the Leads stream, and of the Deals
+    stream, parking in the DLQ the fake SQS serves."""
+    sources = [
+        s
+        for s in stream_sources(load_template())
+        if s.function_id in ("CrmSyncFunction", "ScoreUpdateFunction")
+    ]
+    assert {(s.function_id, s.table_id) for s in sources} == {
+        ("ScoreUpdateFunction", "LeadsTable"),
+        ("CrmSyncFunction", "LeadsTable"),
+        ("CrmSyncFunction", "DealsTable"),
+    }
+    tables = {"LeadsTable": os.environ["LEADS_TABLE"], "DealsTable": os.environ["DEALS_TABLE"]}
+    running = Streams(
+        sources,
+        tables,
+        endpoint=os.environ["DYNAMODB_ENDPOINT"],
+        repo_root=REPO,
+        poll_interval=0.05,
+        retry_backoff=0.001,
+        max_backoff=0.005,
+        dead_letters=ddb_crm.dead_letters,
+    )
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def caught_up(streams: Streams) -> None:
+    for _ in range(3):  # a change, what scoring wrote for it, and what that wrote
+        assert streams.wait(60)
+
+
+def outage_then_handoff(crm: Crm, streams: Streams, chat: int) -> str:
+    """Airtable down while a lead qualifies and is handed off; every CRM record parked."""
+    crm.connect()
+    crm.fake.fail_next(503, times=100_000)
+    lead = Updates(chat)
+    for update in [*lead.qualification(), lead.text("yes")]:
+        assert crm.stack.post(update)["statusCode"] == 200
+    caught_up(streams)
+    lead_id = lead_id_of(crm.stack, chat)
+    # Scoring went on; the CRM got nothing and parked every batch after its retries.
+    assert LeadsStream().item(lead_id)["score"]["N"] != "0"
+    assert crm.fake.records(BASE, LEADS) == []
+    [status] = [
+        s for s in streams.status() if s["event"] == "LeadsStream" and "Crm" in s["function"]
+    ]
+    assert status["records_parked"] > 0 and status["failed_invocations"] >= 11
+    [scoring] = [s for s in streams.status() if s["function"] == "ScoreUpdateFunction"]
+    assert scoring["records_parked"] == 0 and scoring["failed_invocations"] == 0
+    parked = crm.parked()
+    assert parked and all(
+        p["requestContext"]["condition"] == "RetryAttemptsExhausted" for p in parked
+    )
+    crm.fake.clear()  # Airtable is back
+    return lead_id
+
+
+def assert_base_is_current(crm: Crm, lead_id: str) -> None:
+    [row] = crm.rows(LEADS)
+    assert (row["Lead ID"], row["Status"], row["Broker"]) == (lead_id, "assigned", OMAR.name)
+    assert row["Temperature"] == LeadsStream().item(lead_id)["temperature"]["S"]
+    kinds = sorted(line["Kind"] for line in crm.rows(ACTIVITY))
+    assert kinds == ["assigned", "broker_requested", "status_changed"]
+    assert [b["Name"] for b in crm.rows(BROKERS)] == [OMAR.name]
+
+
+@pytest.mark.ddblocal
+def test_an_outage_parks_the_records_and_the_replay_drains_the_dlq(
+    ddb_crm: Crm, streams: Streams, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lead_id = outage_then_handoff(ddb_crm, streams, 740_100_001)
+    messages = len(ddb_crm.parked())
+    assert all(p["payload"]["Records"] for p in ddb_crm.parked())  # the local stack's shape
+    capsys.readouterr()
+
+    assert admin(["crm-replay"]) == 0
+
+    lines = capsys.readouterr()
+    assert json.loads(lines.out.strip()) == {
+        "replayed": messages,
+        "failed": 0,
+        "unreplayable": 0,
+        "left": 0,
+    }
+    assert f"{messages} message(s): {messages} replayed" in lines.err
+    assert ddb_crm.parked() == []
+    assert_base_is_current(ddb_crm, lead_id)
+
+
+@pytest.mark.ddblocal
+def test_lambdas_sqs_shape_is_replayed_from_the_stream_by_sequence_numbers(
+    ddb_crm: Crm, streams: Streams, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lead_id = outage_then_handoff(ddb_crm, streams, 740_100_002)
+    # As an SQS destination in AWS holds them: the batch's position, not its records.
+    parked = ddb_crm.parked()
+    ddb_crm.dead_letters.clear()
+    dlq = runtime.crm_sync_dlq()
+    assert dlq is not None
+    for failure in parked:
+        dlq.send({key: value for key, value in failure.items() if key != "payload"})
+    info = parked[0]["DDBStreamBatchInfo"]
+    gone = {**info, "shardId": "shardId-00000000000000000000-deadbeef"}
+    dlq.send({**parked[0], "payload": None, "DDBStreamBatchInfo": gone})
+    capsys.readouterr()
+
+    assert admin(["crm-replay"]) == 1  # one message could not be replayed: kept, exit 1
+
+    assert json.loads(capsys.readouterr().out.strip()) == {
+        "replayed": len(parked),
+        "failed": 0,
+        "unreplayable": 1,
+        "left": 1,
+    }
+    [kept] = ddb_crm.parked()
+    assert kept["DDBStreamBatchInfo"]["shardId"] == gone["shardId"]
+    assert_base_is_current(ddb_crm, lead_id)
