@@ -346,7 +346,9 @@ def sync(
     for tenant_id, mine in by_tenant.items():
         sources = {source for source, _ in mine}
         try:
-            tenant = repos.tenants.get(tenant_id)
+            # As stored now (one read per agency and batch): a base connected or disconnected
+            # counts from the next batch, not after the tenant cache's minute.
+            tenant = repos.tenants.get(tenant_id, consistent=True)
         except TenantNotFound:
             log.warning("CRM change of an unknown tenant", extra={"tenant_id": tenant_id})
             report.not_configured |= sources
