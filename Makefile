@@ -17,7 +17,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help install dev dev-telegram test test-fast lint typecheck unit integration e2e cfn \
-	bench eval build deploy admin-code airtable-init rescore reindex-followups import-leads import-listings ingest openapi clean
+	bench eval build deploy admin-code airtable-init crm-replay rescore reindex-followups import-leads import-listings ingest openapi clean
 
 help:
 	@echo "make dev          run LeadBot locally on http://127.0.0.1:8080 (PORT=…)"
@@ -27,6 +27,7 @@ help:
 	@echo "make eval         brochure Q&A: hit@1, hit@3, citation accuracy over the sample brochure"
 	@echo "make admin-code   one-time /set_admin code for TENANT=$(TENANT) on the local stack"
 	@echo "make airtable-init  create LeadBot's tables in TENANT=$(TENANT)'s Airtable base (BASE=app… connects one) on the local stack"
+	@echo "make crm-replay   write what the Airtable sync's DLQ holds again and drain it (LIMIT=N) on the local stack"
 	@echo "make openapi      regenerate openapi.json from the API's routes (a test checks they agree)"
 	@echo "make rescore      score the existing leads of TENANT=$(TENANT) (ALL=1: every tenant) on the local stack"
 	@echo "make reindex-followups  place existing leads of TENANT=$(TENANT) (ALL=1) in the follow-up schedule"
@@ -67,6 +68,9 @@ admin-code: install
 
 airtable-init: install
 	$(BIN)/python -m local airtable-init --tenant $(TENANT) $(if $(BASE),--base $(BASE))
+
+crm-replay: install
+	$(BIN)/python -m local crm-replay $(if $(LIMIT),--limit $(LIMIT))
 
 openapi: install
 	$(BIN)/python -c "from leadbot.api import openapi_json; open('openapi.json', 'w').write(openapi_json())"

@@ -23,6 +23,7 @@ from local.exports import exports_endpoint
 from local.fake_airtable import FakeAirtable, airtable_endpoint
 from local.fake_openai import BODY_LIMIT as OPENAI_BODY_LIMIT
 from local.fake_openai import FakeOpenAI, openai_endpoint
+from local.fake_sqs import queue_url, sqs_endpoint
 from local.fake_telegram import FakeTelegram
 from local.fake_whatsapp import FakeWhatsApp
 from local.gateway import LocalGateway
@@ -34,6 +35,7 @@ from local.template import (
     function_environment,
     load_template,
     local_table_names,
+    queues,
     schedules,
     stream_sources,
 )
@@ -59,6 +61,7 @@ def function_env(
     whatsapp_api: str = "",
     openai_api: str = "",
     airtable_api: str = "",
+    sqs_api: str = "",
 ) -> dict[str, str]:
     """Every function's environment from template.yaml, with local tables, secrets and APIs.
 
@@ -67,7 +70,8 @@ def function_env(
     serves it at /_local/exports (local.exports). `brochures` stands in for the brochures
     bucket; the gateway takes uploads into it at /_local/uploads (local.uploads).
     `openai_api` is the fake OpenAI's base URL: with it, functions have the demo OpenAI key.
-    `airtable_api` is the fake Airtable's (pyairtable's endpoint_url).
+    `airtable_api` is the fake Airtable's (pyairtable's endpoint_url). `sqs_api` is where the
+    gateway serves the template's queues as SQS (local.fake_sqs): `!Ref <Queue>` is their URL.
     """
     from local.seed import OPENAI_KEY_PARAM
 
@@ -80,6 +84,7 @@ def function_env(
         "ExportsBucket": "",
         "BrochuresBucket": "",
         "OpenAIKeyParam": OPENAI_KEY_PARAM if openai_api else "",
+        **{name: queue_url(sqs_api, name) if sqs_api else "" for name in queues(template)},
     }
     env: dict[str, str] = {}
     for function_id in _local_functions(template):
@@ -99,6 +104,8 @@ def function_env(
         env.update(OPENAI_API_BASE=openai_api)
     if airtable_api:
         env.update(AIRTABLE_API_BASE=airtable_api)
+    if sqs_api:
+        env.update(SQS_ENDPOINT=sqs_api)
     if exports is not None:
         env.update(EXPORTS_DIR=str(exports), EXPORTS_URL_BASE=f"{public_url}/_local/exports")
     if brochures is not None:
@@ -168,6 +175,7 @@ class LocalStack:
                 "uploads": uploads_endpoint(data / "brochures"),
                 "openai": openai_endpoint(self.fake_openai),
                 "airtable": airtable_endpoint(self.fake_airtable),
+                "sqs": sqs_endpoint(self.streams.dead_letters, queues(self.template)),
             },
             body_limits={"uploads": UPLOAD_BODY_LIMIT, "openai": OPENAI_BODY_LIMIT},
             fake_whatsapp=self.fake_whatsapp,
@@ -178,6 +186,7 @@ class LocalStack:
         self.telegram_api = telegram_api or self.gateway.telegram_api_base
         self.openai_api = f"{self.gateway.url}/_local/openai/v1"
         self.airtable_api = f"{self.gateway.url}/_local/airtable"
+        self.sqs_api = f"{self.gateway.url}/_local/sqs"
         # Where catalog links point: the gateway, unless a phone must reach it (a tunnel).
         self.public_url = public_url or self.gateway.url
 
@@ -232,6 +241,7 @@ class LocalStack:
                 self.gateway.whatsapp_api_base,
                 self.openai_api if self.openai else "",
                 self.airtable_api,
+                self.sqs_api,
             )
         )
         client = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=self.ddb.endpoint)
@@ -295,6 +305,7 @@ def _banner(stack: LocalStack) -> str:
             f"  DynamoDB Local    {stack.ddb.endpoint}   data in {stack.data}",
             "  Admin code        make admin-code TENANT=demo",
             "  Rescore leads     make rescore TENANT=demo   (or ALL=1)",
+            "  CRM sync DLQ      make crm-replay [LIMIT=N]   (writes it to Airtable again)",
             "  Follow-up index   make reindex-followups TENANT=demo   (or ALL=1)",
             "  Import leads      make import-leads FILE=sheet.csv TENANT=demo [SOURCE=expo]",
             "  Ingest brochure   make ingest FILE=b.pdf PROPERTY=<id> TENANT=demo [TITLE=…]",
@@ -433,6 +444,7 @@ def ops(argv: list[str]) -> int:
         whatsapp_api=running["url"] + "/_local/whatsapp",
         openai_api=running["url"] + "/_local/openai/v1",
         airtable_api=running["url"] + "/_local/airtable",
+        sqs_api=running["url"] + "/_local/sqs",
     )
     os.environ.update(env)
     from leadbot.admin.__main__ import main
@@ -473,6 +485,10 @@ def main(argv: list[str] | None = None) -> int:
     airtable.add_argument("--tenant", default="demo")
     airtable.add_argument("--base", help="connect this base id first (the demo's: see README)")
     airtable.add_argument("--token-param", help="the token's parameter name, if not the seeded one")
+    replay = commands.add_parser(
+        "crm-replay", help="write what the CRM sync's DLQ holds to Airtable again, and drain it"
+    )
+    replay.add_argument("--limit", type=int, help="at most this many messages")
     listings = commands.add_parser("import-listings", help="add or update listings from a CSV")
     listings.add_argument("file", help="the CSV file (UTF-8)")
     listings.add_argument("--tenant", default="demo")
@@ -495,6 +511,8 @@ def main(argv: list[str] | None = None) -> int:
         extra = ["--base", args.base] if args.base else []
         extra += ["--token-param", args.token_param] if args.token_param else []
         return ops(["airtable-init", "--tenant", args.tenant, *extra])
+    if args.command == "crm-replay":
+        return ops(["crm-replay", *(["--limit", str(args.limit)] if args.limit else [])])
     if args.command == "rescore":
         return ops(["rescore", "--all"] if args.all else ["rescore", "--tenant", args.tenant])
     if args.command == "reindex-followups":

@@ -6,11 +6,13 @@ import base64
 import dataclasses
 import json
 import os
+import secrets
 import sys
 import threading
 import time
 import traceback
-from collections.abc import Iterable, Mapping, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -87,20 +89,83 @@ def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class DeadLetters:
-    """In-memory on-failure destinations: what Lambda would send to each SQS queue or SNS topic."""
+@dataclass
+class _Parked:
+    """One message of a dead-letter queue: its JSON body and SQS's bookkeeping."""
 
-    def __init__(self) -> None:
+    message_id: str
+    body: Any  # what GET /_local/dlq shows: the parsed JSON, or the text as sent
+    text: str  # the body as SQS hands it out
+    visible_at: float = 0.0
+    receipt: str | None = None
+    receives: int = 0
+
+
+class DeadLetters:
+    """In-memory on-failure destinations: what Lambda would send to each SQS queue or SNS topic,
+    and what functions send to those queues themselves (local.fake_sqs serves them as SQS)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._lock = threading.Lock()
-        self._parked: dict[str, list[dict[str, Any]]] = {}
+        self._parked: dict[str, list[_Parked]] = {}
+        self._clock = clock
 
     def park(self, destination: str, failure: dict[str, Any]) -> None:
-        with self._lock:
-            self._parked.setdefault(destination, []).append(failure)
+        self.send(destination, json.dumps(failure))
 
-    def snapshot(self) -> dict[str, list[dict[str, Any]]]:
+    def send(self, destination: str, text: str) -> str:
+        """Add a message (its body as sent); its message id."""
+        try:
+            body: Any = json.loads(text)
+        except ValueError:
+            body = text
+        message = _Parked(str(uuid.uuid4()), body, text)
         with self._lock:
-            return {name: list(items) for name, items in self._parked.items()}
+            self._parked.setdefault(destination, []).append(message)
+        return message.message_id
+
+    def receive(
+        self, destination: str, max_messages: int, visibility_s: float
+    ) -> list[tuple[str, str, str]]:
+        """Up to `max_messages` visible messages as (message id, receipt handle, body), hidden
+        for `visibility_s` seconds; a new receipt handle each time, as SQS does."""
+        now = self._clock()
+        taken: list[tuple[str, str, str]] = []
+        with self._lock:
+            for message in self._parked.get(destination, []):
+                if len(taken) >= max_messages:
+                    break
+                if message.visible_at > now:
+                    continue
+                message.visible_at = now + visibility_s
+                message.receipt = secrets.token_urlsafe(24)
+                message.receives += 1
+                taken.append((message.message_id, message.receipt, message.text))
+        return taken
+
+    def delete(self, destination: str, receipt: str) -> bool:
+        """Remove the message last received with `receipt`; False if none was."""
+        with self._lock:
+            messages = self._parked.get(destination, [])
+            for i, message in enumerate(messages):
+                if message.receipt == receipt:
+                    del messages[i]
+                    if not messages:
+                        del self._parked[destination]
+                    return True
+        return False
+
+    def counts(self, destination: str) -> tuple[int, int]:
+        """(visible, received and not yet visible again) messages of the destination."""
+        now = self._clock()
+        with self._lock:
+            messages = self._parked.get(destination, [])
+            hidden = sum(1 for m in messages if m.visible_at > now)
+            return len(messages) - hidden, hidden
+
+    def snapshot(self) -> dict[str, list[Any]]:
+        with self._lock:
+            return {name: [m.body for m in items] for name, items in self._parked.items() if items}
 
     def clear(self, destination: str | None = None) -> None:
         with self._lock:
@@ -674,8 +739,9 @@ class Streams:
         poll_interval: float = POLL_INTERVAL_S,
         retry_backoff: float = RETRY_BACKOFF_S,
         max_backoff: float = MAX_BACKOFF_S,
+        dead_letters: DeadLetters | None = None,
     ) -> None:
-        self.dead_letters = DeadLetters()
+        self.dead_letters = dead_letters or DeadLetters()
         store = Checkpoints(checkpoints)
         self.pollers = [
             StreamPoller(

@@ -22,6 +22,7 @@ DEFAULT_TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
 
 _TABLE = "AWS::DynamoDB::Table"
 _FUNCTION = "AWS::Serverless::Function"
+_QUEUE = "AWS::SQS::Queue"
 _API = "AWS::Serverless::Api"
 # The Auth value that makes an event public under an Api's DefaultAuthorizer.
 NO_AUTHORIZER = "NONE"
@@ -492,6 +493,11 @@ def schedules(template: Mapping[str, Any]) -> list[ScheduleEvent]:
             )
         )
     return found
+
+
+def queues(template: Mapping[str, Any]) -> list[str]:
+    """Every SQS queue's logical id (the local stack's dead-letter queues), in template order."""
+    return list(_resources(template, _QUEUE))
 
 
 def function_ids(template: Mapping[str, Any]) -> list[str]:

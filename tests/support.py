@@ -269,6 +269,8 @@ class LeadsStream:
     """Leads table changes as Lambda's DynamoDB stream records, for calling score_update
     in-process: `changed()` gives a record for every lead whose item changed since last asked."""
 
+    key = "lead_id"
+
     def __init__(self, tenant_id: str = "demo") -> None:
         import boto3
 
@@ -278,14 +280,19 @@ class LeadsStream:
         self._client = boto3.client(
             "dynamodb", region_name=s.region, endpoint_url=s.dynamodb_endpoint
         )
-        self._table = s.leads_table
+        self._table = self._table_name(s)
         self._tenant_id = tenant_id
         self._images: dict[str, dict[str, Any]] = {}
         self._sequence = 100
 
+    @staticmethod
+    def _table_name(s: Any) -> str:
+        name: str = s.leads_table
+        return name
+
     def item(self, lead_id: str) -> dict[str, Any]:
         """The lead's item as stored now, in DynamoDB JSON."""
-        key = {"tenant_id": {"S": self._tenant_id}, "lead_id": {"S": lead_id}}
+        key = {"tenant_id": {"S": self._tenant_id}, self.key: {"S": lead_id}}
         found: dict[str, Any] = self._client.get_item(
             TableName=self._table, Key=key, ConsistentRead=True
         )["Item"]
@@ -300,7 +307,7 @@ class LeadsStream:
         )["Items"]
         records = []
         for item in items:
-            lead_id = item["lead_id"]["S"]
+            lead_id = item[self.key]["S"]
             old = self._images.get(lead_id)
             if old != item:
                 records.append(self.record(old, item))
@@ -321,7 +328,7 @@ class LeadsStream:
         assert image is not None
         change: dict[str, Any] = {
             "ApproximateCreationDateTime": time.time(),
-            "Keys": {"tenant_id": image["tenant_id"], "lead_id": image["lead_id"]},
+            "Keys": {"tenant_id": image["tenant_id"], self.key: image[self.key]},
             "SequenceNumber": str(self._sequence),
             "SizeBytes": len(json.dumps(image)),
             "StreamViewType": "NEW_AND_OLD_IMAGES",
@@ -341,6 +348,17 @@ class LeadsStream:
             "eventSourceARN": f"arn:aws:dynamodb:us-east-1:000000000000:table/{self._table}"
             "/stream/2026-11-21T00:00:00.000",
         }
+
+
+class DealsStream(LeadsStream):
+    """The Deals table's changes as its stream's records (NEW_AND_OLD_IMAGES)."""
+
+    key = "deal_id"
+
+    @staticmethod
+    def _table_name(s: Any) -> str:
+        name: str = s.deals_table
+        return name
 
 
 def score_update_handler() -> Any:

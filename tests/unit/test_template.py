@@ -310,6 +310,55 @@ def test_a_listing_added_reaches_the_follow_ups_function_by_the_properties_strea
     assert source.max_retries > 0
 
 
+def test_the_crm_sync_consumes_leads_and_deals_apart_from_scoring_and_parks_in_its_dlq() -> None:
+    template = load_template()
+    resources = template["Resources"]
+    deals = resources["DealsTable"]["Properties"]
+    assert deals["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    sources = [s for s in stream_sources(template) if s.function_id == "CrmSyncFunction"]
+    assert {(s.event_name, s.table_id) for s in sources} == {
+        ("LeadsStream", "LeadsTable"),
+        ("DealsStream", "DealsTable"),
+    }
+    for source in sources:
+        assert source.report_batch_item_failures and source.bisect_on_error
+        assert source.max_retries == 10 and source.on_failure == "CrmSyncDLQ"
+        assert source.code_uri == "functions/crm_sync/"
+    function = resources["CrmSyncFunction"]["Properties"]
+    # One invocation at a time: the warm Lambda's pacer keeps a base at 5 requests a second.
+    assert function["ReservedConcurrentExecutions"] == 1
+    for event in function["Events"].values():
+        assert event["Properties"]["ParallelizationFactor"] == 1
+        assert 0 < event["Properties"]["MaximumRecordAgeInSeconds"] < 86400
+    assert function["Environment"]["Variables"] == {"CRM_SYNC_DLQ_URL": {"Ref": "CrmSyncDLQ"}}
+    (policy,) = function["Policies"]
+    granted = {s["Sid"]: (sorted(s["Action"]), s["Resource"]) for s in policy["Statement"]}
+    assert granted == {
+        "Leads": (["dynamodb:GetItem"], {"Fn::GetAtt": ["LeadsTable", "Arn"]}),
+        "Deals": (["dynamodb:GetItem"], {"Fn::GetAtt": ["DealsTable", "Arn"]}),
+        "Brokers": (["dynamodb:GetItem"], {"Fn::GetAtt": ["BrokersTable", "Arn"]}),
+        "Tenants": (["dynamodb:GetItem"], {"Fn::GetAtt": ["TenantsTable", "Arn"]}),
+        "TenantSecrets": (
+            ["ssm:GetParameter"],
+            {
+                "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:"
+                "parameter/leadbot/${Env}/tenants/*"
+            },
+        ),
+        "DeadLetters": (["sqs:SendMessage"], {"Fn::GetAtt": ["CrmSyncDLQ", "Arn"]}),
+    }
+    queue = resources["CrmSyncDLQ"]["Properties"]
+    assert queue == {"MessageRetentionPeriod": 1209600, "SqsManagedSseEnabled": True}
+    alarm = resources["CrmSyncDLQAlarm"]["Properties"]
+    mirrored = resources["ScoreUpdateDLQAlarm"]["Properties"]
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["CrmSyncDLQ", "QueueName"]}}
+    ]
+    for key in ("Namespace", "MetricName", "Statistic", "Threshold", "ComparisonOperator"):
+        assert alarm[key] == mirrored[key]
+    assert template["Outputs"]["CrmSyncDLQUrl"]["Value"] == {"Ref": "CrmSyncDLQ"}
+
+
 def test_the_knowledge_table_is_read_by_those_who_answer_questions_and_written_by_none() -> None:
     template = load_template()
     assert template["Globals"]["Function"]["Environment"]["Variables"]["KNOWLEDGE_TABLE"] == {

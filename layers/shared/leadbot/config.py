@@ -80,6 +80,11 @@ class Settings:
     airtable_api_base: str = "https://api.airtable.com"
     airtable_timeout_s: float = 10.0
     airtable_max_retries: int = 3
+    # The CRM sync's dead-letter queue (SQS URL): what Airtable refused is parked there, and
+    # `python -m leadbot.admin crm-replay` drains it. The local stack's queues are served by its
+    # gateway (`sqs_endpoint`); in AWS the endpoint stays None.
+    crm_sync_dlq_url: str = ""
+    sqs_endpoint: str | None = None
     # Voice notes bigger than this are not downloaded (Telegram serves bots at most 20 MB).
     voice_max_bytes: int = 20 * 1024 * 1024
 

@@ -1,5 +1,5 @@
 """`python -m leadbot.admin issue-admin-code|rescore|reindex-followups|import-leads|ingest|
-listings|airtable-init …`: ops commands over the deployed tables."""
+listings|airtable-init|crm-replay …`: ops commands over the deployed tables."""
 
 from __future__ import annotations
 
@@ -72,6 +72,13 @@ def main(argv: list[str] | None = None) -> int:
         "--token-param",
         help="the name of the SSM SecureString holding the base's access token (never the token)",
     )
+    replay = commands.add_parser(
+        "crm-replay",
+        help="drain the Airtable CRM sync's DLQ: write each message's lead or deal as it is now "
+        "(deleted once written; kept, and counted, when it cannot be); exits 1 if any is kept",
+    )
+    replay.add_argument("--limit", type=int, help="at most this many messages")
+    replay.add_argument("--queue-url", help="the DLQ's URL (default: CRM_SYNC_DLQ_URL)")
     args = parser.parse_args(argv)
 
     try:
@@ -108,7 +115,34 @@ def main(argv: list[str] | None = None) -> int:
         return _import_listings(args.tenant, args.file, sys.stderr)
     if args.command == "airtable-init":
         return _airtable_init(args.tenant, args.base, args.token_param, sys.stderr)
+    if args.command == "crm-replay":
+        return _crm_replay(args.limit, args.queue_url, sys.stderr)
     return 0
+
+
+def _crm_replay(limit: int | None, queue_url: str | None, out: TextIO) -> int:
+    from leadbot.services.crm_sync import ReplayReport, replay_dlq
+
+    if limit is not None and limit < 1:
+        print("error: --limit must be at least 1", file=out)
+        return 2
+
+    def progress(report: ReplayReport) -> None:
+        done = report.replayed + report.failed + report.unreplayable
+        print(
+            f"{done} message(s): {report.replayed} replayed, {report.failed} failed, "
+            f"{report.unreplayable} unreplayable",
+            file=out,
+            flush=True,
+        )
+
+    try:
+        report = replay_dlq(limit, progress, queue_url)
+    except LookupError as exc:
+        print(f"error: {exc}", file=out)
+        return 2
+    print(json.dumps(report.as_dict()))
+    return 1 if report.failed or report.unreplayable else 0
 
 
 def _airtable_init(

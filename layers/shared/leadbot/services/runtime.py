@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from leadbot.integrations.airtable import AirtableCrm
     from leadbot.integrations.crm import Crm
     from leadbot.integrations.llm import ChatModel, Transcriber
+    from leadbot.integrations.sqs import Queue
     from leadbot.knowledge.cache import IndexCache
     from leadbot.store.brochures import BrochureStore
     from leadbot.store.deals import BrokerRepository, DealRepository
@@ -259,6 +260,25 @@ def _airtable(base_id: str, token_param: str) -> AirtableCrm:
 
 
 @cache
+def crm_sync_dlq() -> Queue | None:
+    """The CRM sync's dead-letter queue; None where none is configured."""
+    from leadbot.integrations.sqs import Queue
+
+    s = settings()
+    if not s.crm_sync_dlq_url:
+        return None
+    return Queue(s.crm_sync_dlq_url, region=s.region, endpoint_url=s.sqs_endpoint)
+
+
+def dynamodb_streams_client() -> Any:
+    """A DynamoDB Streams client (the CRM replay reads parked batches' records back)."""
+    import boto3
+
+    s = settings()
+    return boto3.client("dynamodbstreams", region_name=s.region, endpoint_url=s.dynamodb_endpoint)
+
+
+@cache
 def brochure_indexes() -> IndexCache:
     """The agencies' brochure indexes, kept per warm Lambda (made by the first question)."""
     from leadbot.knowledge.cache import IndexCache
@@ -328,6 +348,7 @@ def reset() -> None:
         http_client,
         _openai,
         _airtable,
+        crm_sync_dlq,
         _secret_reader,
         export_store,
     ):

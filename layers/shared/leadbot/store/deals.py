@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -124,6 +124,10 @@ class DealRepository:
 
     def __init__(self, tables: Tables) -> None:
         self._model = tables.deals
+
+    def from_image(self, image: Mapping[str, Any]) -> Deal:
+        """A deal from a stream image or raw item (DynamoDB JSON)."""
+        return _deal(self._model.from_raw_data(dict(image)))
 
     def get(self, tenant_id: str, deal_id: str) -> Deal:
         try:
