@@ -17,7 +17,6 @@ from leadbot.domain import (
     DeliveryStatus,
     InboundEvent,
     Lead,
-    LeadConflict,
     LeadNotFound,
     LeadStatus,
     Outbound,
@@ -36,6 +35,7 @@ from leadbot.domain.handoff import (
 )
 from leadbot.i18n import t
 from leadbot.services.alerts import handoff_alert
+from leadbot.services.inbound import record, save_lead
 from leadbot.services.runtime import Repositories
 
 if TYPE_CHECKING:
@@ -45,7 +45,6 @@ log = logging.getLogger(__name__)
 
 # Handoffs at the same moment may take the same broker's turn; each retry reads the turns anew.
 MAX_TURN_TRIES = 5
-MAX_SAVE_TRIES = 12
 
 
 @dataclass
@@ -84,7 +83,7 @@ def route_handoff(
             changed, broker_id=broker.broker_id, status=LeadStatus.ASSIGNED, assigned_at=now
         )
 
-    lead = _save(repos, lead, change)
+    lead = save_lead(repos, lead, change)
     entries: list[TimelineEntry] = []
     if broker is not None and lead.broker_id == broker.broker_id:
         detail = {"broker_id": broker.broker_id, "broker": broker.name, "by": "round_robin"}
@@ -147,15 +146,6 @@ def _recipients(tenant: Tenant, broker: Broker | None) -> list[tuple[str, str]]:
     return chats
 
 
-def _save(repos: Repositories, lead: Lead, change: Callable[[Lead], Lead]) -> Lead:
-    for _ in range(MAX_SAVE_TRIES):
-        try:
-            return repos.leads.save(lead, change(lead))
-        except LeadConflict:
-            lead = repos.leads.get(lead.tenant_id, lead.lead_id)
-    raise LeadConflict(f"{lead.lead_id}: still conflicting after {MAX_SAVE_TRIES} tries")
-
-
 # -- the alert's button ------------------------------------------------------------------------
 
 
@@ -190,7 +180,7 @@ def claim_handoff(
     if lead.broker_claimed_at is not None:
         return Claimed(reply=t("alert.claim.taken", lang, reference=ref, broker=broker_name))
     by = broker_name if own else f"admin {event.external_id}"
-    _save(repos, lead, lambda x: replace(x, broker_claimed_at=x.broker_claimed_at or now))
+    save_lead(repos, lead, lambda x: replace(x, broker_claimed_at=x.broker_claimed_at or now))
     detail = {"by": "broker" if own else "admin", "chat": event.external_id}
     entry = TimelineEntry(kind=TimelineKind.EVENT, at=now, text="claimed", detail=detail)
     return Claimed(
@@ -294,6 +284,4 @@ def _sla_alert(tenant: Tenant, lead: Lead, broker: Broker | None, number: int) -
 
 
 def _record(repos: Repositories, lead: Lead, entries: list[TimelineEntry]) -> None:
-    from leadbot.services.inbound import record
-
     record(repos, lead.tenant_id, lead.lead_id, entries)

@@ -377,6 +377,17 @@ def _new_lead(event: InboundEvent, lead_id: str, now: datetime) -> Lead:
     )
 
 
+def save_lead(repos: Repositories, lead: Lead, change: Callable[[Lead], Lead]) -> Lead:
+    """Save `change(lead)`, reading the lead afresh and changing that when someone wrote in
+    between; LeadConflict after MAX_CONFLICT_RETRIES tries."""
+    for _ in range(MAX_CONFLICT_RETRIES):
+        try:
+            return repos.leads.save(lead, change(lead))
+        except LeadConflict:
+            lead = repos.leads.get(lead.tenant_id, lead.lead_id)
+    raise LeadConflict(f"{lead.lead_id}: still conflicting after {MAX_CONFLICT_RETRIES} tries")
+
+
 def _mark_unreachable(repos: Repositories, lead: Lead, now: Callable[[], datetime]) -> None:
     for _ in range(MAX_CONFLICT_RETRIES):
         try:

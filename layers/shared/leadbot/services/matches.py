@@ -28,7 +28,6 @@ from leadbot import clock
 from leadbot.domain import (
     ChannelError,
     Lead,
-    LeadConflict,
     PropertyNotFound,
     Tenant,
     TenantNotFound,
@@ -52,7 +51,7 @@ from leadbot.services.followups import (
     deliver,
     settle_claim,
 )
-from leadbot.services.inbound import MAX_CONFLICT_RETRIES, record
+from leadbot.services.inbound import record, save_lead
 from leadbot.services.runtime import Repositories
 from leadbot.store import ReadCount
 
@@ -173,7 +172,7 @@ def _tell(
         # Marked told already, so no later delivery of the record tells it; a sweep does, at
         # the end of the lead's night.
         until = after_quiet_hours(now, zone, tenant)
-        _save(repos, claimed, lambda x: hold_listing(x, listing.property_id, until))
+        save_lead(repos, claimed, lambda x: hold_listing(x, listing.property_id, until))
         report.held += 1
         held = _event(
             GhostOutcome.SKIPPED,
@@ -188,9 +187,9 @@ def _tell(
     report.outcomes[told.outcome] += 1
     if told.shown:
         # Shown as a card: "Show more" and the campaign's offers go past it.
-        _save(repos, claimed, lambda x: _offered(x, (listing.property_id,)))
+        save_lead(repos, claimed, lambda x: _offered(x, (listing.property_id,)))
     elif told.outcome is GhostOutcome.BLOCKED:
-        _save(repos, claimed, lambda x: replace(x, unreachable=True, updated_at=now))
+        save_lead(repos, claimed, lambda x: replace(x, unreachable=True, updated_at=now))
     elif told.retry:
         repos.followups.release_match(claimed.tenant_id, claimed.lead_id, listing.property_id)
         report.retry += 1
@@ -372,16 +371,6 @@ def _offered(lead: Lead, property_ids: tuple[str, ...]) -> Lead:
     if not new:
         return lead
     return replace(lead, offered_property_ids=(*lead.offered_property_ids, *new))
-
-
-def _save(repos: Repositories, lead: Lead, change: Callable[[Lead], Lead]) -> None:
-    for _ in range(MAX_CONFLICT_RETRIES):
-        try:
-            repos.leads.save(lead, change(lead))
-            return
-        except LeadConflict:
-            lead = repos.leads.get(lead.tenant_id, lead.lead_id)
-    raise LeadConflict(f"{lead.lead_id}: still conflicting after {MAX_CONFLICT_RETRIES} tries")
 
 
 def _event(
