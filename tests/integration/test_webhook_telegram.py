@@ -11,7 +11,7 @@ from pynamodb.exceptions import PutError
 
 from leadbot.domain import Channel, Lead, LeadStatus, Stage
 from local.seed import DEMO_ADMIN_CHAT
-from tests.support import InProcessStack, Updates, event_payload
+from tests.support import InProcessStack, Updates, event_payload, text_of
 
 
 def _lead(stack: InProcessStack, chat_id: int) -> Lead:
@@ -189,3 +189,48 @@ def test_a_timeline_outage_keeps_the_entries_in_the_log_and_counts_once(
     assert len(stack.sent(700_000_109)) == 2
     failure = next(r for r in caplog.records if r.getMessage().startswith("timeline write failed"))
     assert any(e.get("payload") == "goal:invest" for e in failure.entries)  # type: ignore[attr-defined]
+
+
+def test_entries_kept_in_the_log_carry_no_personal_data(
+    stack: InProcessStack, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    lead = Updates(700_000_110)
+    for update in lead.qualification()[:-1]:
+        stack.post(update)
+
+    def refuse(*_: object) -> None:
+        raise PutError("ProvisionedThroughputExceededException")
+
+    monkeypatch.setattr(stack.repos.timeline, "_write", refuse)
+    stack.post(lead.text("my card is 4111 1111 1111 1111, mail sara@example.com"))
+    stack.post(lead.contact("+971 50 765 4321"))
+    logged = json.dumps(
+        [r.entries for r in caplog.records if hasattr(r, "entries")], ensure_ascii=False
+    )
+    assert "[number]" in logged and "[email]" in logged
+    for personal in ("4111", "sara@example.com", "765 4321", "507654321"):
+        assert personal not in logged
+
+
+def test_a_flood_is_recorded_whole_answered_in_part_and_told_once_to_slow_down(
+    stack: InProcessStack,
+) -> None:
+    from leadbot.conversation.guard import BURST
+    from leadbot.domain import Language, TimelineKind
+    from leadbot.i18n import t
+
+    lead = Updates(700_000_177)
+    for i in range(40):
+        assert stack.post(lead.text(f"buy buy buy {i}"))["statusCode"] == 200
+
+    replies = [text_of(call) for call in stack.sent(700_000_177)]
+    slow_down = t("guard.slow_down", Language.EN)
+    assert replies.count(slow_down) == 1
+    answered = len(replies) - 1
+    assert BURST <= answered < 40  # a few tokens come back while the flood is handled
+    saved = _lead(stack, 700_000_177)
+    assert saved.messages_count == answered  # engagement counts what got through
+    history = stack.repos.timeline.history("demo", saved.lead_id)
+    inbound = [e.text for e in history if e.kind is TimelineKind.INBOUND]
+    assert sorted(inbound) == sorted(f"buy buy buy {i}" for i in range(40))  # nothing lost
+    assert [e.text for e in history if e.text == "rate_limited"] == ["rate_limited"]

@@ -406,3 +406,21 @@ def test_a_listing_card_sends_its_photo_then_the_card_as_a_list(wa: WhatsAppStac
     assert wa.post(lead.body(lead.pick(rows[0])))["statusCode"] == 200
     events = [e.text for e in _history(wa, lead) if e.kind == "event"]
     assert "listing_interest" in events
+
+
+def test_a_flood_in_one_body_hears_one_slow_down_and_loses_no_message(wa: WhatsAppStack) -> None:
+    from leadbot.conversation.guard import BURST
+    from leadbot.domain import Language, TimelineKind
+    from leadbot.i18n import t
+
+    lead = WhatsAppLead(wa_id="971507770001")
+    texts = [f"hello {i}" for i in range(40)]
+    assert wa.post(lead.body(*(lead.text(x) for x in texts)))["statusCode"] == 200
+
+    slow_down = t("guard.slow_down", Language.EN)
+    replies = [json.dumps(c["payload"], ensure_ascii=False) for c in wa.sent(lead.wa_id)]
+    assert sum(json.dumps(slow_down, ensure_ascii=False)[1:-1] in r for r in replies) == 1
+    saved = _lead(wa, lead.wa_id)
+    assert BURST <= saved.messages_count < 40
+    inbound = [e.text for e in _history(wa, lead) if e.kind is TimelineKind.INBOUND]
+    assert sorted(inbound) == sorted(texts)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from leadbot.parsing.pii import EMAIL, NUMBER, PHONE, redact
+from leadbot.parsing.pii import EMAIL, NUMBER, PHONE, is_iban, redact
 
 
 @pytest.mark.parametrize(
@@ -27,7 +27,10 @@ from leadbot.parsing.pii import EMAIL, NUMBER, PHONE, redact
         ("passport N1234567, expiry 2030", f"passport {NUMBER}, expiry 2030"),
         ("Emirates ID 784-1987-1234567-1", f"Emirates ID {NUMBER}"),
         ("card 4111 1111 1111 1111", f"card {NUMBER}"),
-        ("IBAN AE070331234567890123456", f"IBAN AE{NUMBER}"),
+        ("IBAN AE070331234567890123456", f"IBAN {NUMBER}"),
+        ("pay from GB82 WEST 1234 5698 7654 32 ok", f"pay from {NUMBER} ok"),
+        ("iban de89370400440532013000", f"iban {NUMBER}"),
+        ("حسابي SA03 8000 0000 6080 1016 7519", f"حسابي {NUMBER}"),
         ("ref 784198712345671", f"ref {NUMBER}"),
         # Arabic: Arabic-Indic digits
         ("رقمي ٠٥٠١٢٣٤٥٦٧ شكرا", f"رقمي {PHONE} شكرا"),
@@ -86,3 +89,10 @@ def test_scrub_removes_what_redact_replaces_for_searching() -> None:
     assert scrub("mail me: sara@example.com, price of 2 500 000?") == (
         "mail me: , price of 2 500 000?"
     )
+
+
+def test_only_what_passes_the_iban_check_is_taken_for_one() -> None:
+    assert is_iban("GB82WEST12345698765432")
+    assert not is_iban("GB83WEST12345698765432")  # one check digit off
+    # Shaped like an IBAN but failing its check: kept as written, only its digit run judged.
+    assert redact("code AB12 CDEF GHIJ KLMN") == "code AB12 CDEF GHIJ KLMN"

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from leadbot.conversation.guard import admit
 from leadbot.conversation.progress import qualification_score, urgency_score
 from leadbot.conversation.questions import QUESTIONS, next_stage
 from leadbot.domain import (
@@ -24,6 +25,7 @@ from leadbot.domain import (
     Money,
     Outbound,
     PhoneCaptured,
+    SlowedDown,
     Stage,
     Tenant,
 )
@@ -188,8 +190,16 @@ def _step(lead: Lead, event: InboundEvent, ctx: Ctx) -> Decision:
     if event.kind is EventKind.UNBLOCKED:
         return Decision(lead=replace(lead, unreachable=False, updated_at=ctx.now))
 
+    stopping = event.kind is EventKind.STOP or (
+        event.kind is EventKind.TEXT and is_stop_word(event.text)
+    )
+    if not stopping:  # opting out always gets through
+        admission = admit(lead.rate_tokens, lead.last_inbound_at, ctx.now)
+        if not admission.allowed:
+            return _slow_down(lead, admission.tokens, ctx)
+        lead = replace(lead, rate_tokens=admission.tokens, slowed_down_at=None)
     lead = _touch(lead, event, ctx)
-    if event.kind is EventKind.STOP or (event.kind is EventKind.TEXT and is_stop_word(event.text)):
+    if stopping:
         lead = replace(lead, opted_out=True)
         confirm = t("stop.confirm", _lang(lead, ctx), start=_restart(event))
         return _say(lead, Outbound(text=confirm, remove_keyboard=True))
@@ -239,6 +249,16 @@ def _touch(lead: Lead, event: InboundEvent, ctx: Ctx) -> Lead:
     if event.username and event.username != lead.username:
         update["username"] = event.username
     return replace(lead, **update)
+
+
+def _slow_down(lead: Lead, tokens: float, ctx: Ctx) -> Decision:
+    """A message over the guard's rate: not counted, not answered, but its time kept (the
+    bucket's clock, WhatsApp's 24-hour window). The first of a flood hears "slow down"."""
+    lead = replace(lead, rate_tokens=tokens, last_inbound_at=ctx.now, updated_at=ctx.now)
+    if lead.slowed_down_at is not None or lead.opted_out or lead.bot_paused:
+        return Decision(lead=lead)
+    lead = replace(lead, slowed_down_at=ctx.now)
+    return _say(lead, Outbound(text=t("guard.slow_down", _lang(lead, ctx))), events=(SlowedDown(),))
 
 
 def _restart(event: InboundEvent) -> str:

@@ -224,6 +224,10 @@ class Lead:
     held_property_ids: tuple[str, ...] = ()
     held_until: datetime | None = None
     held_claimed_at: datetime | None = None
+    # The guard's token bucket (conversation/guard.py): what was left as of last_inbound_at
+    # (None: full), and when the lead was asked to slow down, until a message gets through.
+    rate_tokens: float | None = None
+    slowed_down_at: datetime | None = None
     version: int | None = None
 
 
@@ -331,6 +335,15 @@ class TimelineEvent(DomainEvent):
 
     def entry(self, at: datetime) -> TimelineEntry:
         raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SlowedDown(TimelineEvent):
+    """The lead wrote faster than the guard lets through and was asked to slow down; what it
+    sends until the bucket refills is recorded, not answered."""
+
+    def entry(self, at: datetime) -> TimelineEntry:
+        return TimelineEntry(kind=TimelineKind.EVENT, at=at, text="rate_limited")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,7 +1,8 @@
 """Personal data out of what a lead wrote before it leaves for a language model (DESIGN.md §5).
 
-`redact` replaces emails with EMAIL, phone numbers with PHONE and long digit runs (passport, ID,
-card and account numbers) with NUMBER, in digits of any script. It keeps what a question about
+`redact` replaces emails with EMAIL, phone numbers with PHONE, IBANs (checked by their mod-97
+digits) and long digit runs (passport, ID, card and account numbers) with NUMBER, in digits of
+any script. It keeps what a question about
 a property needs: prices (2,500,000 · 2 500 000 · 2.5M · ۳ میلیارد · 2500000000), sizes, ranges
 such as 1250-1400 sq.ft, years and dates. Known gaps, in favour of prices: a number of 7–8 plain
 digits (a local number without its area code) and a "round" one ending in 000 are kept.
@@ -20,6 +21,8 @@ PHONE = "[phone]"
 NUMBER = "[number]"
 
 _EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)+")
+# An IBAN as written or grouped in fours: country, two check digits, 11-30 letters and digits.
+_IBAN = re.compile(r"(?<![\w])[A-Za-z]{2}\d{2}(?:[ ]?[A-Za-z0-9]{1,4}){3,8}(?![\w])")
 # Passport and ID numbers with a letter prefix: N1234567, AB1234567.
 _LETTERED_ID = re.compile(r"(?<!\w)[A-Za-z]{1,2}\d{6,9}(?!\w)")
 # What people put between the digits of a phone number, bidi marks that phones and RTL
@@ -43,6 +46,7 @@ _RANGE = re.compile(r"[1-9]\d{0,6}\s*[-\u2010-\u2015]\s*[1-9]\d{0,6}")
 def redact(text: str) -> str:
     """`text` with emails, phone numbers and long digit runs replaced by placeholders."""
     text = _EMAIL.sub(EMAIL, text)
+    text = _IBAN.sub(_iban_replacement, text)
     text = _LETTERED_ID.sub(NUMBER, text)
     return _RUN.sub(_digits_replacement, text)
 
@@ -54,6 +58,26 @@ def scrub(text: str) -> str:
     for placeholder in (EMAIL, PHONE, NUMBER):
         redacted = redacted.replace(placeholder, " ")
     return " ".join(redacted.split())
+
+
+def _iban_replacement(found: re.Match[str]) -> str:
+    """The longest start of the match that passes the check (a grouped IBAN may be followed by
+    a short word the pattern took for a group), the rest kept."""
+    groups = found.group().split(" ")
+    for end in range(len(groups), 0, -1):
+        if is_iban(" ".join(groups[:end])):
+            return " ".join([NUMBER, *groups[end:]])
+    return found.group()
+
+
+def is_iban(text: str) -> bool:
+    """ISO 13616's check: the country and check digits moved to the end, letters as 10-35,
+    the number leaves 1 when divided by 97."""
+    compact = text.replace(" ", "").upper()
+    if not 15 <= len(compact) <= 34 or not compact.isascii() or not compact.isalnum():
+        return False
+    moved = compact[4:] + compact[:4]
+    return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
 
 
 def _digits_replacement(found: re.Match[str]) -> str:

@@ -226,13 +226,17 @@ def _append(
     try:
         repos.timeline.append_streams(tenant_id, streams)
     except TimelineUnavailable as exc:
+        from leadbot.parsing.pii import redact
+
+        # Personal data stays out of logs (DESIGN.md §5): the lead's words redacted, the
+        # number a contact card carried dropped (the lead item keeps a captured phone).
         lines = [
             {
                 "stream": stream,
                 "kind": e.kind.value,
                 "at": e.at.isoformat(),
-                "text": e.text,
-                **e.detail,
+                "text": redact(e.text),
+                **{k: v for k, v in e.detail.items() if k != "contact_phone"},
             }
             for stream, written in streams.items()
             for e in written

@@ -231,6 +231,8 @@ class LeadModel(Model):
     held_property_ids = ListAttribute(of=UnicodeAttribute, null=True)  # ...in quiet hours
     held_until = UTCDateTimeAttribute(null=True)
     held_claimed_at = UTCDateTimeAttribute(null=True)
+    rate_tokens = NumberAttribute(null=True)  # the guard's bucket; absent while full
+    slowed_down_at = UTCDateTimeAttribute(null=True)
     # followups_due index (sparse), derived from the lead by every save: while a follow-up
     # (ghost or campaign step, or listings held in quiet hours) is pending, when it falls due
     # (ISO UTC, then "#campaign_N" for a campaign step, "#matches" for held listings). See
