@@ -185,6 +185,7 @@ class FakeTelegram:
         self._next_message_id: dict[str, int] = {}
         self._webhooks: dict[str, str] = {}
         self._hooks: dict[str, dict[str, Any]] = {}  # setWebhook's other parameters, per bot
+        self._revoked: set[str] = set()
         self._updates: list[dict[str, Any]] = []
         self._files: dict[str, _File] = {}
 
@@ -206,6 +207,11 @@ class FakeTelegram:
         fault = _Fault(_chat_key(chat_id), error_code, description, retry_after, times)
         with self._lock:
             self._faults.append(fault)
+
+    def revoke(self, token: str) -> None:
+        """As BotFather's /revoke: every later call with this token is 401 Unauthorized."""
+        with self._lock:
+            self._revoked.add(token)
 
     def queue_update(self, update: dict[str, Any]) -> None:
         """An update for getUpdates to return, as if a user had just written to the bot."""
@@ -280,7 +286,9 @@ class FakeTelegram:
             }
             self._calls.append(record)
             fault = self._take_fault(chat)
-            if fault is not None:
+            if token in self._revoked:
+                status, body = _error(401, "Unauthorized")
+            elif fault is not None:
                 status, body = _error(fault.error_code, fault.description, fault.retry_after)
             else:
                 status, body = self._dispatch(token, method, payload, chat)

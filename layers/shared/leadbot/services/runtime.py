@@ -391,3 +391,8 @@ def reset() -> None:
     ):
         cached.cache_clear()
     _fresh_reads.clear()
+    import sys
+
+    if "aws_lambda_powertools.utilities.parameters" in sys.modules:
+        # Powertools keeps parameters per process; another test's SSM holds other values.
+        sys.modules["aws_lambda_powertools.utilities.parameters"].clear_caches()

@@ -588,7 +588,10 @@ class LeadRepository:
         """Remove the lead's item (forgetting a lead); False if there was none."""
         self.forget(tenant_id, lead_id)
         try:
-            self._model(tenant_id, lead_id).delete(condition=self._model.lead_id.exists())
+            # The table connection, not Model.delete: that one would condition on a version.
+            self._model._get_connection().delete_item(
+                tenant_id, lead_id, condition=self._model.lead_id.exists()
+            )
         except DeleteError as exc:
             if _conflict(exc):
                 return False
