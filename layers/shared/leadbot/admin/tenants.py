@@ -275,7 +275,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, sources: SecretSour
         return 0
     rows = tenants.list_tenants(repos)
     if args.json:
-        print(json.dumps([row.as_dict() for row in rows], indent=2), file=out)
+        print(json.dumps([row.as_dict() for row in rows]), file=out)
         return 0
     table = [("TENANT", "NAME", "ENABLED", "CHANNELS", "CREATED")]
     for row in rows:

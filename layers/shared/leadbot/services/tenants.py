@@ -8,8 +8,6 @@ The Tenants item keeps only the parameters' names.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
 import secrets
@@ -22,6 +20,7 @@ from typing import Any
 from leadbot import clock
 from leadbot.channels.telegram import TelegramClient
 from leadbot.channels.telegram.normalize import HANDLED_UPDATES
+from leadbot.channels.whatsapp.signature import sign
 from leadbot.domain import (
     ChannelError,
     FlowMode,
@@ -361,10 +360,6 @@ def probe_body(phone_number_id: str) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-def signature(app_secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
-
-
 def connect_whatsapp(
     repos: Repositories,
     store: SecretStore,
@@ -376,6 +371,11 @@ def connect_whatsapp(
     Meta's subscription check answered, a body signed with the app secret taken (200), the
     same body with a wrong signature and unsigned refused (401)."""
     tenant = _tenant(repos, tenant_id)
+    if not tenant.active:
+        raise TenantSetupError(
+            f"{tenant_id} is disabled: its number is not served, so nothing can be checked "
+            f"(`tenant enable --tenant {tenant_id}` first)"
+        )
     if not tenant.whatsapp_phone_number_id:
         raise TenantSetupError(
             f"{tenant_id} has no WhatsApp number: create the tenant with "
@@ -394,7 +394,7 @@ def connect_whatsapp(
             "body signed with the app secret",
             "POST",
             url,
-            {**json_type, "X-Hub-Signature-256": signature(app_secret, body)},
+            {**json_type, "X-Hub-Signature-256": sign(app_secret, body)},
             body,
             200,
         ),
@@ -402,7 +402,7 @@ def connect_whatsapp(
             "body signed with another secret",
             "POST",
             url,
-            {**json_type, "X-Hub-Signature-256": signature(new_secret(), body)},
+            {**json_type, "X-Hub-Signature-256": sign(new_secret(), body)},
             body,
             401,
         ),
