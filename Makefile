@@ -17,7 +17,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help install dev dev-telegram test test-fast lint typecheck unit integration e2e cfn \
-	bench eval build deploy admin-code airtable-init crm-replay rescore reindex-followups import-leads import-listings ingest openapi clean
+	bench eval build deploy admin-code tenant export-lead forget-lead airtable-init crm-replay rescore reindex-followups import-leads import-listings ingest openapi clean
 
 help:
 	@echo "make dev          run LeadBot locally on http://127.0.0.1:8080 (PORT=…)"
@@ -26,6 +26,9 @@ help:
 	@echo "make bench        cold start, requests per message, latency, concurrency, retrieval figures"
 	@echo "make eval         brochure Q&A: hit@1, hit@3, citation accuracy over the sample brochure"
 	@echo "make admin-code   one-time /set_admin code for TENANT=$(TENANT) on the local stack"
+	@echo "make tenant ARGS='list'  tenant create|connect-telegram|connect-whatsapp|rotate-secret|disable|enable|list on the local stack"
+	@echo "make export-lead LEAD=…  everything stored about one lead of TENANT=$(TENANT) as JSON"
+	@echo "make forget-lead LEAD=…  remove one lead's personal data everywhere (asks to confirm)"
 	@echo "make airtable-init  create LeadBot's tables in TENANT=$(TENANT)'s Airtable base (BASE=app… connects one) on the local stack"
 	@echo "make crm-replay   write what the Airtable sync's DLQ holds again and drain it (LIMIT=N) on the local stack"
 	@echo "make openapi      regenerate openapi.json from the API's routes (a test checks they agree)"
@@ -65,6 +68,15 @@ dev-telegram: install
 
 admin-code: install
 	$(BIN)/python -m local admin-code --tenant $(TENANT)
+
+tenant: install
+	$(BIN)/python -m local admin tenant $(ARGS)
+
+export-lead: install
+	$(BIN)/python -m local admin export-lead --tenant $(TENANT) --lead $(LEAD)
+
+forget-lead: install
+	$(BIN)/python -m local admin forget-lead --tenant $(TENANT) --lead $(LEAD)
 
 airtable-init: install
 	$(BIN)/python -m local airtable-init --tenant $(TENANT) $(if $(BASE),--base $(BASE))

@@ -449,7 +449,19 @@ def ops(argv: list[str]) -> int:
     os.environ.update(env)
     from leadbot.admin.__main__ import main
 
-    return main(argv)
+    return main(_with_stack_url(argv, running["url"]))
+
+
+# `tenant` actions that talk to the deployment's own URL: on the local stack, the gateway's.
+_NEEDS_URL = ("connect-telegram", "connect-whatsapp", "rotate-secret")
+
+
+def _with_stack_url(argv: list[str], url: str) -> list[str]:
+    if argv[:1] != ["tenant"] or not set(_NEEDS_URL) & set(argv[1:2]):
+        return argv
+    if "--base-url" in argv or "--stack" in argv:
+        return argv
+    return [*argv, "--base-url", url]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -489,6 +501,12 @@ def main(argv: list[str] | None = None) -> int:
         "crm-replay", help="write what the CRM sync's DLQ holds to Airtable again, and drain it"
     )
     replay.add_argument("--limit", type=int, help="at most this many messages")
+    passthrough = commands.add_parser(
+        "admin",
+        help="any `python -m leadbot.admin` command against the running stack (tenant …, "
+        "export-lead, forget-lead); tenant connect-*/rotate-secret get the gateway's URL",
+    )
+    passthrough.add_argument("args", nargs=argparse.REMAINDER)
     listings = commands.add_parser("import-listings", help="add or update listings from a CSV")
     listings.add_argument("file", help="the CSV file (UTF-8)")
     listings.add_argument("--tenant", default="demo")
@@ -505,6 +523,8 @@ def main(argv: list[str] | None = None) -> int:
         return ops(
             ["ingest", "--tenant", args.tenant, "--property", args.property, *extra, brochure_file]
         )
+    if args.command == "admin":
+        return ops([a for a in args.args if a != "--"] or ["--help"])
     if args.command == "admin-code":
         return ops(["issue-admin-code", "--tenant", args.tenant])
     if args.command == "airtable-init":

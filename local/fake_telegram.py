@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -30,6 +31,36 @@ _FILE_PLACES = {
 }
 
 Response = tuple[int, dict[str, Any]]
+# setWebhook's secret_token: 1-256 characters, only these.
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# Update kinds allowed_updates may name (Bot API 7.x); others are dropped, as Telegram does.
+_UPDATE_KINDS = frozenset(
+    {
+        "message",
+        "edited_message",
+        "channel_post",
+        "edited_channel_post",
+        "business_connection",
+        "business_message",
+        "edited_business_message",
+        "deleted_business_messages",
+        "message_reaction",
+        "message_reaction_count",
+        "inline_query",
+        "chosen_inline_result",
+        "callback_query",
+        "shipping_query",
+        "pre_checkout_query",
+        "purchased_paid_media",
+        "poll",
+        "poll_answer",
+        "my_chat_member",
+        "chat_member",
+        "chat_join_request",
+        "chat_boost",
+        "removed_chat_boost",
+    }
+)
 
 
 @dataclass
@@ -153,6 +184,8 @@ class FakeTelegram:
         self._faults: list[_Fault] = []
         self._next_message_id: dict[str, int] = {}
         self._webhooks: dict[str, str] = {}
+        self._hooks: dict[str, dict[str, Any]] = {}  # setWebhook's other parameters, per bot
+        self._revoked: set[str] = set()
         self._updates: list[dict[str, Any]] = []
         self._files: dict[str, _File] = {}
 
@@ -174,6 +207,11 @@ class FakeTelegram:
         fault = _Fault(_chat_key(chat_id), error_code, description, retry_after, times)
         with self._lock:
             self._faults.append(fault)
+
+    def revoke(self, token: str) -> None:
+        """As BotFather's /revoke: every later call with this token is 401 Unauthorized."""
+        with self._lock:
+            self._revoked.add(token)
 
     def queue_update(self, update: dict[str, Any]) -> None:
         """An update for getUpdates to return, as if a user had just written to the bot."""
@@ -248,7 +286,9 @@ class FakeTelegram:
             }
             self._calls.append(record)
             fault = self._take_fault(chat)
-            if fault is not None:
+            if token in self._revoked:
+                status, body = _error(401, "Unauthorized")
+            elif fault is not None:
                 status, body = _error(fault.error_code, fault.description, fault.retry_after)
             else:
                 status, body = self._dispatch(token, method, payload, chat)
@@ -280,18 +320,13 @@ class FakeTelegram:
             if name in ("answercallbackquery", "sendchataction", "deletemessage"):
                 return 200, {"ok": True, "result": True}
             if name == "setwebhook":
-                self._webhooks[token] = str(payload.get("url") or "")
-                return 200, {"ok": True, "result": True, "description": "Webhook was set"}
+                return 200, self._set_webhook(token, payload)
             if name == "deletewebhook":
                 self._webhooks.pop(token, None)
+                self._hooks.pop(token, None)
                 return 200, {"ok": True, "result": True, "description": "Webhook was deleted"}
             if name == "getwebhookinfo":
-                info = {
-                    "url": self._webhooks.get(token, ""),
-                    "has_custom_certificate": False,
-                    "pending_update_count": 0,
-                }
-                return 200, {"ok": True, "result": info}
+                return 200, {"ok": True, "result": self._webhook_info(token)}
             if name == "getfile":
                 return 200, {"ok": True, "result": self._get_file(payload)}
             if name == "getme":
@@ -317,6 +352,92 @@ class FakeTelegram:
         except _BadRequest as exc:
             return _error(400, str(exc))
         return _error(404, "Not Found: method not found")
+
+    def _set_webhook(self, token: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """setWebhook as Telegram checks it: an HTTPS URL on 443, 80, 88 or 8443; a secret
+        token of 1-256 characters A-Z a-z 0-9 _ -; allowed_updates a list of update kinds;
+        max_connections 1-100. An empty URL removes the webhook."""
+        url = str(payload.get("url") or "")
+        if not url:
+            had = self._webhooks.pop(token, None)
+            self._hooks.pop(token, None)
+            said = "Webhook was deleted" if had else "Webhook is already deleted"
+            return {"ok": True, "result": True, "description": said}
+        parts = urlsplit(url)
+        if parts.scheme != "https" or not parts.hostname:
+            raise _BadRequest("Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
+        if (parts.port or 443) not in (80, 88, 443, 8443):
+            raise _BadRequest(
+                "Bad Request: bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443"
+            )
+        secret = payload.get("secret_token")
+        if secret is not None and not _SECRET_TOKEN.fullmatch(str(secret)):
+            raise _BadRequest("Bad Request: secret token contains unallowed characters")
+        allowed = payload.get("allowed_updates")
+        if isinstance(allowed, str):  # form-encoded callers send it JSON-serialized
+            try:
+                allowed = json.loads(allowed)
+            except ValueError:
+                raise _BadRequest("Bad Request: can't parse allowed updates JSON object") from None
+        if allowed is not None and (
+            not isinstance(allowed, list) or not all(isinstance(k, str) for k in allowed)
+        ):
+            raise _BadRequest("Bad Request: can't parse allowed updates JSON object")
+        connections = int(payload.get("max_connections") or 40)
+        if not 1 <= connections <= 100:
+            raise _BadRequest("Bad Request: bad webhook: max_connections must be between 1 and 100")
+        hook = {
+            "url": url,
+            "secret_token": None if secret is None else str(secret),
+            "allowed_updates": [k for k in allowed if k in _UPDATE_KINDS] if allowed else None,
+            "max_connections": connections,
+        }
+        previous = self._hooks.get(token, {})
+        same = self._webhooks.get(token) == url and all(
+            previous.get(k) == v for k, v in hook.items()
+        )
+        self._webhooks[token] = url
+        self._hooks[token] = {
+            **hook,
+            "pending": 0 if payload.get("drop_pending_updates") else previous.get("pending", 0),
+            "last_error_date": previous.get("last_error_date"),
+            "last_error_message": previous.get("last_error_message"),
+        }
+        said = "Webhook is already set" if same else "Webhook was set"
+        return {"ok": True, "result": True, "description": said}
+
+    def _webhook_info(self, token: str) -> dict[str, Any]:
+        hook = self._hooks.get(token)
+        info: dict[str, Any] = {
+            "url": self._webhooks.get(token, ""),
+            "has_custom_certificate": False,
+            "pending_update_count": int(hook.get("pending", 0)) if hook else 0,
+        }
+        if hook is None or not info["url"]:
+            return info
+        if hook.get("last_error_date"):
+            info["last_error_date"] = hook["last_error_date"]
+            info["last_error_message"] = hook["last_error_message"]
+        info["max_connections"] = hook["max_connections"]
+        info["ip_address"] = "149.154.167.220"
+        if hook.get("allowed_updates"):
+            info["allowed_updates"] = list(hook["allowed_updates"])
+        return info
+
+    def webhook(self, token: str) -> dict[str, Any] | None:
+        """What setWebhook stored for the bot (url, secret_token, allowed_updates…), or None."""
+        with self._lock:
+            hook = self._hooks.get(token)
+            return copy.deepcopy(hook) if hook is not None else None
+
+    def webhook_trouble(self, token: str, pending: int, error: str | None = None) -> None:
+        """As if Telegram could not deliver to the bot's webhook: `pending` updates wait, and
+        getWebhookInfo reports `error` as the last one (now)."""
+        with self._lock:
+            hook = self._hooks.setdefault(token, {"max_connections": 40, "allowed_updates": None})
+            hook["pending"] = pending
+            hook["last_error_date"] = int(time.time()) if error else None
+            hook["last_error_message"] = error
 
     def _get_file(self, payload: dict[str, Any]) -> dict[str, Any]:
         file_id = str(payload.get("file_id") or "")

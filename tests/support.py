@@ -462,3 +462,36 @@ def dynamodb_requests() -> Iterator[Counter[str]]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(BaseClient, "_make_api_call", counting)
         yield calls
+
+
+def strings(value: Any) -> Iterator[str]:
+    """Every string in a DynamoDB JSON item: keys, values, sets, lists and maps, all the way."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            yield key
+            yield from strings(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from strings(inner)
+
+
+def every_string() -> dict[str, list[str]]:
+    """Table → every string of every item, for each table template.yaml declares."""
+    from leadbot.config import settings
+    from local.template import local_table_names
+
+    prefix = settings().leads_table.rsplit("-", 1)[0]
+    import boto3
+
+    client = boto3.client(
+        "dynamodb", region_name="us-east-1", endpoint_url=settings().dynamodb_endpoint
+    )
+    found: dict[str, list[str]] = {}
+    for logical_id, name in local_table_names(prefix, load_template()).items():
+        items = []
+        for page in client.get_paginator("scan").paginate(TableName=name, ConsistentRead=True):
+            items += page["Items"]
+        found[logical_id] = [s for item in items for s in strings(item)]
+    return found

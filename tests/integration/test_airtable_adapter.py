@@ -313,3 +313,38 @@ def test_every_lead_column_is_one_the_schema_creates() -> None:
     assert set(lead_fields(_lead(1), "Omar", "https://x.example")) == {
         f.name for f in LEADS_TABLE.fields
     }
+
+
+def test_a_leads_records_are_found_by_lead_id_and_deleted_ten_a_call_even_if_some_went_first(
+    crm: AirtableCrm, fake: FakeAirtable
+) -> None:
+    crm.upsert(LEADS, _records([_lead(n) for n in range(1, 4)]), [LEAD_ID])
+    target = _lead(2).lead_id
+    lines = [
+        activity_fields(f"{target}:status:{n}", AT, target, "status_changed", "") for n in range(12)
+    ]
+    lines.append(activity_fields("other:1", AT, _lead(3).lead_id, "status_changed", ""))
+    crm.create(ACTIVITY, lines)
+    fake.clear()
+
+    [row] = crm.records_where(LEADS, LEAD_ID, target)
+    found = crm.records_where(ACTIVITY, LEAD_ID, target)
+
+    assert len(found) == 12
+    listing = fake.requests()[0]
+    assert listing["method"] == "GET" and listing["query"]["filterByFormula"] == [
+        f"{{Lead ID}}='{target}'"
+    ]
+    # One line is deleted by someone else meanwhile: the rest still go, and it counts as gone.
+    requests_before = len(fake.requests())
+    crm.delete(ACTIVITY, [found[0]])
+    assert crm.delete(ACTIVITY, found) == 12
+    assert crm.delete(LEADS, [row]) == 1
+    deletes = [r for r in fake.requests()[requests_before:] if r["method"] == "DELETE"]
+    assert all(r["status"] in (200, 404) for r in deletes)
+    assert [r["fields"]["Lead ID"] for r in fake.records(BASE, LEADS)] == [
+        _lead(1).lead_id,
+        _lead(3).lead_id,
+    ]
+    assert [r["fields"]["Activity ID"] for r in fake.records(BASE, ACTIVITY)] == ["other:1"]
+    assert crm.records_where(LEADS, LEAD_ID, "it's \\ quoted") == ()

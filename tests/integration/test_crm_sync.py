@@ -569,3 +569,40 @@ def test_lambdas_sqs_shape_is_replayed_from_the_stream_by_sequence_numbers(
     [kept] = ddb_crm.parked()
     assert kept["DDBStreamBatchInfo"]["shardId"] == gone["shardId"]
     assert_base_is_current(ddb_crm, lead_id)
+
+
+def test_a_forgotten_lead_leaves_the_base_and_records_still_in_flight_do_not_bring_it_back(
+    crm: Crm, capsys: pytest.CaptureFixture[str]
+) -> None:
+    crm.connect()
+    stream = LeadsStream()
+    zainab, sara = Updates(740_000_031, first_name="Zainab"), Updates(740_000_032)
+    post_all(crm, stream, sara.qualification(phone="+971 50 765 4321"))
+    # Zainab's changes reach the stream but not yet the CRM sync (a slow shard).
+    in_flight: list[dict[str, Any]] = []
+    for update in [*zainab.qualification(), zainab.text("yes")]:
+        assert crm.stack.post(update)["statusCode"] == 200
+        in_flight += stream.changed()
+    lead_id = lead_id_of(crm.stack, 740_000_031)
+    assert crm_sync(in_flight[:-1]) == OK
+    assert {row["Name"] for row in crm.rows(LEADS)} == {"Zainab", "Sara"}
+    last_image = stream.item(lead_id)
+
+    code = admin(["forget-lead", "--tenant", "demo", "--lead", lead_id, "--yes"])
+
+    out, _ = capsys.readouterr()
+    assert code == 0
+    report = json.loads(out.splitlines()[-1])  # after the metrics' own lines
+    assert report["lead"] == 1 and int(report["crm"]) >= 2  # its row and its lines
+    assert [row["Name"] for row in crm.rows(LEADS)] == ["Sara"]
+    assert {line["Lead ID"] for line in crm.rows(ACTIVITY)} == {lead_id_of(crm.stack, 740_000_032)}
+    # The stream then delivers what was still in flight, and the removal itself: the later
+    # upserts are not sent, and the removal deletes whatever an earlier batch wrote.
+    removal = stream.record(last_image, None)
+    assert crm_sync([in_flight[-1], removal]) == OK
+    assert score([removal]) == OK
+    assert [row["Name"] for row in crm.rows(LEADS)] == ["Sara"]
+    assert all(line["Lead ID"] != lead_id for line in crm.rows(ACTIVITY))
+    # The removal delivered once more (at least once): nothing left to delete, nothing fails.
+    assert crm_sync([removal]) == OK
+    assert all(row["Lead ID"] != lead_id for row in crm.rows(LEADS))

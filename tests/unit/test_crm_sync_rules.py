@@ -185,8 +185,12 @@ def test_the_current_state_proves_the_handoff_lines_with_the_stream_s_ids() -> N
     assert current_lead_change(seen()) is None
 
 
-def test_a_removed_lead_keeps_its_rows() -> None:
-    assert lead_change(qualified(), None) is None
+def test_a_removed_lead_is_forgotten_in_the_crm_too() -> None:
+    # Leads are removed only by forget-lead: the rows go, and nothing of the lead is written.
+    change = lead_change(qualified(), None)
+
+    assert change == CrmChange("demo", forget_lead=LEAD_ID)
+    assert change.lead is None and change.activities == ()
 
 
 def deal(**changes: Any) -> Deal:

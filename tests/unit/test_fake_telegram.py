@@ -303,3 +303,58 @@ def test_get_file_refuses_unknown_ids_and_files_over_20_mb(tg: FakeTelegram) -> 
     big = tg.put_file(b"\x00" * (20 * 1024 * 1024 + 1), "audio/mpeg")
     status, body = tg.handle(TOKEN, "getFile", {"file_id": big["file_id"]})
     assert (status, body["description"]) == (400, "Bad Request: file is too big")
+
+
+def test_set_webhook_is_checked_as_telegram_checks_it_and_reported_by_get_webhook_info(
+    tg: FakeTelegram,
+) -> None:
+    def set_webhook(**payload: object) -> tuple[int, dict[str, object]]:
+        return tg.handle(TOKEN, "setWebhook", payload)
+
+    assert set_webhook(url="http://example.test/telegram/t1")[1]["description"] == (
+        "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+    )
+    assert set_webhook(url="https://example.test:8080/t")[0] == 400
+    assert set_webhook(url="https://example.test/t", secret_token="no spaces")[1][
+        "description"
+    ] == ("Bad Request: secret token contains unallowed characters")
+    assert set_webhook(url="https://example.test/t", secret_token="x" * 257)[0] == 400
+    assert set_webhook(url="https://example.test/t", allowed_updates="[not json")[0] == 400
+    assert tg.handle(TOKEN, "getWebhookInfo", {})[1]["result"]["url"] == ""  # none was set
+
+    status, body = set_webhook(
+        url="https://example.test/telegram/t1",
+        secret_token="A-z_09" * 10,
+        allowed_updates=["message", "callback_query", "my_chat_member", "no_such_kind"],
+    )
+    assert (status, body["description"]) == (200, "Webhook was set")
+    again = set_webhook(
+        url="https://example.test/telegram/t1",
+        secret_token="A-z_09" * 10,
+        allowed_updates=["message", "callback_query", "my_chat_member"],
+    )
+    assert again[1]["description"] == "Webhook is already set"
+    info = tg.handle(TOKEN, "getWebhookInfo", {})[1]["result"]
+    assert info["allowed_updates"] == ["message", "callback_query", "my_chat_member"]
+    assert (info["max_connections"], info["pending_update_count"]) == (40, 0)
+    assert "secret_token" not in info and "last_error_message" not in info
+    assert tg.webhook(TOKEN)["secret_token"] == "A-z_09" * 10  # type: ignore[index]
+
+    tg.webhook_trouble(TOKEN, pending=5, error="Wrong response from the webhook: 401")
+    info = tg.handle(TOKEN, "getWebhookInfo", {})[1]["result"]
+    assert info["pending_update_count"] == 5
+    assert info["last_error_message"] == "Wrong response from the webhook: 401"
+    assert isinstance(info["last_error_date"], int)
+    set_webhook(url="https://example.test/telegram/t1", drop_pending_updates=True)
+    assert tg.handle(TOKEN, "getWebhookInfo", {})[1]["result"]["pending_update_count"] == 0
+    assert set_webhook(url="")[1]["description"] == "Webhook was deleted"
+
+
+def test_a_revoked_token_is_unauthorized_for_every_method(tg: FakeTelegram) -> None:
+    tg.revoke(TOKEN)
+
+    assert tg.handle(TOKEN, "getWebhookInfo", {}) == (
+        401,
+        {"ok": False, "error_code": 401, "description": "Unauthorized"},
+    )
+    assert tg.handle("987654321:AAE-other", "getMe", {})[0] == 200

@@ -163,7 +163,11 @@ def test_routes_include_the_catalog_link_for_get_and_head() -> None:
     }
 
 
-def test_the_api_function_may_read_and_update_its_tables_but_never_scan_or_delete() -> None:
+def test_the_api_function_may_read_and_update_its_tables_never_scan_and_delete_only_a_lead() -> (
+    None
+):
+    """Deleting is only what forgetting a lead (DELETE /api/leads/{id}, admins) takes: the lead,
+    its identities (found on by_lead) and its Timeline entries."""
     function = load_template()["Resources"]["ApiFunction"]["Properties"]
     (policy,) = function["Policies"]
     granted = {
@@ -172,7 +176,13 @@ def test_the_api_function_may_read_and_update_its_tables_but_never_scan_or_delet
     }
     assert granted == {
         "Leads": (
-            ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"],
+            [
+                "dynamodb:DeleteItem",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:Query",
+                "dynamodb:UpdateItem",
+            ],
             [
                 {"Fn::GetAtt": ["LeadsTable", "Arn"]},
                 {"Fn::Sub": "${LeadsTable.Arn}/index/by_score"},
@@ -180,11 +190,25 @@ def test_the_api_function_may_read_and_update_its_tables_but_never_scan_or_delet
             ],
         ),
         "Identities": (
-            ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem"],
-            {"Fn::GetAtt": ["IdentitiesTable", "Arn"]},
+            [
+                "dynamodb:BatchGetItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:Query",
+            ],
+            [
+                {"Fn::GetAtt": ["IdentitiesTable", "Arn"]},
+                {"Fn::Sub": "${IdentitiesTable.Arn}/index/by_lead"},
+            ],
         ),
         "Timeline": (
-            ["dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query"],
+            [
+                "dynamodb:BatchWriteItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:PutItem",
+                "dynamodb:Query",
+            ],
             {"Fn::GetAtt": ["TimelineTable", "Arn"]},
         ),
         "Tenants": (

@@ -1,5 +1,6 @@
-"""`python -m leadbot.admin issue-admin-code|rescore|reindex-followups|import-leads|ingest|
-listings|airtable-init|crm-replay …`: ops commands over the deployed tables."""
+"""`python -m leadbot.admin tenant|export-lead|forget-lead|issue-admin-code|rescore|
+reindex-followups|import-leads|ingest|listings|airtable-init|crm-replay …`: ops commands over
+the deployed tables."""
 
 from __future__ import annotations
 
@@ -79,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     replay.add_argument("--limit", type=int, help="at most this many messages")
     replay.add_argument("--queue-url", help="the DLQ's URL (default: CRM_SYNC_DLQ_URL)")
+    _tenant_commands(commands)
+    _rights_commands(commands)
     args = parser.parse_args(argv)
 
     try:
@@ -117,7 +120,27 @@ def main(argv: list[str] | None = None) -> int:
         return _airtable_init(args.tenant, args.base, args.token_param, sys.stderr)
     if args.command == "crm-replay":
         return _crm_replay(args.limit, args.queue_url, sys.stderr)
+    if args.command == "tenant":
+        from leadbot.admin.tenants import run
+
+        return run(args, sys.stdout, sys.stderr)
+    if args.command in ("export-lead", "forget-lead"):
+        from leadbot.admin.rights import run as rights
+
+        return rights(args, sys.stdout, sys.stderr)
     return 0
+
+
+def _tenant_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from leadbot.admin.tenants import add_commands
+
+    add_commands(commands)
+
+
+def _rights_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from leadbot.admin.rights import add_commands
+
+    add_commands(commands)
 
 
 def _crm_replay(limit: int | None, queue_url: str | None, out: TextIO) -> int:

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from leadbot.domain import TenantDisabled, TenantNotFound
 from leadbot.services.errors import Forbidden, Unauthorized
 
 
@@ -40,6 +41,7 @@ def caller(router: APIGatewayRouter) -> Caller:
     role = str(claims.get("custom:role") or "")
     if not tenant_id or role not in Role.__members__.values():
         raise Unauthorized("no verified tenant and role")
+    _refuse_disabled(tenant_id)
     return Caller(
         tenant_id=tenant_id,
         role=Role(role),
@@ -53,3 +55,16 @@ def admin(router: APIGatewayRouter) -> Caller:
     if found.role is not Role.ADMIN:
         raise Forbidden("admins only")
     return found
+
+
+def _refuse_disabled(tenant_id: str) -> None:
+    """TenantDisabled (403) while ops have the agency disabled; the tenant comes from the
+    per-Lambda cache, so this costs a read a minute, and takes effect within that minute."""
+    from leadbot.services.runtime import repositories
+
+    try:
+        tenant = repositories().tenants.get(tenant_id)
+    except TenantNotFound:
+        return  # each route answers for an agency that is not set up
+    if not tenant.active:
+        raise TenantDisabled(tenant_id)

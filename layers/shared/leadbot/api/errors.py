@@ -17,6 +17,7 @@ from leadbot.domain import (
     PropertyConflict,
     PropertyNotFound,
     TenantConflict,
+    TenantDisabled,
     TenantNotFound,
 )
 from leadbot.services.errors import WebhookRejected
@@ -68,6 +69,14 @@ def tenant_not_found(exc: TenantNotFound) -> Answer:
     return _answer(403, "this account's agency is not set up")
 
 
+def tenant_disabled(exc: TenantDisabled) -> Answer:
+    return _answer(
+        403,
+        "this agency's account is disabled; its data is kept. Ask LeadBot support to enable it",
+        code="tenant_disabled",
+    )
+
+
 def invalid_settings(exc: InvalidSettings) -> Answer:
     return _answer(400, str(exc))
 
@@ -85,6 +94,7 @@ HANDLERS: dict[type[Exception], Any] = {
     WebhookRejected: rejected,
     LeadNotFound: lead_not_found,
     TenantNotFound: tenant_not_found,
+    TenantDisabled: tenant_disabled,
     LeadConflict: conflict,
     BrokerNotFound: broker_not_found,
     DealNotFound: deal_not_found,

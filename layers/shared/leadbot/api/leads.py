@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import BaseModel, Field
 
-from leadbot.api.auth import caller
+from leadbot.api.auth import admin, caller
 from leadbot.domain import (
     Language,
     LeadStatus,
@@ -324,6 +324,67 @@ def get_timeline(
 ) -> TimelinePage:
     page = use.timeline(repositories(), caller(router).tenant_id, lead_id, cursor, limit)
     return TimelinePage(items=[_entry(e) for e in page.items], next_cursor=page.next_cursor)
+
+
+class LeadExport(BaseModel):
+    """Everything stored about one lead, as stored (a data subject's access request)."""
+
+    tenant_id: str
+    lead_id: str
+    exported_at: datetime
+    lead: dict[str, Any] = Field(description="the Leads item, every attribute")
+    identities: list[str] = Field(
+        description="its keys in Identities: <tenant>#<telegram|whatsapp|phone|email|linkedin>#…"
+    )
+    timeline: list[dict[str, Any]] = Field(description="every message and event, oldest first")
+    knowledge_gaps: list[dict[str, Any]] = Field(description="questions it left unanswered")
+    admin_chat_attempts: list[dict[str, Any]] = Field(description="/set_admin tried from its chat")
+    deals: list[dict[str, Any]]
+    crm: dict[str, Any] | None = Field(
+        description="its records in the agency's Airtable base by table, or why they could not "
+        "be read; null without a base"
+    )
+
+
+class LeadForgotten(BaseModel):
+    lead_id: str
+    lead: int = Field(description="1 if the Leads item was removed")
+    identities: int
+    timeline: int = Field(description="messages and events removed")
+    knowledge_gaps: int
+    admin_chat_attempts: int
+    crm: str = Field(
+        description="records deleted from the Airtable base, not_configured, or pending: the "
+        "CRM sync deletes them once Airtable answers"
+    )
+    deals_kept: list[str] = Field(description="deals of the lead, kept: they name no person")
+
+
+@router.get(
+    "/<lead_id>/export",
+    summary="Everything stored about one lead, as JSON (admins; a data access request)",
+    responses={403: {"description": "not an admin"}},
+)
+def export_lead(lead_id: LeadId) -> LeadExport:
+    from leadbot.services import rights
+    from leadbot.services.runtime import crm
+
+    who = admin(router)
+    return LeadExport(**rights.export_lead(repositories(), who.tenant_id, lead_id, crm))
+
+
+@router.delete(
+    "/<lead_id>",
+    summary="Forget a lead: its personal data removed from every table and the CRM (admins)",
+    responses={403: {"description": "not an admin"}, 404: {"description": "no such lead"}},
+)
+def forget_lead(lead_id: LeadId) -> LeadForgotten:
+    from leadbot.services import rights
+    from leadbot.services.runtime import crm
+
+    who = admin(router)
+    done = rights.forget_lead(repositories(), who.tenant_id, lead_id, crm, by=who.name)
+    return LeadForgotten(**done.as_dict())
 
 
 def _summary(scored: ScoredLead) -> LeadSummary:

@@ -35,6 +35,8 @@ from leadbot.domain.errors import (
     PropertyConflict,
     PropertyNotFound,
     TenantConflict,
+    TenantDisabled,
+    TenantExists,
     TenantNotFound,
 )
 from leadbot.domain.models import (
@@ -141,6 +143,8 @@ __all__ = [
     "Temperature",
     "Tenant",
     "TenantConflict",
+    "TenantDisabled",
+    "TenantExists",
     "TenantNotFound",
     "Timeline",
     "TimelineEntry",

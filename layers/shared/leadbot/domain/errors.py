@@ -9,6 +9,14 @@ class TenantNotFound(DomainError):
     pass
 
 
+class TenantExists(DomainError):
+    """A tenant with this id exists already (creating one never overwrites another)."""
+
+
+class TenantDisabled(DomainError):
+    """The agency is disabled by ops: its dashboard users are refused, its webhooks ignored."""
+
+
 class TenantConflict(DomainError):
     """Another admin changed the tenant's settings since they were read (optimistic locking)."""
 

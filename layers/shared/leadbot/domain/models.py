@@ -119,6 +119,7 @@ class Tenant:
     handoff_sla_minutes: int = 5
     # Bumped by every settings change; a change made from an older copy is refused and redone.
     settings_version: int = 0
+    created_at: datetime | None = None  # set by `leadbot.admin tenant create`; None: before it
 
     @property
     def airtable_configured(self) -> bool:

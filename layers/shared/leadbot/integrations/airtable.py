@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from leadbot.domain import (
     Bedrooms,
@@ -57,6 +57,8 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Methods whose request may be repeated after a read timeout (the first may have been applied):
 # an upsert (PATCH with performUpsert) matches on its key, so a second one changes nothing.
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+_T = TypeVar("_T")
 
 LEADS = "Qualified Leads"
 DEALS = "Deals"
@@ -310,9 +312,7 @@ def activity_fields(
     }
 
 
-def chunks(
-    records: Sequence[Fields], size: int = MAX_RECORDS_PER_REQUEST
-) -> Iterator[list[Fields]]:
+def chunks(records: Sequence[_T], size: int = MAX_RECORDS_PER_REQUEST) -> Iterator[list[_T]]:
     """The records in lists of at most `size`, in order."""
     for start in range(0, len(records), size):
         yield list(records[start : start + size])
@@ -498,6 +498,35 @@ class AirtableCrm:
             ids += [record["id"] for record in made]
         return tuple(ids)
 
+    def records_where(self, table: str, field: str, value: str) -> tuple[str, ...]:
+        formula = f"{{{field}}}='{_quoted(value)}'"
+        with _mapped_errors(table):
+            found = self.api().table(self.base_id, table).all(formula=formula, fields=[field])
+        return tuple(record["id"] for record in found)
+
+    def delete(self, table: str, record_ids: Sequence[str]) -> int:
+        deleted = 0
+        for chunk in chunks(list(record_ids)):
+            try:
+                with _mapped_errors(table):
+                    deleted += len(self.api().table(self.base_id, table).batch_delete(chunk))
+            except CrmRejected as exc:
+                if exc.status != 404:
+                    raise
+                # Airtable refuses the whole request when one id is gone (deleted meanwhile,
+                # by a person or an earlier forget): delete the others one by one.
+                deleted += sum(self._delete_one(table, record_id) for record_id in chunk)
+        return deleted
+
+    def _delete_one(self, table: str, record_id: str) -> int:
+        try:
+            with _mapped_errors(table):
+                self.api().table(self.base_id, table).delete(record_id)
+        except CrmRejected as exc:
+            if exc.status != 404:
+                raise
+        return 1
+
     def ensure_schema(self, schema: Sequence[TableSpec]) -> SchemaChanges:
         api = self.api()
         base = api.base(self.base_id)
@@ -535,6 +564,11 @@ class AirtableCrm:
             fields_created=tuple(fields),
             type_mismatches=tuple(mismatched),
         )
+
+
+def _quoted(value: str) -> str:
+    """A value inside a formula's single-quoted string."""
+    return value.replace("\\", "\\\\").replace("'", "\\'")
 
 
 def _field_payload(spec: FieldSpec) -> dict[str, Any]:

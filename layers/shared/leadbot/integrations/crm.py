@@ -107,3 +107,12 @@ class Crm(Protocol):
         """Create the tables and columns of `schema` the base lacks; never deletes, renames or
         retypes anything. A second run creates nothing."""
         ...
+
+    def records_where(self, table: str, field: str, value: str) -> tuple[str, ...]:
+        """The ids of the records whose `field` is exactly `value` (a lead's rows by Lead ID)."""
+        ...
+
+    def delete(self, table: str, record_ids: Sequence[str]) -> int:
+        """Delete these records (a forgotten lead's rows); how many were deleted. Records
+        already gone count as deleted: forgetting twice is not an error."""
+        ...

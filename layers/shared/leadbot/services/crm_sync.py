@@ -143,6 +143,8 @@ class CrmChange:
     deal: Deal | None = None
     broker_ids: tuple[str, ...] = ()
     activities: tuple[Activity, ...] = ()
+    # A lead removed from the Leads table (forget-lead): its row and activity lines go too.
+    forget_lead: str | None = None
 
 
 # -- what a change means (pure) ----------------------------------------------------------------
@@ -161,7 +163,9 @@ def _stamp(at: datetime) -> str:
 
 def lead_change(old: ScoredLead | None, new: ScoredLead | None) -> CrmChange | None:
     """What a Leads stream record (its old and new image) writes to the CRM; None for nothing.
-    A removed lead keeps its rows (nothing is deleted from an agency's CRM)."""
+    Leads are only ever removed when forgotten (`forget-lead`): their rows are deleted then."""
+    if new is None and old is not None:
+        return CrmChange(old.lead.tenant_id, forget_lead=old.lead.lead_id)
     if new is None or not in_crm(new.lead):
         return None
     lead = new.lead
@@ -375,11 +379,14 @@ def _sync_tenant(
         return broker.name if broker is not None else None
 
     tables: dict[str, dict[str, _Row]] = {BROKERS: {}, LEADS: {}, DEALS: {}, ACTIVITY: {}}
+    # A lead forgotten later in the stream: none of its data is sent, not even from the
+    # records before its removal.
+    forgotten = {c.forget_lead: source for source, c in changes if c.forget_lead}
     for source, change in changes:
         for broker_id in change.broker_ids:
             if broker_id in brokers:
                 _add(tables[BROKERS], broker_id, broker_fields(brokers[broker_id]), source)
-        if change.lead is not None:
+        if change.lead is not None and change.lead.lead.lead_id not in forgotten:
             lead, state = change.lead.lead, change.lead.state
             fields = lead_fields(
                 lead, name(lead.broker_id), tenant.lead_url(lead.lead_id), score=state
@@ -389,6 +396,8 @@ def _sync_tenant(
             deal = change.deal
             _add(tables[DEALS], deal.deal_id, deal_fields(deal, name(deal.broker_id)), source)
         for activity in change.activities:
+            if activity.lead_id in forgotten and change.deal is None:
+                continue
             detail = " ".join(p for p in (activity.detail, name(activity.broker_id) or "") if p)
             fields = activity_fields(
                 activity.activity_id, activity.at, activity.lead_id, activity.kind.value, detail
@@ -428,8 +437,30 @@ def _sync_tenant(
                         refused.setdefault(
                             source, Refusal(exc.error_type or type(exc).__name__, str(exc))
                         )
+    for lead_id, source in forgotten.items():
+        report.calls += 1
+        try:
+            forget_lead_rows(crm, lead_id)
+        except CrmUnavailable as exc:
+            log.warning(
+                "Airtable unavailable",
+                extra={"tenant_id": tenant.tenant_id, "table": LEADS, "status": exc.status},
+            )
+            report.failed |= everything - set(refused)
+            return
+        except CrmRejected as exc:
+            refused.setdefault(source, Refusal(exc.error_type or type(exc).__name__, str(exc)))
     report.refused.update(refused)
     report.written |= everything - set(refused)
+
+
+def forget_lead_rows(crm: Crm, lead_id: str) -> int:
+    """Delete the lead's Qualified Leads row and its Activity Log lines (its deals' rows stay,
+    as the deals do: they name no person); how many records were deleted."""
+    deleted = 0
+    for table in (LEADS, ACTIVITY):
+        deleted += crm.delete(table, crm.records_where(table, LEAD_ID, lead_id))
+    return deleted
 
 
 def _add(rows: dict[str, _Row], key: str, fields: Fields, source: str) -> None:
@@ -679,7 +710,13 @@ def _current(
                 now = None
         else:
             seen = repos.scores.get(tenant_id, item_id)
-            now = current_lead_change(seen) if seen is not None else None
+            if seen is None:
+                # Forgotten (or never there): whatever the message held, its rows must go.
+                changes.append(
+                    (f"{n}:{target.source_id}", CrmChange(tenant_id, forget_lead=item_id))
+                )
+                continue
+            now = current_lead_change(seen)
         if now is None and not extra:
             continue
         base = now or CrmChange(tenant_id)

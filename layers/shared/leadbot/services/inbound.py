@@ -26,6 +26,7 @@ from leadbot.domain import (
     Language,
     Lead,
     LeadConflict,
+    LeadNotFound,
     LeadStatus,
     Outbound,
     PhoneCaptured,
@@ -122,9 +123,19 @@ def handle_event(
         else:
             lead_id = lead_id or repos.identities.lead_id(key, consistent=True)
             assert lead_id is not None  # the identity was taken by an existing lead
-            lead, decision = _step_and_save(
-                event, tenant, repos, lead_id, now, catalog_url, lookups
-            )
+            try:
+                lead, decision = _step_and_save(
+                    event, tenant, repos, lead_id, now, catalog_url, lookups
+                )
+            except LeadNotFound:
+                # Forgotten (data rights) after this process remembered it: the person is
+                # new again. If someone else bound the chat meanwhile, the redelivery finds it.
+                repos.identities.forget(key)
+                repos.leads.forget(tenant.tenant_id, lead_id)
+                created = _create_lead(event, tenant, repos, key, now, catalog_url, lookups)
+                if created is None:
+                    raise LeadConflict(f"{lead_id}: forgotten, and its chat bound again") from None
+                lead, decision = created
         language = lead.language or tenant.default_language
         deliveries = [
             messenger.send(event.external_id, outbound, language) for outbound in decision.outbound

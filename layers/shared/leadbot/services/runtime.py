@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from leadbot.store.pages import LeadPages
     from leadbot.store.properties import ActiveListings, PropertyRepository
     from leadbot.store.scores import ScoreRepository
+    from leadbot.store.secrets import SecretStore
 
 
 @dataclass(frozen=True)
@@ -304,15 +305,33 @@ def http_client() -> httpx.Client:
 
 def secret(name: str) -> str:
     """A secret by its parameter name: SSM SecureString in AWS, a JSON file on the local stack."""
-    return _secret_reader(settings())(name)
+    return _secret_reader(settings())(name, False)
+
+
+# A secret read afresh (past the 5-minute cache) at most this often per name: a rotated
+# webhook secret is honoured at once, and forged requests cannot turn into SSM calls.
+FRESH_READ_EVERY_S = 30.0
+_fresh_reads: dict[str, float] = {}
+
+
+def fresh_secret(name: str) -> str | None:
+    """The secret as stored now, when a cached value failed to verify a request (it may have
+    been rotated); None if it was read afresh less than FRESH_READ_EVERY_S ago."""
+    import time
+
+    now = time.monotonic()
+    if now - _fresh_reads.get(name, -FRESH_READ_EVERY_S) < FRESH_READ_EVERY_S:
+        return None
+    _fresh_reads[name] = now
+    return _secret_reader(settings())(name, True)
 
 
 @cache
-def _secret_reader(s: Settings) -> Callable[[str], str]:
+def _secret_reader(s: Settings) -> Callable[[str, bool], str]:
     if s.secrets_source.startswith("file:"):
         path = Path(s.secrets_source.removeprefix("file:"))
 
-        def from_file(name: str) -> str:
+        def from_file(name: str, fresh: bool) -> str:
             values: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
             return values[name]
 
@@ -320,11 +339,28 @@ def _secret_reader(s: Settings) -> Callable[[str], str]:
 
     from aws_lambda_powertools.utilities import parameters
 
-    def from_ssm(name: str) -> str:
-        value = parameters.get_parameter(name, decrypt=True, max_age=300)
+    def from_ssm(name: str, fresh: bool) -> str:
+        value = parameters.get_parameter(name, decrypt=True, max_age=300, force_fetch=fresh)
         return str(value)
 
     return from_ssm
+
+
+@cache
+def secret_store() -> SecretStore:
+    """Where ops write tenants' secrets: SSM in AWS, the local stack's secrets file."""
+    from leadbot.store.secrets import FileSecrets, SsmSecrets
+
+    s = settings()
+    if s.secrets_source.startswith("file:"):
+        return FileSecrets(Path(s.secrets_source.removeprefix("file:")))
+    return SsmSecrets(s.region)
+
+
+def tenant_secret_name(tenant_id: str, name: str) -> str:
+    """Where a tenant's secret lives: /leadbot/<env>/tenants/<tenant>/<name>, the only place
+    the functions may read tenants' secrets from."""
+    return f"/leadbot/{settings().leadbot_env}/tenants/{tenant_id}/{name}"
 
 
 def reset() -> None:
@@ -350,6 +386,13 @@ def reset() -> None:
         _airtable,
         crm_sync_dlq,
         _secret_reader,
+        secret_store,
         export_store,
     ):
         cached.cache_clear()
+    _fresh_reads.clear()
+    import sys
+
+    if "aws_lambda_powertools.utilities.parameters" in sys.modules:
+        # Powertools keeps parameters per process; another test's SSM holds other values.
+        sys.modules["aws_lambda_powertools.utilities.parameters"].clear_caches()

@@ -23,7 +23,7 @@ from leadbot.services.answers import answerer
 from leadbot.services.catalog import catalog_urls, public_base_url
 from leadbot.services.errors import BadRequest, Unauthorized
 from leadbot.services.inbound import handle_event
-from leadbot.services.runtime import http_client, repositories, secret
+from leadbot.services.runtime import fresh_secret, http_client, repositories, secret
 from leadbot.services.voice import transcribing
 from leadbot.services.webhooks import header, raw_body, run_once
 
@@ -57,6 +57,9 @@ def process_update(
     `request_context` is the API Gateway event's: catalog links point back at the API it names
     unless PUBLIC_API_URL says otherwise.
     """
+    if not tenant.active:
+        # Disabled by ops: acknowledged (Telegram would retry otherwise), nothing done.
+        return {"ignored": True, "reason": "tenant disabled"}
     event = to_inbound(tenant.tenant_id, update, clock.now())
     if event is None:
         return {"ignored": True}
@@ -88,14 +91,19 @@ def _process(event: InboundEvent, link_base: str = "") -> dict[str, Any]:
 
 
 def telegram_client(tenant: Tenant) -> TelegramClient:
-    return _client(tenant.telegram_bot_token_param)
+    # By the token's value (cached 5 minutes by the secrets reader): a rotated token is used
+    # from then on, without waiting for this Lambda to be recycled.
+    return _client(secret(tenant.telegram_bot_token_param))
+
+
+def bot_client(token: str) -> TelegramClient:
+    """A bot's client by its token (ops: setWebhook, getWebhookInfo), over the same HTTP."""
+    return _client(token)
 
 
 @cache
-def _client(token_param: str) -> TelegramClient:
-    return TelegramClient(
-        secret(token_param), http=http_client(), base_url=settings().telegram_api_base
-    )
+def _client(token: str) -> TelegramClient:
+    return TelegramClient(token, http=http_client(), base_url=settings().telegram_api_base)
 
 
 def _verified_tenant(tenant_id: str, given: str) -> Tenant:
@@ -105,10 +113,15 @@ def _verified_tenant(tenant_id: str, given: str) -> Tenant:
         tenant = repositories().tenants.get(tenant_id)
     except TenantNotFound:
         raise Unauthorized("unknown tenant or bad secret token") from None
-    expected = secret(tenant.telegram_secret_param) if tenant.telegram_secret_param else ""
-    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
-        raise Unauthorized("unknown tenant or bad secret token")
-    return tenant
+    param = tenant.telegram_secret_param
+    expected = secret(param) if param else ""
+    if expected and hmac.compare_digest(given.encode(), expected.encode()):
+        return tenant
+    # Just rotated (`leadbot.admin tenant rotate-secret`)? The cached value may be the old one.
+    fresh = fresh_secret(param) if param else None
+    if fresh and hmac.compare_digest(given.encode(), fresh.encode()):
+        return tenant
+    raise Unauthorized("unknown tenant or bad secret token")
 
 
 def reset() -> None:

@@ -47,7 +47,7 @@ from leadbot.services.answers import answerer
 from leadbot.services.catalog import catalog_urls, public_base_url
 from leadbot.services.errors import BadRequest, Forbidden, Unauthorized
 from leadbot.services.inbound import Messenger, handle_event
-from leadbot.services.runtime import http_client, repositories, secret
+from leadbot.services.runtime import fresh_secret, http_client, repositories, secret
 from leadbot.services.voice import transcribing
 from leadbot.services.webhooks import header, raw_body, run_once
 
@@ -101,7 +101,11 @@ def accept_body(
             tenants[number] = tenant
     for tenant in {t.tenant_id: t for t in tenants.values()}.values():
         param = tenant.whatsapp_app_secret_param
-        if not valid_signature(secret(param) if param else "", raw, signature):
+        if valid_signature(secret(param) if param else "", raw, signature):
+            continue
+        # Just rotated (`leadbot.admin tenant rotate-secret`)? The cached value may be the old.
+        fresh = fresh_secret(param) if param else None
+        if not fresh or not valid_signature(fresh, raw, signature):
             raise Unauthorized("signature does not match the app secret")
     return Accepted(body=parsed, tenants=tenants)
 
@@ -223,15 +227,17 @@ def _admin_messenger(tenant: Tenant) -> Messenger | None:
 
 
 def whatsapp_client(tenant: Tenant) -> WhatsAppClient:
-    return _client(tenant.whatsapp_phone_number_id, tenant.whatsapp_token_param)
+    # By the token's value (cached 5 minutes by the secrets reader): a rotated access token is
+    # used from then on, without waiting for this Lambda to be recycled.
+    return _client(tenant.whatsapp_phone_number_id, secret(tenant.whatsapp_token_param))
 
 
 @cache
-def _client(phone_number_id: str, token_param: str) -> WhatsAppClient:
+def _client(phone_number_id: str, token: str) -> WhatsAppClient:
     s = settings()
     return WhatsAppClient(
         phone_number_id,
-        secret(token_param),
+        token,
         http=http_client(),
         base_url=s.whatsapp_api_base,
         version=s.whatsapp_api_version,

@@ -10,6 +10,7 @@ from leadbot.store.models import Tables, bind
 from leadbot.store.repositories import (
     ADMIN_STREAM,
     GAPS_STREAM,
+    TENANT_CHANNEL,
     TENANT_SETTINGS,
     IdentityRepository,
     IdentityTaken,
@@ -50,6 +51,7 @@ __all__ = [
     "ADMIN_STREAM",
     "GAPS_STREAM",
     "SHARDS",
+    "TENANT_CHANNEL",
     "TENANT_SETTINGS",
     "BrokerRepository",
     "DealRepository",

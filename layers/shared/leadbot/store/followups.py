@@ -210,7 +210,15 @@ class FollowupRepository:
         """Give the marker back (the message failed and may pass later): a retry may tell it."""
         model = self._model
         actions = [model.matched_property_ids.delete({property_id}), model.version.add(1)]
-        model._get_connection().update_item(tenant_id, lead_id, actions=actions)
+        try:
+            # Only on a lead that still exists: one forgotten meanwhile must not come back as
+            # an item of just a version.
+            model._get_connection().update_item(
+                tenant_id, lead_id, actions=actions, condition=model.lead_id.exists()
+            )
+        except UpdateError as exc:
+            if not _conflict(exc):
+                raise
 
 
 def _not_set(flag: Any) -> Any:

@@ -87,6 +87,18 @@ class TenantModel(Model):
     business_days = ListAttribute(of=NumberAttribute, null=True)
     handoff_sla_minutes = NumberAttribute(null=True)
     settings_version = NumberAttribute(null=True)  # optimistic locking of settings changes
+    created_at = UTCDateTimeAttribute(null=True)  # tenants made before `tenant create` lack it
+
+
+class ByLeadIndex(GlobalSecondaryIndex["IdentityModel"]):  # type: ignore[no-untyped-call]
+    """Sparse, keys only: every key bound to a lead (a lead's data is forgotten with them all,
+    including keys no longer on the lead: a second phone an import bound to it)."""
+
+    class Meta:
+        index_name = "by_lead"
+        projection = KeysOnlyProjection()
+
+    lead_id = UnicodeAttribute(hash_key=True)
 
 
 class IdentityModel(Model):
@@ -95,6 +107,8 @@ class IdentityModel(Model):
 
     class Meta:
         table_name = "Identities"
+
+    by_lead = ByLeadIndex()
 
     pk = UnicodeAttribute(hash_key=True)
     lead_id = UnicodeAttribute(null=True)

@@ -49,6 +49,7 @@ from leadbot.domain import (
     Stage,
     Tenant,
     TenantConflict,
+    TenantExists,
     TenantNotFound,
     Timeline,
     TimelineEntry,
@@ -118,6 +119,47 @@ class TenantRepository:
         update_settings, which cannot write over a chat registered meanwhile."""
         self._model(**_stored(tenant)).save()
         self.forget(tenant.tenant_id)
+
+    def create(self, tenant: Tenant) -> None:
+        """A new tenant's item; TenantExists, writing nothing, if the id is taken."""
+        try:
+            self._model(**_stored(tenant)).save(condition=self._model.tenant_id.does_not_exist())
+        except PutError as exc:
+            if _conflict(exc):
+                raise TenantExists(tenant.tenant_id) from None
+            raise
+        finally:
+            self.forget(tenant.tenant_id)
+
+    def delete(self, tenant_id: str) -> None:
+        """Remove a tenant's item: only to undo a creation that could not be completed."""
+        self._model(tenant_id).delete()
+        self.forget(tenant_id)
+
+    def all(self) -> list[Tenant]:
+        """Every tenant, by id (a scan: for admin tools, never on a request path)."""
+        return sorted((_tenant(item) for item in self._model.scan()), key=lambda t: t.tenant_id)
+
+    def set_channel(self, tenant_id: str, values: Mapping[str, str | bool | None]) -> None:
+        """Ops change an agency's channel settings (secrets' parameter names, its WhatsApp
+        number, `active`): one UpdateItem of those attributes only, so settings and chats
+        written meanwhile stay. TenantNotFound if there is no such tenant."""
+        unknown = set(values) - set(TENANT_CHANNEL)
+        if unknown:
+            raise ValueError(f"not channel settings: {', '.join(sorted(unknown))}")
+        model = self._model
+        actions = [
+            _set_or_remove(getattr(model, name), None if value == "" else value)
+            for name, value in values.items()
+        ]
+        try:
+            model(tenant_id).update(actions=actions, condition=model.tenant_id.exists())
+        except UpdateError as exc:
+            if _conflict(exc):
+                raise TenantNotFound(tenant_id) from None
+            raise
+        finally:
+            self.forget(tenant_id)
 
     def update_settings(self, before: Tenant, after: Tenant, event: TimelineEntry) -> Tenant:
         """Write the settings that differ from `before`, and `event` in the tenant's own
@@ -202,6 +244,22 @@ class TenantRepository:
         with self._lock:
             self._routes.pop(_number_key(phone_number_id), None)
 
+    def unroute_whatsapp(
+        self, tenant_id: str, phone_number_id: str = "", verify_token: str = ""
+    ) -> None:
+        """Stop routing a number or verify token to the agency (after a rotation or a change);
+        a route another agency has taken since is left alone."""
+        keys = [_number_key(phone_number_id)] if phone_number_id else []
+        keys += [_verify_key(verify_token)] if verify_token else []
+        for key in keys:
+            try:
+                self._identities(key).delete(condition=self._identities.tenant_id == tenant_id)
+            except DeleteError as exc:
+                if not _conflict(exc):
+                    raise
+            with self._lock:
+                self._routes.pop(key, None)
+
     def by_whatsapp_number(self, phone_number_id: str) -> str | None:
         """The tenant owning a WhatsApp business number; remembered per warm Lambda for the
         tenant cache's time, like the tenants themselves."""
@@ -267,6 +325,16 @@ TENANT_SETTINGS = (
     "broker_commission_rate",
     "platform_commission_rate",
     "airtable_base_id",
+)
+# What ops change with `python -m leadbot.admin tenant …` (set_channel), never the dashboard.
+TENANT_CHANNEL = (
+    "telegram_bot_token_param",
+    "telegram_secret_param",
+    "whatsapp_phone_number_id",
+    "whatsapp_token_param",
+    "whatsapp_app_secret_param",
+    "whatsapp_verify_token_param",
+    "active",
 )
 _TENANT_NUMBERS = (
     "qa_first_after",
@@ -420,6 +488,25 @@ class IdentityRepository:
             self.remember(key, lead_id)
         return lead_id
 
+    def keys_of(self, lead_id: str) -> list[str]:
+        """Every key bound to the lead (the by_lead index), whatever the lead holds now."""
+        return sorted(item.pk for item in self._model.by_lead.query(lead_id))
+
+    def unbind(self, key: str, lead_id: str) -> bool:
+        """Delete the binding if it is still the lead's (False if it is not, or is gone)."""
+        self.forget(key)
+        try:
+            self._model(key).delete(condition=self._model.lead_id == lead_id)
+        except DeleteError as exc:
+            if _conflict(exc):
+                return False
+            raise
+        return True
+
+    def forget(self, key: str) -> None:
+        """Drop what this process remembers of the key (its lead was forgotten)."""
+        self._seen.pop(key, None)
+
     def remember(self, key: str, lead_id: str) -> None:
         if len(self._seen) >= self.MAX_REMEMBERED:
             self._seen.clear()
@@ -488,6 +575,33 @@ class LeadRepository:
         with self._lock:
             lead = self._recent.get((tenant_id, lead_id))
         return lead if lead is not None else self.get(tenant_id, lead_id)
+
+    def item(self, tenant_id: str, lead_id: str) -> dict[str, Any] | None:
+        """Every attribute the lead's item holds, as stored (for a data export); None if none."""
+        try:
+            stored = self._model.get(tenant_id, lead_id, consistent_read=True)
+        except DoesNotExist:
+            return None
+        return {k: v for k, v in stored.attribute_values.items() if v is not None}
+
+    def delete(self, tenant_id: str, lead_id: str) -> bool:
+        """Remove the lead's item (forgetting a lead); False if there was none."""
+        self.forget(tenant_id, lead_id)
+        try:
+            # The table connection, not Model.delete: that one would condition on a version.
+            self._model._get_connection().delete_item(
+                tenant_id, lead_id, condition=self._model.lead_id.exists()
+            )
+        except DeleteError as exc:
+            if _conflict(exc):
+                return False
+            raise
+        return True
+
+    def forget(self, tenant_id: str, lead_id: str) -> None:
+        """Drop this process's copy of the lead."""
+        with self._lock:
+            self._recent.pop((tenant_id, lead_id), None)
 
     def _remember(self, lead: Lead) -> None:
         with self._lock:
@@ -781,6 +895,27 @@ class TimelineRepository:
 
     def history(self, tenant_id: str, lead_id: str) -> list[TimelineEntry]:
         return [timeline_entry(item) for item in self._model.query(f"{tenant_id}#{lead_id}")]
+
+    def stored(self, tenant_id: str, stream: str) -> list[dict[str, Any]]:
+        """Every item of a stream (a lead's, GAPS_STREAM…), oldest first, with every attribute
+        as stored (`detail` parsed): for data exports and for forgetting."""
+        found = []
+        for item in self._model.query(f"{tenant_id}#{stream}", consistent_read=True):
+            data = {k: v for k, v in item.attribute_values.items() if v is not None}
+            if item.detail:
+                data["detail"] = json.loads(item.detail)
+            found.append(data)
+        return found
+
+    def delete(self, tenant_id: str, stream: str, sort_keys: Iterable[str]) -> int:
+        """Delete the stream's items with these sort keys (BatchWriteItem); how many."""
+        pk = f"{tenant_id}#{stream}"
+        count = 0
+        with self._model.batch_write() as batch:
+            for sk in sort_keys:
+                batch.delete(self._model(pk, sk))
+                count += 1
+        return count
 
     def update_delivery(
         self,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
@@ -86,6 +86,32 @@ class TelegramClient:
                 raise ChannelBlocked(f"{method}: {description}")
             raise ChannelError(f"{method}: {description}", code=code, retryable=code >= 500)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def set_webhook(
+        self,
+        url: str,
+        *,
+        secret_token: str,
+        allowed_updates: Sequence[str],
+        drop_pending_updates: bool = False,
+    ) -> None:
+        """Point the bot's updates at `url`; Telegram sends `secret_token` with each one in
+        X-Telegram-Bot-Api-Secret-Token. ChannelError if Telegram refuses (a URL that is not
+        HTTPS, a revoked token: code 401)."""
+        self.call(
+            "setWebhook",
+            {
+                "url": url,
+                "secret_token": secret_token,
+                "allowed_updates": list(allowed_updates),
+                "drop_pending_updates": drop_pending_updates,
+            },
+        )
+
+    def webhook_info(self) -> dict[str, Any]:
+        """getWebhookInfo: url, pending_update_count, last_error_date/_message, allowed_updates…"""
+        info = self.call("getWebhookInfo", {})
+        return dict(info) if isinstance(info, dict) else {}
 
     def download_file(self, file_id: str, max_bytes: int = MAX_DOWNLOAD_BYTES) -> bytes:
         """A file a user sent (getFile, then its download URL); FileTooBig past `max_bytes`,

@@ -18,6 +18,11 @@ _COMMANDS = {
 }
 
 
+# The update kinds to_inbound reads: a bot's webhook asks Telegram for these only
+# (setWebhook's allowed_updates), so nothing else costs an invocation.
+HANDLED_UPDATES = ("message", "callback_query", "my_chat_member")
+
+
 def to_inbound(tenant_id: str, update: Update, now: datetime) -> InboundEvent | None:
     """The channel-neutral event of an update; private chats only."""
     base: dict[str, Any] = {
