@@ -37,6 +37,7 @@ from leadbot.domain import (
 )
 from leadbot.domain.handoff import CLAIM_PREFIX, BrokerRequested
 from leadbot.domain.knowledge import Answer, KnowledgeGap, RecordedGap
+from leadbot.metrics import Metric, count
 from leadbot.services.alerts import hot_lead_alert
 from leadbot.services.runtime import Repositories
 from leadbot.store import GAPS_STREAM, IdentityTaken, TimelineUnavailable
@@ -133,6 +134,7 @@ def handle_event(
     alerts: dict[str, Delivery] = {}
     staff: Messenger | None = None
     if any(isinstance(e, PhoneCaptured) for e in decision.events) and tenant.admin_chats:
+        count(Metric.HOT_LEAD_ALERTS)
         alert = hot_lead_alert(tenant, lead, now())
         staff = (alerter() if alerter is not None else messenger) or messenger
         alerts = {chat: staff.send(chat, alert) for chat in tenant.admin_chats}
@@ -226,13 +228,17 @@ def _append(
     try:
         repos.timeline.append_streams(tenant_id, streams)
     except TimelineUnavailable as exc:
+        from leadbot.parsing.pii import redact
+
+        # The log keeps what Timeline could not, with phone numbers, emails and ID numbers
+        # masked: logs are read by more people, and kept longer, than a lead's Timeline.
         lines = [
             {
                 "stream": stream,
                 "kind": e.kind.value,
                 "at": e.at.isoformat(),
-                "text": e.text,
-                **e.detail,
+                "text": redact(e.text),
+                **{k: redact(v) if isinstance(v, str) else v for k, v in e.detail.items()},
             }
             for stream, written in streams.items()
             for e in written
@@ -324,6 +330,9 @@ def _create_lead(
     except IdentityTaken:
         return None
     repos.identities.remember(identity_key, lead.lead_id)
+    count(Metric.LEADS_CREATED)
+    if lead.is_qualified:
+        count(Metric.LEADS_QUALIFIED)
     return lead, decision
 
 
@@ -360,6 +369,9 @@ def _step_and_save(
         except LeadConflict:
             time.sleep(random.uniform(0, CONFLICT_PAUSE_S))
             continue
+        # The version check makes this save the only one that saw the lead turn qualified.
+        if saved.is_qualified and not before.is_qualified:
+            count(Metric.LEADS_QUALIFIED)
         return saved, decision
     raise LeadConflict(f"{lead_id}: still conflicting after {MAX_CONFLICT_RETRIES} tries")
 
