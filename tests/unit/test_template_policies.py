@@ -15,6 +15,7 @@ import pytest
 from samtranslator.translator.transform import transform
 
 from local.template import load_template
+from tests.support import REPO
 
 Resources = dict[str, dict[str, Any]]
 
@@ -470,3 +471,19 @@ def test_a_topic_without_the_email_subscription_is_named(resources: Resources) -
     assert alarm_problems(_without(resources, "AlarmEmailSubscription")) == [
         "AlarmTopic: no email subscription from the AlarmEmail parameter"
     ]
+
+
+# --- and ops have a runbook entry for each alarm ---------------------------------------------
+
+
+def test_every_alarm_has_a_runbook_entry_in_the_operations_doc(resources: Resources) -> None:
+    doc = (REPO / "docs/operations.md").read_text(encoding="utf-8")
+    headings = [line for line in doc.splitlines() if line.startswith("### ")]
+    entries = {name.strip(" `") for h in headings for name in h[4:].split(",")}
+    names = set()
+    for rid, res in _of_type(resources, "AWS::CloudWatch::Alarm").items():
+        name = res["Properties"]["AlarmName"]["Fn::Sub"]
+        assert name.startswith("${AWS::StackName}-"), rid
+        names.add(name.removeprefix("${AWS::StackName}-"))
+    assert len(names) == 21
+    assert names - entries == set()
