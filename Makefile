@@ -17,7 +17,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help install dev dev-telegram test test-fast lint typecheck unit integration e2e cfn \
-	bench eval build deploy admin-code tenant export-lead forget-lead airtable-init crm-replay rescore reindex-followups import-leads import-listings ingest openapi clean
+	bench eval build deploy deploy-check outputs admin-code tenant export-lead forget-lead airtable-init crm-replay rescore reindex-followups import-leads import-listings ingest openapi clean
 
 help:
 	@echo "make dev          run LeadBot locally on http://127.0.0.1:8080 (PORT=…)"
@@ -38,7 +38,8 @@ help:
 	@echo "make ingest FILE=b.pdf PROPERTY=…  ingest a listing's PDF brochure for TENANT=$(TENANT) (TITLE=…) on the local stack"
 	@echo "make import-listings FILE=listings.csv  add or update listings of TENANT=$(TENANT) on the local stack"
 	@echo "make build        sam build"
-	@echo "make deploy       sam deploy --config-env ENV (dev|prod)"
+	@echo "make deploy ENV=dev|prod  sam build + sam deploy (samconfig.toml's ENV), then the stack's endpoints (REGION=…)"
+	@echo "make outputs ENV=dev|prod the deployed stack's outputs (webhook URLs, queues, dashboard)"
 	@echo "make dev-telegram long-poll the real Bot API (TELEGRAM_BOT_TOKEN) into the local handler"
 
 install: $(VENV)/.installed $(TOOLS)/.installed
@@ -147,8 +148,34 @@ build: install
 		.aws-sam/build/WebhookWhatsAppFunction \
 		.aws-sam/build/ApiFunction
 
-deploy: build
-	$(BIN)/sam deploy --config-env $(ENV)
+# sam build, sam deploy with samconfig.toml's ENV environment (its stack leadbot-ENV), then the
+# stack's outputs: webhook URLs, user pool, queues, the ops dashboard. REGION=… overrides the
+# samconfig placeholder region for both.
+STACK ?= leadbot-$(ENV)
+REGION_FLAG = $(if $(REGION),--region $(REGION))
+
+deploy: deploy-check build
+	$(BIN)/sam deploy --config-env $(ENV) $(REGION_FLAG)
+	# Hook: the agent dashboard's upload (S3 + CloudFront) goes here, after the stack exists.
+	@$(MAKE) --no-print-directory outputs
+
+deploy-check:
+	@case "$(ENV)" in dev|prod) ;; *) echo "ENV must be dev or prod (samconfig.toml), not '$(ENV)'"; exit 2;; esac
+
+# The deployed stack's outputs: the aws CLI if installed, else boto3 from the venv.
+PRINT_OUTPUTS := import sys, boto3; \
+	kw = {'region_name': sys.argv[2]} if sys.argv[2:] else {}; \
+	stack = boto3.client('cloudformation', **kw).describe_stacks(StackName=sys.argv[1])['Stacks'][0]; \
+	[print(o['OutputKey'].ljust(28), o['OutputValue']) for o in stack.get('Outputs', [])]
+
+outputs:
+	@echo "== $(STACK) outputs =="
+	@if aws --version >/dev/null 2>&1; then \
+		aws cloudformation describe-stacks --stack-name $(STACK) $(REGION_FLAG) \
+			--query 'Stacks[0].Outputs[].[OutputKey,OutputValue]' --output table; \
+	else \
+		$(BIN)/python -c "$(PRINT_OUTPUTS)" $(STACK) $(REGION); \
+	fi
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

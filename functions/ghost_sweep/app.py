@@ -2,6 +2,7 @@
 once; rate(1 minute) → unclaimed handoffs past their SLA alerted again; the Properties stream →
 a listing added goes to the leads it matches, once each."""
 
+import warnings
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -20,6 +21,8 @@ from leadbot.services.matches import announce_record
 
 logger = Logger()
 metrics = Metrics(namespace="LeadBot")
+# A request that changed nothing countable publishes no metrics: that is normal, not a warning.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 processor = BatchProcessor(
     event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
 )

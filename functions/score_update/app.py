@@ -1,8 +1,9 @@
 """The Leads stream → rescoring (DESIGN.md §7); the hourly schedule → recency decay."""
 
+import warnings
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
@@ -14,6 +15,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from leadbot.services.scores import decay_now, rescore_record
 
 logger = Logger()
+# The services record their counts (leadbot.metrics); this flushes them once per invocation.
+metrics = Metrics(namespace="LeadBot")
+# A request that changed nothing countable publishes no metrics: that is normal, not a warning.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 # A batch whose every record fails is reported record by record too, never raised.
 processor = BatchProcessor(
     event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
@@ -26,6 +31,7 @@ def record_handler(record: DynamoDBRecord) -> str:
     return rescored.outcome.value
 
 
+@metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if event.get("source") == "aws.events":  # the hourly EventBridge schedule

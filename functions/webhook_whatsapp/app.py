@@ -1,17 +1,23 @@
 """GET and POST /whatsapp: Meta's webhook for every agency's WhatsApp number (DESIGN.md §5)."""
 
 import json
+import warnings
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadbot.services.errors import WebhookRejected
 from leadbot.services.whatsapp import accept_body, process_body, verify_subscription
 
 logger = Logger()
+# The services record their counts (leadbot.metrics); this flushes them once per invocation.
+metrics = Metrics(namespace="LeadBot")
+# A request that changed nothing countable publishes no metrics: that is normal, not a warning.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
+@metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:

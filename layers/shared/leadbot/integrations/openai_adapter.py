@@ -15,6 +15,7 @@ import httpx
 
 from leadbot.config import Settings
 from leadbot.integrations.llm import Completion, LLMError
+from leadbot.metrics import Metric, count
 
 if TYPE_CHECKING:
     import openai
@@ -84,7 +85,17 @@ class OpenAIConnection:
             return self._client
 
     def call(self, what: str, request: Callable[[openai.OpenAI], Any]) -> Any:
-        """Run one SDK request; any failure becomes an LLMError naming `what` and the cause."""
+        """Run one SDK request; any failure becomes an LLMError naming `what` and the cause.
+        Each call counts in LlmCalls, each failure (a missing key too) in LlmErrors: their
+        ratio is the LLM error-rate alarm's."""
+        count(Metric.LLM_CALLS)
+        try:
+            return self._call(what, request)
+        except LLMError:
+            count(Metric.LLM_ERRORS)
+            raise
+
+    def _call(self, what: str, request: Callable[[openai.OpenAI], Any]) -> Any:
         client = self.client()
         import openai
 
@@ -126,8 +137,11 @@ class OpenAIChat:
         choice = answer.choices[0] if answer.choices else None
         text = (choice.message.content or "").strip() if choice is not None else ""
         if not text:
+            count(Metric.LLM_ERRORS)  # answered, yet no use to anyone: a failed call
             raise LLMError("chat: the answer is empty")
         usage = answer.usage
+        if usage is not None:
+            count(Metric.LLM_TOKENS, usage.prompt_tokens + usage.completion_tokens)
         return Completion(
             text=text,
             model=answer.model or self.model,

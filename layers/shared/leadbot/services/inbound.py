@@ -38,6 +38,7 @@ from leadbot.domain import (
 )
 from leadbot.domain.handoff import CLAIM_PREFIX, BrokerRequested
 from leadbot.domain.knowledge import Answer, KnowledgeGap, RecordedGap
+from leadbot.metrics import Metric, count
 from leadbot.services.alerts import hot_lead_alert
 from leadbot.services.runtime import Repositories
 from leadbot.store import GAPS_STREAM, IdentityTaken, TimelineUnavailable
@@ -144,6 +145,7 @@ def handle_event(
     alerts: dict[str, Delivery] = {}
     staff: Messenger | None = None
     if any(isinstance(e, PhoneCaptured) for e in decision.events) and tenant.admin_chats:
+        count(Metric.HOT_LEAD_ALERTS)
         alert = hot_lead_alert(tenant, lead, now())
         staff = (alerter() if alerter is not None else messenger) or messenger
         alerts = {chat: staff.send(chat, alert) for chat in tenant.admin_chats}
@@ -239,15 +241,16 @@ def _append(
     except TimelineUnavailable as exc:
         from leadbot.parsing.pii import redact
 
-        # Personal data stays out of logs (DESIGN.md §5): the lead's words redacted, the
-        # number a contact card carried dropped (the lead item keeps a captured phone).
+        # The log keeps what Timeline could not, with phone numbers, emails, IBANs and ID
+        # numbers masked (DESIGN.md §5): logs are read by more people, and kept longer, than
+        # a lead's Timeline.
         lines = [
             {
                 "stream": stream,
                 "kind": e.kind.value,
                 "at": e.at.isoformat(),
                 "text": redact(e.text),
-                **{k: v for k, v in e.detail.items() if k != "contact_phone"},
+                **{k: redact(v) if isinstance(v, str) else v for k, v in e.detail.items()},
             }
             for stream, written in streams.items()
             for e in written
@@ -339,6 +342,9 @@ def _create_lead(
     except IdentityTaken:
         return None
     repos.identities.remember(identity_key, lead.lead_id)
+    count(Metric.LEADS_CREATED)
+    if lead.is_qualified:
+        count(Metric.LEADS_QUALIFIED)
     return lead, decision
 
 
@@ -375,6 +381,9 @@ def _step_and_save(
         except LeadConflict:
             time.sleep(random.uniform(0, CONFLICT_PAUSE_S))
             continue
+        # The version check makes this save the only one that saw the lead turn qualified.
+        if saved.is_qualified and not before.is_qualified:
+            count(Metric.LEADS_QUALIFIED)
         return saved, decision
     raise LeadConflict(f"{lead_id}: still conflicting after {MAX_CONFLICT_RETRIES} tries")
 

@@ -28,6 +28,7 @@ from leadbot.domain import (
     TimelineEntry,
     TimelineKind,
 )
+from leadbot.metrics import Metric, count
 from leadbot.parsing import parse_phone
 from leadbot.parsing.contacts import parse_email, parse_language, parse_linkedin
 from leadbot.parsing.sheets import SheetError, read_sheet
@@ -189,6 +190,22 @@ def add_lead(
     now: Callable[[], datetime] = clock.now,
 ) -> Added:
     """Create the lead, or merge `person` into the lead they already are in this tenant."""
+    added = _add(repos, tenant, person, by=by, how=how, known=known, now=now)
+    if added.created:
+        count(Metric.LEADS_CREATED)
+    return added
+
+
+def _add(
+    repos: Repositories,
+    tenant: Tenant,
+    person: Contact,
+    *,
+    by: str,
+    how: str,
+    known: Known | None,
+    now: Callable[[], datetime],
+) -> Added:
     keys = person.keys(tenant.tenant_id)
     known = known if known is not None else Known()
     known.learn(repos, keys.values())
@@ -422,9 +439,13 @@ def import_sheet(
     finally:
         if known.entries:
             repos.timeline.append_streams(tenant_id, known.entries)  # 25 to a request
-    return ImportReport(
+    report = ImportReport(
         rows=[reports[i] for i in range(len(people))], ignored_columns=sheet.ignored_columns
     )
+    # One value for the whole sheet: a thousand rows are one import, not a thousand samples.
+    if created := report.count("created"):
+        count(Metric.LEADS_CREATED, created)
+    return report
 
 
 def _groups(people: list[tuple[int, Contact | str]], tenant_id: str) -> list[list[int]]:
@@ -462,7 +483,7 @@ def _row(
     if isinstance(person, str):
         return RowReport(line=line, name="", status="failed", message=person)
     try:
-        added = add_lead(repos, tenant, person, by=by, how="import", known=known, now=now)
+        added = _add(repos, tenant, person, by=by, how="import", known=known, now=now)
     except LeadConflict:
         message = "the lead kept changing while it was merged; import this row again"
         return RowReport(line=line, name=person.name, status="failed", message=message)

@@ -25,6 +25,7 @@ from leadbot.domain import (
     TimelineEntry,
     TimelineKind,
 )
+from leadbot.metrics import Metric, count
 from leadbot.scoring import Score, ScoreInputs, score_lead
 from leadbot.services.alerts import burning_alert
 from leadbot.services.inbound import Messenger, record
@@ -276,6 +277,7 @@ def _alert_burning(
         return 0
     if not tenant.admin_chats:
         return 0
+    count(Metric.HOT_LEAD_ALERTS)
     messenger = messenger_for(tenant)
     alert = burning_alert(tenant, lead, result)
     deliveries = {chat: messenger.send(chat, alert) for chat in tenant.admin_chats}

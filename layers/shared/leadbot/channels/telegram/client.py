@@ -19,6 +19,7 @@ from leadbot.domain import (
     Language,
     Outbound,
 )
+from leadbot.metrics import channel_error
 
 # Inside a webhook, waiting longer than this for a 429 risks Telegram's own timeout.
 MAX_RETRY_WAIT_S = 5.0
@@ -136,9 +137,16 @@ class TelegramClient:
         return response.content
 
     def send(self, chat_id: str, outbound: Outbound, language: Language | None = None) -> Delivery:
-        """Send one outbound message (in parts if long); failures become a Delivery, not a crash.
+        """Send one outbound message (in parts if long); failures become a Delivery, not a crash
+        (and a ChannelErrors metric by code).
 
         Telegram adds no words of its own, so `language` goes unused."""
+        delivery = self._send(chat_id, outbound)
+        if delivery.status is not DeliveryStatus.SENT:
+            channel_error("telegram", delivery.error_code)
+        return delivery
+
+    def _send(self, chat_id: str, outbound: Outbound) -> Delivery:
         message_id: str | None = None
         try:
             for payload in render(chat_id, outbound):

@@ -26,6 +26,7 @@ from leadbot.domain import (
     Outbound,
 )
 from leadbot.i18n import t
+from leadbot.metrics import channel_error
 
 # Free-form messages are allowed only this long after the lead's last message to us.
 SERVICE_WINDOW = timedelta(hours=24)
@@ -234,6 +235,14 @@ class WhatsAppClient:
             self.call(payload)
 
     def _deliver(self, payloads: list[dict[str, Any]]) -> Delivery:
+        """The payloads sent in turn; a refusal becomes the Delivery (and a ChannelErrors
+        metric by code), never a crash."""
+        delivery = self._post_all(payloads)
+        if delivery.status is not DeliveryStatus.SENT:
+            channel_error("whatsapp", delivery.error_code)
+        return delivery
+
+    def _post_all(self, payloads: list[dict[str, Any]]) -> Delivery:
         message_id: str | None = None
         try:
             for payload in payloads:
