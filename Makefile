@@ -23,6 +23,7 @@ help:
 	@echo "make dev          run LeadBot locally on http://127.0.0.1:8080 (PORT=…)"
 	@echo "make test         lint, types, unit + integration (moto, DynamoDB Local) + e2e, cfn-lint, sam validate"
 	@echo "make test-fast    lint, types, unit and moto tests only"
+	@echo "make dashboard    build the dashboard (npm ci, tsc, vite) into dashboard/dist"
 	@echo "make bench        cold start, requests per message, latency, concurrency, retrieval figures"
 	@echo "make eval         brochure Q&A: hit@1, hit@3, citation accuracy over the sample brochure"
 	@echo "make admin-code   one-time /set_admin code for TENANT=$(TENANT) on the local stack"
@@ -60,7 +61,34 @@ $(TOOLS)/.installed:
 	test -f $(TOOLS)/node_modules/amplify-dynamodb-simulator/emulator/DynamoDBLocal.jar
 	touch $@
 
-dev: install
+# -- dashboard (issue 9): the single-page app's build, and the browser its tests drive -------
+.PHONY: dashboard browser
+DASHBOARD := dashboard
+DASHBOARD_INPUTS := $(shell find $(DASHBOARD)/src -type f 2>/dev/null) $(DASHBOARD)/index.html \
+	$(DASHBOARD)/vite.config.ts $(DASHBOARD)/tsconfig.json
+# Debian's Chromium: Playwright drives it (its own browser downloads are not reachable here);
+# the emoji font draws the temperature badges in the tests' screenshots.
+CHROMIUM := /usr/bin/chromium
+
+dashboard: $(DASHBOARD)/dist/index.html
+
+$(DASHBOARD)/node_modules/.installed: $(DASHBOARD)/package.json $(DASHBOARD)/package-lock.json
+	@command -v npm >/dev/null || { echo "the dashboard is built with npm (Node 20+)"; exit 1; }
+	npm ci --prefix $(DASHBOARD) --no-audit --no-fund --loglevel=error
+	touch $@
+
+# tsc checks the types, then Vite writes dist/ (index.html last, so it stamps the build).
+$(DASHBOARD)/dist/index.html: $(DASHBOARD)/node_modules/.installed $(DASHBOARD_INPUTS)
+	npm run --prefix $(DASHBOARD) --silent build
+	touch $@
+
+browser: $(CHROMIUM)
+
+$(CHROMIUM):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji
+
+dev: install dashboard
 	$(BIN)/python -m local
 
 dev-telegram: install
@@ -120,14 +148,14 @@ unit: install
 integration: install
 	$(BIN)/python -m pytest tests/integration -q
 
-e2e: install
+e2e: install dashboard browser
 	$(BIN)/python -m pytest tests/e2e -q
 
 cfn: install
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/sam validate --lint --region $(AWS_DEFAULT_REGION)
 
-test: lint typecheck cfn
+test: lint typecheck cfn dashboard browser
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 test-fast: lint typecheck

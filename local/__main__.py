@@ -18,6 +18,7 @@ import httpx
 
 from local import auth
 from local.clock import LocalClock
+from local.dashboard import DashboardSite, local_config
 from local.dynamodb_local import DynamoDBLocal, jar_dir
 from local.exports import exports_endpoint
 from local.fake_airtable import FakeAirtable, airtable_endpoint
@@ -43,6 +44,8 @@ from local.uploads import UPLOAD_BODY_LIMIT, uploads_endpoint
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_PORT = 8080
+# How often the dashboard refreshes the board and an open lead on the local stack.
+DASHBOARD_POLL_SECONDS = 3
 
 
 def local_dir() -> Path:
@@ -180,6 +183,9 @@ class LocalStack:
             body_limits={"uploads": UPLOAD_BODY_LIMIT, "openai": OPENAI_BODY_LIMIT},
             fake_whatsapp=self.fake_whatsapp,
             verify_token=self.verify_token,
+            site=DashboardSite(
+                REPO / "dashboard" / "dist", lambda: local_config(DASHBOARD_POLL_SECONDS)
+            ),
             port=port,
             verbose=False,
         )
@@ -246,7 +252,8 @@ class LocalStack:
         )
         client = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=self.ddb.endpoint)
         create_tables(client, self.names, self.template)
-        # The dashboard comes in issue 9; brochures go to the folder that stands in for S3.
+        # Alerts link to the dashboard this gateway serves; brochures go to the folder that
+        # stands in for S3.
         seed(repositories(), dashboard_url=self.gateway.url, brochures=brochure_store())
         if self.background:
             self.streams.start()
@@ -284,6 +291,7 @@ def _banner(stack: LocalStack) -> str:
     return "\n".join(
         [
             "LeadBot local stack is up.",
+            f"  Dashboard         {url}/   (sign in as a demo user; `make dashboard` builds it)",
             f"  Telegram webhook  POST {url}/telegram/{DEMO_TENANT_ID}",
             f"                    header X-Telegram-Bot-Api-Secret-Token: {DEMO_TELEGRAM_SECRET}",
             f"  Catalog links     GET  {stack.public_url}/c/<token>   (sent to leads as buttons)",

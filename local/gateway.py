@@ -26,6 +26,7 @@ from typing import Any, Final, Self, cast
 from urllib.parse import parse_qs, parse_qsl, unquote, urlsplit
 
 from local.auth import ExpiredToken, InvalidToken, bearer_token
+from local.dashboard import DashboardSite
 from local.fake_telegram import FakeTelegram
 from local.fake_whatsapp import MAX_MEDIA_BYTES, FakeWhatsApp, error_body
 from local.template import CognitoAuthorizer, HandlerRef, Route
@@ -329,13 +330,15 @@ class LocalGateway:
         endpoints: Mapping[str, LocalEndpoint] | None = None,
         body_limits: Mapping[str, int] | None = None,
         verify_token: TokenVerifier | None = None,
+        site: DashboardSite | None = None,
         port: int = 0,
         host: str = "127.0.0.1",
         verbose: bool = False,
     ) -> None:
         """`verify_token` checks the id tokens of routes behind a Cognito authorizer;
         `body_limits` lets an endpoint take bodies bigger than API Gateway's 10 MB (uploads,
-        which go to S3 in AWS, not through the API)."""
+        which go to S3 in AWS, not through the API). `site` is the dashboard, answering GETs
+        of paths no route and no /_local endpoint takes (S3 + CloudFront's part in AWS)."""
         clash = _BUILTIN_LOCAL & (set(extra or {}) | set(endpoints or {}))
         if clash:
             raise ValueError(f"extra endpoints shadow built-in ones: {sorted(clash)}")
@@ -343,6 +346,7 @@ class LocalGateway:
         if guarded and verify_token is None:
             raise ValueError(f"routes behind an authorizer need verify_token: {guarded}")
         self.verify_token = verify_token
+        self.site = site
         self.routes = list(routes)
         self.repo_root = repo_root
         self.fake_telegram = fake_telegram
@@ -574,6 +578,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             body = self._read_body(self.gateway.body_limit(path))
             if path == "/_local" or path.startswith("/_local/"):
                 status, headers, payload = self._local(path, query, body)
+            elif self._for_site(path):
+                status, headers, payload = cast(DashboardSite, self.gateway.site).answer(path)
             else:
                 status, headers, payload = self._invoke(path, query, body)
         except _HttpError as exc:
@@ -649,6 +655,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     # -- API routes ------------------------------------------------------------------------
+
+    def _for_site(self, path: str) -> bool:
+        """A GET the dashboard answers: not /api/*, and no route's path (whatever its method:
+        GET /telegram/{tenant} stays API Gateway's 403)."""
+        site = self.gateway.site
+        if site is None or self.command not in ("GET", "HEAD") or not site.serves(path):
+            return False
+        return not any(match_path(route.path, path) is not None for route in self.gateway.routes)
 
     def _invoke(self, path: str, query: str, body: bytes) -> tuple[int, Headers, bytes]:
         gateway = self.gateway
