@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from leadbot.conversation import Ctx, step
-from leadbot.conversation.guard import BURST, REFILL_PER_S, admit
+from leadbot.conversation.guard import BURST, REFILL_PER_S, WARN_AGAIN_AFTER, admit
 from leadbot.domain import Decision, EventKind, Language, Lead, SlowedDown, Stage
 from leadbot.i18n import t
 from tests.unit.test_conversation import CTX, NOW, event, new_lead, press, text
@@ -64,17 +64,38 @@ def test_a_flood_hears_one_slow_down_and_is_neither_answered_nor_counted() -> No
     assert lead.last_inbound_at == NOW
 
 
-def test_after_a_pause_the_lead_is_answered_again_and_a_new_flood_warned_again() -> None:
+def test_after_a_pause_the_lead_is_answered_again_without_another_warning() -> None:
     lead, _ = flood(english_lead(), int(BURST) + 3)
     later = replace(CTX, now=NOW + timedelta(seconds=10))
     decision = step(lead, press("goal:buy"), later)
     assert decision.lead.stage is Stage.BUDGET
-    assert decision.lead.slowed_down_at is None
     assert SLOW_DOWN not in [o.text for o in decision.outbound]
-    # Ten seconds gave back five tokens, one of them taken by that answer.
+    # Ten seconds gave back five tokens, one of them taken by that answer; the flood that
+    # goes on runs dry again, silently: it was told minutes ago.
     lead, decisions = flood(decision.lead, 6, later)
-    assert [o.text for o in decisions[4].outbound] == [SLOW_DOWN]
-    assert decisions[5].outbound == ()
+    assert all(d.outbound for d in decisions[:4])
+    assert decisions[4].outbound == () and decisions[5].outbound == ()
+
+
+def test_a_flood_that_keeps_going_hears_one_warning_and_an_answer_every_two_seconds() -> None:
+    lead, decisions = flood(english_lead(), int(BURST) + 1)
+    replies = [o.text for d in decisions for o in d.outbound]
+    for second in range(2, 62, 2):  # a message every second for a minute
+        for offset in (second - 1, second):
+            ctx = replace(CTX, now=NOW + timedelta(seconds=offset))
+            decision = step(lead, text(f"more {offset}"), ctx)
+            replies += [o.text for o in decision.outbound]
+            lead = decision.lead
+    assert replies.count(SLOW_DOWN) == 1
+    assert lead.messages_count == BURST + 30  # one every 2 s got through
+
+
+def test_a_new_flood_ten_minutes_later_is_warned_again() -> None:
+    lead, _ = flood(english_lead(), int(BURST) + 1)
+    later = replace(CTX, now=NOW + WARN_AGAIN_AFTER)
+    lead, decisions = flood(lead, int(BURST) + 1, later)
+    assert [o.text for o in decisions[-1].outbound] == [SLOW_DOWN]
+    assert lead.slowed_down_at == later.now
 
 
 def test_stop_always_gets_through_a_flood() -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from leadbot.conversation.guard import admit
+from leadbot.conversation.guard import admit, warn
 from leadbot.conversation.progress import qualification_score, urgency_score
 from leadbot.conversation.questions import QUESTIONS, next_stage
 from leadbot.domain import (
@@ -197,7 +197,7 @@ def _step(lead: Lead, event: InboundEvent, ctx: Ctx) -> Decision:
         admission = admit(lead.rate_tokens, lead.last_inbound_at, ctx.now)
         if not admission.allowed:
             return _slow_down(lead, admission.tokens, ctx)
-        lead = replace(lead, rate_tokens=admission.tokens, slowed_down_at=None)
+        lead = replace(lead, rate_tokens=admission.tokens)
     lead = _touch(lead, event, ctx)
     if stopping:
         lead = replace(lead, opted_out=True)
@@ -255,7 +255,7 @@ def _slow_down(lead: Lead, tokens: float, ctx: Ctx) -> Decision:
     """A message over the guard's rate: not counted, not answered, but its time kept (the
     bucket's clock, WhatsApp's 24-hour window). The first of a flood hears "slow down"."""
     lead = replace(lead, rate_tokens=tokens, last_inbound_at=ctx.now, updated_at=ctx.now)
-    if lead.slowed_down_at is not None or lead.opted_out or lead.bot_paused:
+    if not warn(lead.slowed_down_at, ctx.now) or lead.opted_out or lead.bot_paused:
         return Decision(lead=lead)
     lead = replace(lead, slowed_down_at=ctx.now)
     return _say(lead, Outbound(text=t("guard.slow_down", _lang(lead, ctx))), events=(SlowedDown(),))
