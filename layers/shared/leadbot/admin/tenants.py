@@ -376,8 +376,11 @@ def _connect_whatsapp(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
 
     with httpx.Client(timeout=10.0) as http:
 
-        def send(method: str, url: str, headers: Mapping[str, str], body: bytes) -> int:
-            return http.request(method, url, headers=dict(headers), content=body).status_code
+        def send(
+            method: str, url: str, headers: Mapping[str, str], body: bytes
+        ) -> tuple[int, bytes]:
+            answer = http.request(method, url, headers=dict(headers), content=body)
+            return answer.status_code, answer.content
 
         connection = connect_whatsapp(
             repositories(), secret_store(), args.tenant, base_url(args), send
@@ -388,7 +391,7 @@ def _connect_whatsapp(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
     print("  then subscribe to the 'messages' field.", file=err)
     for probe in connection.probes:
         mark = "ok " if probe.ok else "FAIL"
-        got = probe.status if probe.status is not None else probe.error
+        got = " ".join(str(x) for x in (probe.status, probe.error) if x)
         print(f"  {mark} {probe.what}: {got} (expected {probe.expected})", file=err)
     summary: dict[str, Any] = {
         "tenant_id": args.tenant,

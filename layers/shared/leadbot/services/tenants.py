@@ -306,7 +306,7 @@ class Probe:
 
     @property
     def ok(self) -> bool:
-        return self.status == self.expected
+        return self.status == self.expected and not self.error
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -330,7 +330,8 @@ class WhatsAppConnection:
 
 
 # (method, url, headers, body) → HTTP status; raises OSError-like errors when unreachable.
-Send = Callable[[str, str, Mapping[str, str], bytes], int]
+# (method, url, headers, body) -> the answer's status and body
+Send = Callable[[str, str, Mapping[str, str], bytes], tuple[int, bytes]]
 
 
 def probe_body(phone_number_id: str) -> bytes:
@@ -411,10 +412,13 @@ def connect_whatsapp(
     probes = []
     for what, method, target, headers, payload, expected in checks:
         try:
-            status: int | None = send(method, target, headers, payload)
+            status, answer = send(method, target, headers, payload)
             error = ""
         except Exception as exc:  # unreachable, TLS, timeout: reported, not raised
-            status, error = None, type(exc).__name__
+            status, answer, error = None, b"", type(exc).__name__
+        if method == "GET" and status == 200 and answer.strip() != challenge.encode():
+            # Something answered (a web page, a proxy), but not Meta's check: Meta would fail.
+            error = "hub.challenge not echoed"
         probes.append(Probe(what, expected, status, error))
     return WhatsAppConnection(url, verify_token, tuple(probes))
 
