@@ -14,11 +14,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from leadbot.domain.deals import Broker
 from leadbot.domain.enums import LeadStatus
 from leadbot.domain.models import Lead, Tenant, TimelineEntry, TimelineEvent, TimelineKind
+
+if TYPE_CHECKING:
+    # Brokers are the handoff's, not the conversation's: the webhooks' cold start skips them.
+    from leadbot.domain.deals import Broker
 
 # Deals closed either way: every other lead with a broker counts against the broker's cap.
 CLOSED = frozenset({LeadStatus.WON, LeadStatus.LOST})

@@ -6,7 +6,7 @@ channels validate what comes from outside before building them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -31,16 +31,51 @@ from leadbot.domain.enums import (
 _ALL_LANGUAGES = (Language.EN, Language.FA, Language.AR, Language.RU)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Money:
+class Value:
+    """Equality, hashing and repr by fields, as dataclasses would generate them, for the frozen
+    dataclasses below (declared `eq=False, repr=False`). Written once here: dataclasses
+    compiles its generated methods one `exec` per method and class, and for these classes
+    eq, hash and repr were most of what defining the domain cost a webhook's cold start."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return _values(self) == _values(other)
+
+    def __hash__(self) -> int:
+        return hash(_values(self))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in _field_names(type(self)))
+        return f"{type(self).__qualname__}({shown})"
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
+
+
+def _values(value: Value) -> tuple[Any, ...]:
+    return tuple(getattr(value, n) for n in _field_names(type(value)))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Money(Value):
     """An amount in a currency; never a float."""
 
     amount: Decimal
     currency: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Catalog:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Catalog(Value):
     """A brochure an agency shares with leads: a named link until listings land (DESIGN.md §4)."""
 
     catalog_id: str  # short and stable: it travels inside every tracked link to this catalog
@@ -48,8 +83,8 @@ class Catalog:
     url: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FollowupTemplate:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class FollowupTemplate(Value):
     """An agency's own wording of one follow-up in one language, instead of the catalog's."""
 
     step: FollowupStep
@@ -57,8 +92,8 @@ class FollowupTemplate:
     text: str  # may hold {name} and {agency}; see domain/settings.py
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class WhatsAppTemplate:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class WhatsAppTemplate(Value):
     """A message template Meta approved for the agency's number: the only kind of message that
     may reach a lead more than 24 h after their last one. `parameters` fill the template body's
     {{1}}, {{2}}, … in order: "name" (the lead's name) or "agency" (the agency's)."""
@@ -69,8 +104,8 @@ class WhatsAppTemplate:
     parameters: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Tenant:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Tenant(Value):
     """An agency's settings. Secrets live in SSM; only their parameter names are here."""
 
     tenant_id: str
@@ -149,8 +184,8 @@ class Tenant:
         )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Lead:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Lead(Value):
     """One prospective buyer or renter of one tenant, as the conversation sees them."""
 
     tenant_id: str
@@ -226,14 +261,14 @@ class Lead:
     held_until: datetime | None = None
     held_claimed_at: datetime | None = None
     # The guard's token bucket (conversation/guard.py): what was left as of last_inbound_at
-    # (None: full), and when the lead was asked to slow down, until a message gets through.
+    # (None: full), and when the lead was last asked to slow down.
     rate_tokens: float | None = None
     slowed_down_at: datetime | None = None
     version: int | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ScoreState:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class ScoreState(Value):
     """The score a lead carries, as stored with it; only scoring writes it (DESIGN.md §7)."""
 
     value: int | None = None  # None: never scored (0 is a score)
@@ -244,8 +279,8 @@ class ScoreState:
     burning_alerted_at: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class InboundEvent:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class InboundEvent(Value):
     """One thing a lead did, normalised from any channel (DESIGN.md §5)."""
 
     tenant_id: str
@@ -275,24 +310,24 @@ class InboundEvent:
     voice: bool = False
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Choice:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Choice(Value):
     """A button: what the lead sees and the value that comes back when pressed."""
 
     label: str
     value: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Link:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Link(Value):
     """A button that opens a web page (a tracked catalog link) instead of answering the bot."""
 
     label: str
     url: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Outbound:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Outbound(Value):
     """A channel-neutral message; channels render it (inline keyboards, reply buttons, lists)."""
 
     text: str
@@ -313,8 +348,8 @@ class DeliveryStatus(StrEnum):
     READ = "read"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Delivery:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Delivery(Value):
     """What became of one outbound message."""
 
     status: DeliveryStatus
@@ -324,8 +359,8 @@ class Delivery:
     retryable: bool = False  # a failure the channel says may pass (rate limits, its outages)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DomainEvent:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class DomainEvent(Value):
     """Something a step decided that the service must act on (alerts, handoffs)."""
 
 
@@ -338,7 +373,7 @@ class TimelineEvent(DomainEvent):
         raise NotImplementedError
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class SlowedDown(TimelineEvent):
     """The lead wrote faster than the guard lets through and was asked to slow down; what it
     sends until the bucket refills is recorded, not answered."""
@@ -347,15 +382,15 @@ class SlowedDown(TimelineEvent):
         return TimelineEntry(kind=TimelineKind.EVENT, at=at, text="rate_limited")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class PhoneCaptured(DomainEvent):
     """The lead left a phone number: the agency's admins must hear of it at once."""
 
     lead_id: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Decision:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Decision(Value):
     """What one conversation step decided: the lead as it is now, what to say, what happened."""
 
     lead: Lead
@@ -369,8 +404,8 @@ class TimelineKind(StrEnum):
     EVENT = "event"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TimelineEntry:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class TimelineEntry(Value):
     """One line of a lead's history: a message either way, or something that happened."""
 
     kind: TimelineKind

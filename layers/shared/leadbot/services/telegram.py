@@ -18,7 +18,6 @@ from leadbot.channels.telegram import (
 )
 from leadbot.config import settings
 from leadbot.domain import EventKind, InboundEvent, Tenant, TenantNotFound
-from leadbot.services import admin
 from leadbot.services.answers import answerer
 from leadbot.services.catalog import catalog_urls, public_base_url
 from leadbot.services.errors import BadRequest, Unauthorized
@@ -71,6 +70,8 @@ def _process(event: InboundEvent, link_base: str = "") -> dict[str, Any]:
     tenant = repos.tenants.get(event.tenant_id)
     messenger = telegram_client(tenant)
     if event.kind is EventKind.SET_ADMIN:
+        from leadbot.services import admin  # once per agency admin, not on a cold start
+
         return admin.register_admin_chat(tenant, event, repos, messenger)
     links = catalog_urls(tenant.tenant_id, link_base)
     voice = transcribing(lambda note, limit: messenger.download_file(note.media_id, limit))

@@ -13,9 +13,12 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from leadbot.domain import ChannelError, EventKind, InboundEvent
-from leadbot.integrations.llm import LLMError, Transcriber
+
+if TYPE_CHECKING:
+    from leadbot.integrations.llm import Transcriber
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,8 @@ def as_typed(
     """The voice note as the text the lead spoke, or the event as it came when it cannot be."""
     if event.kind is not EventKind.VOICE or transcriber is None or not event.media_id:
         return event
+    from leadbot.integrations.llm import LLMError  # a voice note's, not every message's
+
     about = {"event_id": event.event_id, "channel": event.channel.value}
     if event.media_size is not None and event.media_size > max_bytes:
         log.info("voice note too big to transcribe", extra={**about, "bytes": event.media_size})
