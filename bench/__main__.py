@@ -236,6 +236,7 @@ def cold_start(python: Path, stack: LocalStack) -> dict[str, float]:
 
     env = {**os.environ, "PYTHONPATH": str(REPO / "layers/shared"), "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("PYTHONHOME", None)
+    env.pop("POWERTOOLS_METRICS_DISABLED", None)
     table = os.environ["TENANTS_TABLE"]
     wall: dict[str, list[float]] = {"floor": [], "webhook": []}
     cpu: dict[str, list[float]] = {"floor": [], "webhook": []}
@@ -579,6 +580,17 @@ class LeadsStreamReader:
                 records += [self._lambda_record(r, self.arn) for r in fresh]
         return records
 
+    def take_all(self, quiet_s: float = 2.0) -> list[dict[str, Any]]:
+        """Every record written so far: read until the stream has been quiet for `quiet_s`."""
+        records: list[dict[str, Any]] = []
+        quiet_since = time.monotonic()
+        while time.monotonic() - quiet_since < quiet_s:
+            fresh = self._read()
+            if fresh:
+                records += fresh
+                quiet_since = time.monotonic()
+        return records
+
     def take(self, count: int) -> list[dict[str, Any]]:
         records: list[dict[str, Any]] = []
         deadline = time.monotonic() + 30
@@ -633,6 +645,42 @@ def score_batches(handler: Callable[..., Any], stack: LocalStack) -> list[dict[s
             }
         )
     return rows
+
+
+def report_cost(handler: Callable[..., Any], stack: LocalStack) -> None:
+    from bench.cost import CONVERSATIONS, conversation_figures, per_thousand
+    from local.gateway import load_handler as load
+    from local.template import stream_sources
+
+    say(f"\n11. Cost of 1,000 conversations in AWS, from {CONVERSATIONS} measured here")
+    source = next(
+        s for s in stream_sources(stack.template) if s.function_id == "ScoreUpdateFunction"
+    )
+    reader = LeadsStreamReader(stack.ddb.endpoint, stack.names["LeadsTable"])
+    figures = conversation_figures(
+        handler,
+        load(REPO, source),
+        reader,
+        stack,
+        apigw,
+        context,
+        message,
+        press,
+        lambda_context("ScoreUpdateFunction", 60),
+    )
+    say(
+        f"   a conversation: {figures['messages']:.0f} messages, webhook p50 "
+        f"{figures['webhook_ms_p50']:.1f} ms, {figures['webhook_requests']:.1f} DynamoDB "
+        f"requests + {figures['score_requests']:.1f} by score_update over "
+        f"{figures['score_records']:.1f} stream records; {figures['write_units']:.1f} WRU, "
+        f"{figures['read_units']:.1f} RRU; {figures['stored_bytes'] / 1000:.1f} KB stored; "
+        f"{figures['prompt_tokens']:.0f} + {figures['completion_tokens']:.0f} LLM tokens"
+    )
+    total = 0.0
+    for item, quantity, usd in per_thousand(figures):
+        total += usd
+        say(f"   {item:28} {quantity:42} ${usd:8.4f}")
+    say(f"   {'total per 1,000 conversations':71} ${total:8.4f}")
 
 
 def report_scoring(handler: Callable[..., Any], stack: LocalStack) -> None:
@@ -966,6 +1014,7 @@ PARTS = (
     "api",
     "import",
     "retrieval",
+    "cost",
     "ghost",
 )
 STACK_PARTS = set(PARTS) - {"retrieval"}  # retrieval is pure: it needs no local stack
@@ -988,6 +1037,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_stack_parts(parts: set[str]) -> None:
+    # The functions' EMF metric lines would land among the figures (they print to stdout); the
+    # cold-start processes keep them on, as Lambda runs them.
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     with tempfile.TemporaryDirectory(prefix="leadbot-bench-") as data:
         # No stream pollers or schedules: they would score behind the figures' backs.
         # Offline (no OpenAI key): voice notes get the ask to type, as in every earlier run.
@@ -1022,6 +1074,8 @@ def run_stack_parts(parts: set[str]) -> None:
                 report_api(stack)
             if "import" in parts:
                 report_import(stack)
+            if "cost" in parts:
+                report_cost(handler, stack)
             if "ghost" in parts:
                 report_ghost(stack)
         finally:
