@@ -109,7 +109,7 @@ export function Brokers({ session }: { session: Session }) {
           </tbody>
         </table>
       )}
-      <p class="meta">Inactive brokers get no new leads or deals; their past deals keep them. Away brokers get no new leads.</p>
+      <p class="meta">Inactive brokers get no new deals; their past deals keep them. Away brokers are skipped when the bot hands a lead to a broker.</p>
     </section>
   );
 }
