@@ -81,6 +81,32 @@ export async function postJson<T>(path: string, body: unknown): Promise<T> {
   return (await (await send("POST", path, undefined, body)).json()) as T;
 }
 
+export async function deleteJson<T>(path: string): Promise<T> {
+  return (await (await send("DELETE", path)).json()) as T;
+}
+
+/** Send a file straight to a presigned upload URL (S3, or the local stack's stand-in), with
+ * exactly the headers it was signed with and no Authorization: XMLHttpRequest, because fetch
+ * cannot report upload progress. */
+export function uploadFile(
+  target: { upload_url: string; method: string; headers: Record<string, string> },
+  file: Blob,
+  onProgress: (sent: number, total: number) => void,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open(target.method, target.upload_url);
+    for (const [name, value] of Object.entries(target.headers)) request.setRequestHeader(name, value);
+    request.upload.onprogress = (event) => onProgress(event.loaded, event.lengthComputable ? event.total : file.size);
+    request.onload = () => {
+      if (request.status >= 200 && request.status < 300) resolve();
+      else reject(new ApiError(request.status, `the upload was refused (HTTP ${request.status})`));
+    };
+    request.onerror = () => reject(new ApiError(0, "the upload failed; check the connection"));
+    request.send(file);
+  });
+}
+
 /** A file the API answers as an attachment (or, when large, as a link to it). */
 export async function download(path: string, query: Query, accept?: string): Promise<string> {
   const response = await send("GET", path, query, undefined, accept);

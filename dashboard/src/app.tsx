@@ -5,6 +5,7 @@ import { CALLBACK_PATH, currentSession, signOut, type Session } from "./auth";
 import { ErrorBox, Loading, useResource } from "./components";
 import { loadConfig, type SiteConfig } from "./config";
 import { Board } from "./pages/Board";
+import { STAGE2_PAGES } from "./pages/stage2";
 import { LeadPage } from "./pages/Lead";
 import { Settings } from "./pages/Settings";
 import { Callback, SignIn } from "./pages/SignIn";
@@ -53,6 +54,7 @@ function SignedIn({ config }: { config: SiteConfig }) {
   else if (!session) page = <SignIn config={config} onSignedIn={setSession} />;
   else if (path === "/") page = <Board config={config} />;
   else if (path === "/settings") page = <Settings session={session} />;
+  else if (STAGE2_PAGES[path]) page = STAGE2_PAGES[path]!.render(session);
   else {
     const lead = LEAD_PATH.exec(path);
     page = lead ? (
@@ -79,6 +81,11 @@ function SignedIn({ config }: { config: SiteConfig }) {
             <Link href="/" aria-current={path === "/" || path.startsWith("/leads/") ? "page" : undefined}>
               Leads
             </Link>
+            {Object.entries(STAGE2_PAGES).map(([href, p]) => (
+              <Link href={href} aria-current={path === href ? "page" : undefined}>
+                {p.label}
+              </Link>
+            ))}
             {session.claims.role === "admin" && (
               <Link href="/settings" aria-current={path === "/settings" ? "page" : undefined}>
                 Settings

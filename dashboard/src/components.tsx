@@ -82,3 +82,33 @@ export function usePolling(tick: () => void, seconds: number): void {
     return () => window.clearInterval(timer);
   }, [seconds]);
 }
+
+export interface Action<A extends unknown[]> {
+  run: (...args: A) => Promise<boolean>;
+  busy: boolean;
+  error: unknown;
+  clear: () => void;
+}
+
+/** A change the user asked for (a save, an upload): busy while it runs, its error kept to show
+ * next to the form; `run` answers whether it succeeded. */
+export function useAction<A extends unknown[]>(act: (...args: A) => Promise<void>): Action<A> {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const latest = useRef(act);
+  latest.current = act;
+  const run = useCallback(async (...args: A) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await latest.current(...args);
+      return true;
+    } catch (caught) {
+      setError(caught);
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { run, busy, error, clear: () => setError(null) };
+}

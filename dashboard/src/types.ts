@@ -138,3 +138,102 @@ export interface Settings {
   airtable_base_id: string | null;
   airtable_connected: boolean;
 }
+
+export const PROPERTY_TYPES = ["apartment", "villa", "townhouse", "penthouse", "office", "land"] as const;
+export const BEDROOMS = ["studio", "1", "2", "3", "4+"] as const;
+export const TRANSACTIONS = ["sale", "rent"] as const;
+
+export interface Property {
+  property_id: string;
+  title: string;
+  location: string;
+  property_type: (typeof PROPERTY_TYPES)[number];
+  transaction: (typeof TRANSACTIONS)[number];
+  bedrooms: (typeof BEDROOMS)[number] | null;
+  price: Money;
+  size_sqft: string | null;
+  units_available: number;
+  status: "active" | "archived";
+  brochure_ids: string[];
+  description: string;
+  image_url: string | null;
+  created_at: string;
+  updated_at: string;
+  version: number;
+}
+
+export interface BrochureUpload {
+  brochure_id: string;
+  upload_url: string;
+  method: string;
+  headers: Record<string, string>;
+  expires_in: number;
+}
+
+export interface BrochureState {
+  brochure_id: string;
+  ingested: boolean;
+  title: string | null;
+  pages: number;
+  chunks: number;
+}
+
+export interface BrokerFull extends Broker {
+  telegram_chat_id: string | null;
+  created_at: string;
+}
+
+export const DEAL_STATUSES = ["open", "won", "lost"] as const;
+export type DealStatus = (typeof DEAL_STATUSES)[number];
+
+export interface Deal {
+  deal_id: string;
+  lead_id: string;
+  broker_id: string | null;
+  status: DealStatus;
+  currency: string;
+  value: string;
+  broker_commission_rate: string;
+  platform_commission_rate: string;
+  broker_commission: string;
+  platform_commission: string;
+  closed_at: string | null;
+  created_at: string;
+}
+
+export interface CurrencyTotals {
+  currency: string;
+  deals: number;
+  value: string;
+  broker_commission: string;
+  platform_commission: string;
+}
+
+export interface Revenue {
+  items: { month: string; totals: CurrencyTotals[] }[];
+}
+
+export interface Stats {
+  funnel: {
+    conversations: number;
+    qualified: number;
+    broker_requested: number;
+    viewing_scheduled: number;
+    won: number;
+  };
+  temperatures: Record<string, number>;
+  sources: Record<string, number>;
+  speed_to_lead: {
+    with_phone: number;
+    handled: number;
+    no_action_yet: number;
+    median_minutes: number | null;
+    within_5_minutes: number | null;
+  };
+  followups: Record<string, number>;
+}
+
+export interface AdminCode {
+  code: string;
+  expires_at: string;
+}

@@ -465,3 +465,37 @@ def test_without_a_version_a_concurrent_change_is_retried_and_both_survive(
     status, answer = api_call("PATCH", path, ADMIN, body={"title": "Mine", "version": 3})
     assert status == 409, answer
     assert api_call("GET", path, AGENT)[1]["title"] == "Sold out villa"
+
+
+def test_each_brochure_says_whether_it_has_been_read(
+    stack: InProcessStack, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The seeded sample brochure was ingested: 12 pages of passages the bot answers from.
+    marina = "/api/properties/01KE6P4YM0VS00000000000001/brochures"
+    status, seeded = api_call("GET", marina, AGENT)
+    assert status == 200, seeded
+    [sample] = seeded["items"]
+    assert (sample["brochure_id"], sample["ingested"], sample["pages"]) == (
+        DEMO_BROCHURE_ID,
+        True,
+        12,
+    )
+    assert sample["chunks"] > 12 and sample["title"]
+
+    # An upload is only a PDF until it is ingested; it is listed after the older ones.
+    _local_brochures(monkeypatch, tmp_path / "brochures")
+    listing = _create()
+    path = f"/api/properties/{listing['property_id']}/brochures"
+    assert api_call("GET", path, ADMIN) == (200, {"items": []})
+    first = api_call("POST", path, ADMIN, body=BROCHURE)[1]["brochure_id"]
+    second = api_call("POST", path, ADMIN, body=BROCHURE)[1]["brochure_id"]
+    status, uploaded = api_call("GET", path, AGENT)
+    assert status == 200
+    assert uploaded["items"] == [
+        {"brochure_id": b, "ingested": False, "title": None, "pages": 0, "chunks": 0}
+        for b in (first, second)
+    ]
+    # Another agency's listing is not there at all.
+    assert api_call("GET", marina, OTHER_TENANT_AGENT)[0] == 404
+    assert api_call("GET", f"/api/properties/{NOBODY}/brochures", ADMIN)[0] == 404
+    assert api_call("GET", path, None)[0] == 401

@@ -127,6 +127,9 @@ export function LeadPage({ leadId, config }: { leadId: string; config: SiteConfi
           <Assignment lead={data} onChange={changed} />
           <BotControl lead={data} onChange={changed} />
           <Notes lead={data} onChange={changed} />
+          <p class="panel">
+            <Link href={`/deals?lead=${data.lead_id}`}>Record a deal with this lead</Link>
+          </p>
         </div>
       </div>
     </article>

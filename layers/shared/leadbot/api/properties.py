@@ -120,6 +120,18 @@ class BrochureUpload(BaseModel):
     expires_in: int = Field(description="seconds")
 
 
+class BrochureStateOut(BaseModel):
+    brochure_id: str
+    ingested: bool = Field(description="read into passages the bot answers from")
+    title: str | None = Field(description="the title it was read under; null until ingested")
+    pages: int = Field(description="the last page a passage was read from; 0 until ingested")
+    chunks: int = Field(description="facts, table rows and text passages read from it")
+
+
+class BrochureStates(BaseModel):
+    items: list[BrochureStateOut]
+
+
 @router.get("", summary="The agency's listings, newest first")
 def list_properties(
     status: Annotated[ListingStatus | None, Query()] = None,
@@ -218,6 +230,26 @@ def upload_brochure(property_id: PropertyId, request: BrochureRequest) -> Respon
         expires_in=upload.ticket.expires_in,
     )
     return Response(201, "application/json", answer.model_dump(mode="json"))
+
+
+@router.get(
+    "/<property_id>/brochures",
+    summary="The listing's brochures, oldest first, and whether each has been read yet",
+)
+def list_brochures(property_id: PropertyId) -> BrochureStates:
+    states = use.brochure_states(repositories(), caller(router).tenant_id, property_id)
+    return BrochureStates(
+        items=[
+            BrochureStateOut(
+                brochure_id=s.brochure_id,
+                ingested=s.ingested,
+                title=s.title,
+                pages=s.pages,
+                chunks=s.chunks,
+            )
+            for s in states
+        ]
+    )
 
 
 def _price(price: PriceIn) -> use.Price:

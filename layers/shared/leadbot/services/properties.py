@@ -232,6 +232,38 @@ def request_brochure_upload(
     raise PropertyConflict(property_id)
 
 
+@dataclass(frozen=True)
+class BrochureState:
+    """Whether a listing's brochure has been read into the Knowledge table yet: an upload is
+    only a PDF until it is ingested, and the bot answers from ingested passages alone."""
+
+    brochure_id: str
+    chunks: int
+    pages: int  # the last page a passage was read from
+    title: str | None
+
+    @property
+    def ingested(self) -> bool:
+        return self.chunks > 0
+
+
+def brochure_states(repos: Repositories, tenant_id: str, property_id: str) -> list[BrochureState]:
+    """The listing's brochures in the order they were added, each with what was read of it."""
+    found = repos.properties.get(tenant_id, property_id)  # PropertyNotFound for strangers' ids
+    states = []
+    for brochure_id in found.brochure_ids:
+        chunks = repos.knowledge.chunks(tenant_id, [brochure_id])
+        states.append(
+            BrochureState(
+                brochure_id=brochure_id,
+                chunks=len(chunks),
+                pages=max((c.page for c in chunks), default=0),
+                title=chunks[0].title if chunks else None,
+            )
+        )
+    return states
+
+
 def _room_for_a_brochure(listing: Property) -> Property:
     if len(listing.brochure_ids) >= MAX_BROCHURES:
         raise Conflict(f"a listing holds at most {MAX_BROCHURES} brochures")
