@@ -184,7 +184,10 @@ REGION_FLAG = $(if $(REGION),--region $(REGION))
 
 deploy: deploy-check build
 	$(BIN)/sam deploy --config-env $(ENV) $(REGION_FLAG)
-	# Hook: the agent dashboard's upload (S3 + CloudFront) goes here, after the stack exists.
+	# The agent dashboard, once the stack (its bucket, distribution, Cognito ids) exists: built,
+	# synced to the bucket with its config.json, the distribution invalidated.
+	@$(MAKE) --no-print-directory dashboard
+	$(BIN)/python -m local.deploy_dashboard --stack $(STACK) $(REGION_FLAG)
 	@$(MAKE) --no-print-directory outputs
 
 deploy-check:
