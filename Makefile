@@ -161,7 +161,7 @@ test: lint typecheck cfn dashboard browser
 test-fast: lint typecheck
 	$(BIN)/python -m pytest -q -m "not ddblocal and not e2e" tests/unit tests/integration
 
-bench: install
+bench: install dashboard browser
 	$(BIN)/python -m bench
 
 eval: install

@@ -967,6 +967,7 @@ PARTS = (
     "import",
     "retrieval",
     "ghost",
+    "dashboard",
 )
 STACK_PARTS = set(PARTS) - {"retrieval"}  # retrieval is pure: it needs no local stack
 
@@ -1024,6 +1025,14 @@ def run_stack_parts(parts: set[str]) -> None:
                 report_import(stack)
             if "ghost" in parts:
                 report_ghost(stack)
+            if "dashboard" in parts:
+                from bench.dashboard import report_dashboard
+
+                dist = REPO / "dashboard" / "dist"
+                leads = lambda tenant, n: write_scored_leads(  # noqa: E731
+                    tenant, n, lambda i: timedelta(minutes=i % 600)
+                )
+                report_dashboard(stack.gateway.url, dist, leads, say)
         finally:
             stack.stop()
 
