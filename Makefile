@@ -161,7 +161,7 @@ test: lint typecheck cfn dashboard browser
 test-fast: lint typecheck
 	$(BIN)/python -m pytest -q -m "not ddblocal and not e2e" tests/unit tests/integration
 
-bench: install
+bench: install dashboard browser
 	$(BIN)/python -m bench
 
 eval: install
@@ -184,7 +184,10 @@ REGION_FLAG = $(if $(REGION),--region $(REGION))
 
 deploy: deploy-check build
 	$(BIN)/sam deploy --config-env $(ENV) $(REGION_FLAG)
-	# Hook: the agent dashboard's upload (S3 + CloudFront) goes here, after the stack exists.
+	# The agent dashboard, once the stack (its bucket, distribution, Cognito ids) exists: built,
+	# synced to the bucket with its config.json, the distribution invalidated.
+	@$(MAKE) --no-print-directory dashboard
+	$(BIN)/python -m local.deploy_dashboard --stack $(STACK) $(REGION_FLAG)
 	@$(MAKE) --no-print-directory outputs
 
 deploy-check:

@@ -1016,6 +1016,7 @@ PARTS = (
     "retrieval",
     "cost",
     "ghost",
+    "dashboard",
 )
 STACK_PARTS = set(PARTS) - {"retrieval"}  # retrieval is pure: it needs no local stack
 
@@ -1078,6 +1079,14 @@ def run_stack_parts(parts: set[str]) -> None:
                 report_cost(handler, stack)
             if "ghost" in parts:
                 report_ghost(stack)
+            if "dashboard" in parts:
+                from bench.dashboard import report_dashboard
+
+                dist = REPO / "dashboard" / "dist"
+                leads = lambda tenant, n: write_scored_leads(  # noqa: E731
+                    tenant, n, lambda i: timedelta(minutes=i % 600)
+                )
+                report_dashboard(stack.gateway.url, dist, leads, say)
         finally:
             stack.stop()
 

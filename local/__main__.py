@@ -29,6 +29,7 @@ from local.fake_telegram import FakeTelegram
 from local.fake_whatsapp import FakeWhatsApp
 from local.gateway import LocalGateway
 from local.schedules import Schedules
+from local.simulator import SECRET_HEADER, Simulator, tenant_webhook_secret
 from local.streams import Streams
 from local.template import (
     TemplateError,
@@ -179,6 +180,12 @@ class LocalStack:
                 "openai": openai_endpoint(self.fake_openai),
                 "airtable": airtable_endpoint(self.fake_airtable),
                 "sqs": sqs_endpoint(self.streams.dead_letters, queues(self.template)),
+                "simulator": Simulator(
+                    self.verify_token,
+                    tenant_webhook_secret,
+                    self._deliver_update,
+                    lambda: self.gateway.outbox("telegram"),
+                ).endpoint(),
             },
             body_limits={"uploads": UPLOAD_BODY_LIMIT, "openai": OPENAI_BODY_LIMIT},
             fake_whatsapp=self.fake_whatsapp,
@@ -270,6 +277,16 @@ class LocalStack:
         claims = auth.verify(token, self._token_key, datetime.now(UTC))
         return auth.apigw_claims(claims)
 
+    def _deliver_update(self, tenant_id: str, update: bytes, secret: str) -> tuple[int, bytes]:
+        """The chat simulator's update through the gateway's own webhook route, as Telegram."""
+        response = httpx.post(
+            f"{self.gateway.url}/telegram/{tenant_id}",
+            content=update,
+            headers={"Content-Type": "application/json", SECRET_HEADER: secret},
+            timeout=60,
+        )
+        return response.status_code, response.content
+
     def stop(self) -> None:
         self.schedules.stop()
         self.streams.stop()
@@ -304,6 +321,8 @@ def _banner(stack: LocalStack) -> str:
             f"  What went to it   GET  {url}/_local/openai/requests",
             f"  Fake Airtable API {url}/_local/airtable/v0   (base {DEMO_AIRTABLE_BASE_ID},"
             " token: README); GET /_local/airtable/requests",
+            f"  Chat simulator    POST {url}/_local/simulator/<tenant>/updates   (dashboard token;"
+            " the dashboard's Try the bot)",
             f"  Health            GET  {url}/_local/health",
             *_tokens_banner(stack),
             *_streams_banner(stack),

@@ -86,11 +86,15 @@ class DashboardSite:
 
 
 def local_config(poll_seconds: int) -> dict[str, object]:
-    """config.json on the local stack: the API on the same origin, the demo users' tokens."""
+    """config.json on the local stack: the API on the same origin, the demo users' tokens, and
+    the chat simulator (local.simulator), which exists nowhere else."""
+    from local.simulator import OUTBOX_URL, UPDATES_URL
+
     return {
         "api_base": "",
         "auth": {"mode": "local", "tokens_url": "/_local/tokens"},
         "poll_seconds": poll_seconds,
+        "simulator": {"updates_url": UPDATES_URL, "outbox_url": OUTBOX_URL},
     }
 
 

@@ -293,6 +293,10 @@ class FakeTelegram:
             else:
                 status, body = self._dispatch(token, method, payload, chat)
             record["status"] = status
+            result = body.get("result")
+            if isinstance(result, dict) and "message_id" in result:
+                # The sent message's id, as the bot got it back: a press on its buttons names it.
+                record["message_id"] = result["message_id"]
             return status, copy.deepcopy(body)
 
     def _take_fault(self, chat: str | None) -> _Fault | None:

@@ -775,10 +775,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
             routes = [f"{r.method} {r.path}" for r in gateway.routes]
             return 200, json_type, _json_body({"status": "ok", "routes": routes})
         if name == "outbox" and method == "GET":
-            channel = dict(parse_qsl(query)).get("channel")
+            params = dict(parse_qsl(query))
+            channel, chat_id = params.get("channel"), params.get("chat_id")
             if channel is not None and channel not in _CHANNELS:
                 raise _HttpError(400, {"message": f"channel must be one of {list(_CHANNELS)}"})
-            return 200, json_type, _json_body(gateway.outbox(channel))
+            records = gateway.outbox(channel)
+            if chat_id is not None:
+                records = [r for r in records if str(r.get("chat_id")) == chat_id]
+            return 200, json_type, _json_body(records)
         if name == "outbox":
             gateway.fake_telegram.clear()
             gateway.fake_whatsapp.clear()

@@ -9,8 +9,11 @@ import { STAGE2_PAGES } from "./pages/stage2";
 import { LeadPage } from "./pages/Lead";
 import { Settings } from "./pages/Settings";
 import { Callback, SignIn } from "./pages/SignIn";
+import { TryBot } from "./pages/TryBot";
 import { Link, useLocation } from "./router";
 
+// The chat simulator, only where config.json offers one (the local stack).
+const TRY_PATH = "/try";
 const LEAD_PATH = /^\/leads\/([0-9A-HJKMNP-TV-Z]{26})\/?$/;
 
 export function App() {
@@ -55,6 +58,7 @@ function SignedIn({ config }: { config: SiteConfig }) {
   else if (path === "/") page = <Board config={config} />;
   else if (path === "/settings") page = <Settings session={session} />;
   else if (STAGE2_PAGES[path]) page = STAGE2_PAGES[path]!.render(session);
+  else if (path === TRY_PATH && config.simulator) page = <TryBot config={config} session={session} />;
   else {
     const lead = LEAD_PATH.exec(path);
     page = lead ? (
@@ -86,6 +90,11 @@ function SignedIn({ config }: { config: SiteConfig }) {
                 {p.label}
               </Link>
             ))}
+            {config.simulator && (
+              <Link href={TRY_PATH} aria-current={path === TRY_PATH ? "page" : undefined}>
+                Try the bot
+              </Link>
+            )}
             {session.claims.role === "admin" && (
               <Link href="/settings" aria-current={path === "/settings" ? "page" : undefined}>
                 Settings

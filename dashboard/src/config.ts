@@ -10,6 +10,15 @@ export interface SiteConfig {
   auth: AuthConfig;
   /** How often the board and an open lead refresh themselves. */
   poll_seconds: number;
+  /** The chat simulator ("Try the bot"): only the local stack has one, so only it says so. */
+  simulator?: SimulatorConfig;
+}
+
+export interface SimulatorConfig {
+  /** POST a Telegram update as a lead; `{tenant}` is the signed-in user's agency. */
+  updates_url: string;
+  /** What the fake Bot API was sent, filtered by `?chat_id=`. */
+  outbox_url: string;
 }
 
 export async function loadConfig(): Promise<SiteConfig> {
@@ -23,5 +32,6 @@ export async function loadConfig(): Promise<SiteConfig> {
     api_base: (raw.api_base ?? "").replace(/\/+$/, ""),
     auth: raw.auth,
     poll_seconds: raw.poll_seconds && raw.poll_seconds > 0 ? raw.poll_seconds : 5,
+    ...(raw.simulator?.updates_url && raw.simulator.outbox_url ? { simulator: raw.simulator } : {}),
   };
 }

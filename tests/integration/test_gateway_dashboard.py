@@ -125,6 +125,10 @@ def test_config_json_names_the_api_and_the_local_sign_in(client: httpx.Client) -
         "api_base": "",
         "auth": {"mode": "local", "tokens_url": "/_local/tokens"},
         "poll_seconds": 3,
+        "simulator": {
+            "updates_url": "/_local/simulator/{tenant}/updates",
+            "outbox_url": "/_local/outbox",
+        },
     }
 
 

@@ -487,3 +487,125 @@ def test_every_alarm_has_a_runbook_entry_in_the_operations_doc(resources: Resour
         names.add(name.removeprefix("${AWS::StackName}-"))
     assert len(names) == 21
     assert names - entries == set()
+
+
+# --- buckets and the dashboard's hosting ----------------------------------------------------
+
+_BLOCK_ALL = ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")
+
+
+def _bucket_policies(resources: Resources) -> dict[str, list[dict[str, Any]]]:
+    """Each bucket's policy statements, by the bucket's logical id."""
+    return {
+        str(_ref(res["Properties"]["Bucket"])): res["Properties"]["PolicyDocument"]["Statement"]
+        for res in _of_type(resources, "AWS::S3::BucketPolicy").values()
+    }
+
+
+def bucket_problems(resources: Resources) -> list[str]:
+    """Every bucket: public access blocked, encrypted, objects owned by the bucket, and TLS
+    required by its policy."""
+    problems = []
+    policies = _bucket_policies(resources)
+    for rid, res in _of_type(resources, "AWS::S3::Bucket").items():
+        props = res["Properties"]
+        block = props.get("PublicAccessBlockConfiguration", {})
+        if not all(block.get(name) is True for name in _BLOCK_ALL):
+            problems.append(f"{rid}: public access not blocked")
+        if not props.get("BucketEncryption"):
+            problems.append(f"{rid}: not encrypted")
+        rules = props.get("OwnershipControls", {}).get("Rules", [])
+        if [r.get("ObjectOwnership") for r in rules] != ["BucketOwnerEnforced"]:
+            problems.append(f"{rid}: ACLs still in use")
+        tls = [
+            s
+            for s in policies.get(rid, [])
+            if s["Effect"] == "Deny"
+            and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+        ]
+        if not tls:
+            problems.append(f"{rid}: plain HTTP not denied")
+    return problems
+
+
+def hosting_problems(resources: Resources) -> list[str]:
+    """Every distribution: HTTPS for viewers, its S3 origins through origin access control
+    (no legacy identity), and those buckets readable by that distribution alone."""
+    problems = []
+    policies = _bucket_policies(resources)
+    for rid, res in _of_type(resources, "AWS::CloudFront::Distribution").items():
+        config = res["Properties"]["DistributionConfig"]
+        behaviors = [config["DefaultCacheBehavior"], *config.get("CacheBehaviors", [])]
+        for behavior in behaviors:
+            if behavior.get("ViewerProtocolPolicy") not in ("redirect-to-https", "https-only"):
+                problems.append(f"{rid}: {behavior.get('PathPattern', '*')} allows plain HTTP")
+        for origin in config["Origins"]:
+            if "S3OriginConfig" not in origin:
+                continue
+            if not origin.get("OriginAccessControlId") or origin["S3OriginConfig"].get(
+                "OriginAccessIdentity"
+            ):
+                problems.append(f"{rid}: origin {origin['Id']} without origin access control")
+            bucket = _ref(origin["DomainName"])
+            for statement in policies.get(str(bucket), []):
+                if statement["Effect"] != "Allow":
+                    continue
+                source = statement.get("Condition", {}).get("StringEquals", {})
+                reader = statement.get("Principal")
+                if reader != {"Service": "cloudfront.amazonaws.com"} or rid not in str(
+                    source.get("AWS:SourceArn")
+                ):
+                    problems.append(f"{bucket}: read by more than the distribution {rid}")
+    return problems
+
+
+def test_every_bucket_is_private_encrypted_and_tls_only(resources: Resources) -> None:
+    assert set(_of_type(resources, "AWS::S3::Bucket")) == {
+        "ExportsBucket",
+        "BrochuresBucket",
+        "DashboardBucket",
+    }
+    assert bucket_problems(resources) == []
+
+
+def test_the_dashboard_is_served_over_https_from_its_private_bucket(resources: Resources) -> None:
+    assert set(_of_type(resources, "AWS::CloudFront::Distribution")) == {"DashboardDistribution"}
+    assert hosting_problems(resources) == []
+    config = resources["DashboardDistribution"]["Properties"]["DistributionConfig"]
+    assert config["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert config["DefaultCacheBehavior"]["ResponseHeadersPolicyId"] == {
+        "Ref": "DashboardSecurityHeaders"
+    }
+    # The hosted UI's client: code flow back at the distribution's /auth/callback.
+    client = resources["DashboardUserPoolClient"]["Properties"]
+    assert client["AllowedOAuthFlows"] == ["code"]
+    assert client["GenerateSecret"] is False
+    assert "/auth/callback" in str(client["CallbackURLs"])
+
+
+def test_a_public_or_plain_http_bucket_is_named(resources: Resources) -> None:
+    broken = copy.deepcopy(resources)
+    broken["DashboardBucket"]["Properties"]["PublicAccessBlockConfiguration"][
+        "RestrictPublicBuckets"
+    ] = False
+    del broken["ExportsBucketPolicy"]
+    assert bucket_problems(broken) == [
+        "ExportsBucket: plain HTTP not denied",
+        "DashboardBucket: public access not blocked",
+    ]
+
+
+def test_a_distribution_without_oac_or_https_or_with_a_shared_bucket_is_named(
+    resources: Resources,
+) -> None:
+    broken = copy.deepcopy(resources)
+    config = broken["DashboardDistribution"]["Properties"]["DistributionConfig"]
+    config["DefaultCacheBehavior"]["ViewerProtocolPolicy"] = "allow-all"
+    config["Origins"][0]["OriginAccessControlId"] = ""
+    statements = _bucket_policies(broken)["DashboardBucket"]
+    statements.append({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"})
+    assert hosting_problems(broken) == [
+        "DashboardDistribution: * allows plain HTTP",
+        "DashboardDistribution: origin DashboardBuild without origin access control",
+        "DashboardBucket: read by more than the distribution DashboardDistribution",
+    ]
