@@ -6,6 +6,7 @@ developer tools installed beside the code do not inflate or hide import costs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -46,7 +47,9 @@ HEADERS = {"X-Telegram-Bot-Api-Secret-Token": DEMO_TELEGRAM_SECRET}
 
 
 def say(text: str) -> None:
-    print(text, flush=True)
+    # Straight to the terminal: the functions' EMF metric lines go to sys.stdout, which the
+    # stack parts point at /dev/null (metrics stay on and flushed, as Lambda runs them).
+    print(text, file=sys.__stdout__, flush=True)
 
 
 def lambda_python() -> Path:
@@ -236,7 +239,6 @@ def cold_start(python: Path, stack: LocalStack) -> dict[str, float]:
 
     env = {**os.environ, "PYTHONPATH": str(REPO / "layers/shared"), "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("PYTHONHOME", None)
-    env.pop("POWERTOOLS_METRICS_DISABLED", None)
     table = os.environ["TENANTS_TABLE"]
     wall: dict[str, list[float]] = {"floor": [], "webhook": []}
     cpu: dict[str, list[float]] = {"floor": [], "webhook": []}
@@ -267,7 +269,8 @@ def cold_start(python: Path, stack: LocalStack) -> dict[str, float]:
                 raise RuntimeError(f"cold start ({mode}) failed:\n{out.stderr[-2000:]}")
             if run:
                 wall[mode].append(elapsed)
-                imports[mode].append(json.loads(out.stdout)["import_ms"])
+                last = out.stdout.splitlines()[-1]  # after the EMF metric lines
+                imports[mode].append(json.loads(last)["import_ms"])
                 cpu[mode].append(
                     (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) * 1000
                 )
@@ -1038,10 +1041,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_stack_parts(parts: set[str]) -> None:
-    # The functions' EMF metric lines would land among the figures (they print to stdout); the
-    # cold-start processes keep them on, as Lambda runs them.
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-    with tempfile.TemporaryDirectory(prefix="leadbot-bench-") as data:
+    with (
+        open(os.devnull, "w") as emf,
+        contextlib.redirect_stdout(emf),
+        tempfile.TemporaryDirectory(prefix="leadbot-bench-") as data,
+    ):
         # No stream pollers or schedules: they would score behind the figures' backs.
         # Offline (no OpenAI key): voice notes get the ask to type, as in every earlier run.
         stack = LocalStack(
