@@ -112,6 +112,15 @@ def sign_in(browser: Any, dashboard_stack: str) -> Iterator[SignIn]:
             ),
         )
         page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
+        # Which call failed: Chromium's console line names only the status.
+        page.on(
+            "response",
+            lambda r: (
+                errors.append(f"{r.status} {r.request.method} {r.url} {r.request.post_data}")
+                if r.status >= 400
+                else None
+            ),
+        )
         page.goto("/")
         expect(page.get_by_role("heading", name="Sign in to LeadBot")).to_be_visible()
         page.locator(f'button[data-user="{user}"]').click()
@@ -121,7 +130,7 @@ def sign_in(browser: Any, dashboard_stack: str) -> Iterator[SignIn]:
     yield open_as
     for context in contexts:
         context.close()
-    assert errors == [], "the browser logged errors"
+    assert errors == [], f"the browser logged errors: {errors}"
 
 
 def _send(url: str, lead: Updates, steps: list[tuple[str, str]]) -> None:
