@@ -14,7 +14,9 @@ from typing import Any
 import boto3
 import pytest
 
+from leadbot.domain import Language
 from leadbot.services import runtime
+from leadbot.services.answers import answer_question
 from leadbot.store.brochures import PDF, brochure_key
 from leadbot.store.knowledge import KnowledgeRepository
 from local.gateway import LocalRequest, lambda_context, load_handler
@@ -285,3 +287,33 @@ def test_on_the_local_stack_a_failing_read_is_logged_and_the_upload_still_answer
     assert notifier.stats == {"invocations": 1, "failures": 1}
     assert "BrochureIngestFunction failed on brochures/demo/" in capsys.readouterr().err
     assert _states()[brochure_id]["ingested"] is False
+
+
+def test_a_warm_lambdas_brochure_index_is_rebuilt_once_the_upload_is_read(
+    stack: InProcessStack, s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The listing held the brochure id before its chunks: reading them saves a new version of
+    the listing, which is what tells a warm webhook its index is stale."""
+    monkeypatch.setenv("TENANT_CACHE_SECONDS", "0")  # listings read afresh for each question
+    runtime.reset()
+    tenant = stack.repos.tenants.get("demo")
+    pdf = sample_brochure()
+    brochure_id = _ask_upload(len(pdf))
+    indexes = runtime.brochure_indexes()
+    answer_question(stack.repos, tenant, "When is the handover?", Language.EN)
+    built = indexes.builds
+    version = stack.repos.properties.get("demo", VILLA.property_id).version
+    assert version is not None
+
+    key = _put(s3, brochure_id, pdf)
+    _ingest(_event(key, len(pdf)))
+
+    assert stack.repos.properties.get("demo", VILLA.property_id).version == version + 1
+    answer = answer_question(stack.repos, tenant, "When is the handover?", Language.EN)
+    assert indexes.builds == built + 1
+    assert answer is not None
+    # Nothing read anew, no new version: the index stays.
+    assert _ingest(_event(key, len(pdf)))[0]["outcome"] == "unchanged"
+    assert stack.repos.properties.get("demo", VILLA.property_id).version == version + 1
+    answer_question(stack.repos, tenant, "When is the handover?", Language.EN)
+    assert indexes.builds == built + 1

@@ -305,7 +305,7 @@ def test_brochures_bucket_is_private_encrypted_versioned_tls_only_and_kept() -> 
     assert api["Environment"]["Variables"]["BROCHURES_BUCKET"] == {"Ref": "BrochuresBucket"}
 
 
-def test_every_function_knows_the_properties_table_only_the_api_writes_it() -> None:
+def test_every_function_knows_the_properties_table_the_api_and_ingestion_write_it() -> None:
     template = load_template()
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
     assert variables["PROPERTIES_TABLE"] == {"Ref": "PropertiesTable"}
@@ -317,10 +317,10 @@ def test_every_function_knows_the_properties_table_only_the_api_writes_it() -> N
     }
     assert granted == {"ApiFunction", "GhostSweepFunction", "BrochureIngestFunction"}
     # The follow-ups show listings (campaign steps, new-listing matches): they only read them.
-    # Reading an upload checks the brochure id is the listing's: one GetItem.
+    # Reading an upload checks the brochure id is the listing's, then saves a new version.
     for function, actions in (
         ("GhostSweepFunction", ["dynamodb:GetItem", "dynamodb:Query"]),
-        ("BrochureIngestFunction", ["dynamodb:GetItem"]),
+        ("BrochureIngestFunction", ["dynamodb:GetItem", "dynamodb:PutItem"]),
     ):
         statements = template["Resources"][function]["Properties"]["Policies"][0]["Statement"]
         [listings] = [s for s in statements if "PropertiesTable" in repr(s["Resource"])]

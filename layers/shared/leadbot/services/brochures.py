@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -238,7 +239,13 @@ def uploaded_objects(event: Mapping[str, Any]) -> list[UploadedObject]:
     return found
 
 
-def ingest_upload(repos: Repositories, store: BrochureStore | None, key: str) -> UploadRead:
+def ingest_upload(
+    repos: Repositories,
+    store: BrochureStore | None,
+    key: str,
+    *,
+    now: Callable[[], datetime] = clock.now,
+) -> UploadRead:
     """Read the PDF uploaded at `key` (see `brochure_key`) into the chunks of the brochure id
     the listing took when the upload was asked for; again and again alike (S3 may tell twice,
     and an admin may upload to the same URL again): the brochure's chunks are those of the PDF
@@ -281,14 +288,24 @@ def ingest_upload(repos: Repositories, store: BrochureStore | None, key: str) ->
             repos.knowledge.mark_unreadable(
                 parsed.tenant_id, parsed.property_id, parsed.brochure_id, why
             )
+            _touch(repos, listing, now)
         return UploadRead(key=key, outcome=UploadOutcome.UNREADABLE, reason=exc.reason)
     chunks = sorted(brochure.chunks, key=lambda c: c.chunk_id)
     marked = repos.knowledge.unreadable(parsed.tenant_id, parsed.brochure_id) is not None
     outcome = UploadOutcome.UNCHANGED
     if chunks != before or marked:
         repos.knowledge.replace_brochure(chunks)
+        _touch(repos, listing, now)
         outcome = UploadOutcome.READ
     return UploadRead(key=key, outcome=outcome, pages=brochure.pages, chunks=len(chunks))
+
+
+def _touch(repos: Repositories, listing: Property, now: Callable[[], datetime]) -> None:
+    """A new version of the listing: warm Lambdas rebuild the agency's brochure index when a
+    listing's version changes (knowledge.cache.fingerprint), and the brochure id was there
+    before its chunks were. A conflict means a newer version already: as good."""
+    with suppress(PropertyConflict):
+        repos.properties.save(replace(listing, updated_at=now()))
 
 
 def _ignored(key: str, reason: str) -> UploadRead:
