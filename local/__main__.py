@@ -38,10 +38,11 @@ from local.template import (
     load_template,
     local_table_names,
     queues,
+    s3_notifications,
     schedules,
     stream_sources,
 )
-from local.uploads import UPLOAD_BODY_LIMIT, uploads_endpoint
+from local.uploads import UPLOAD_BODY_LIMIT, UploadNotifier, uploads_endpoint
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_PORT = 8080
@@ -118,8 +119,14 @@ def function_env(
 
 
 def _local_functions(template: dict[str, Any]) -> list[str]:
-    """The functions the local stack invokes: behind a route, on a stream, on a schedule."""
-    events: list[Any] = [*api_routes(template), *stream_sources(template), *schedules(template)]
+    """The functions the local stack invokes: behind a route, on a stream, on a schedule, on an
+    upload."""
+    events: list[Any] = [
+        *api_routes(template),
+        *stream_sources(template),
+        *schedules(template),
+        *s3_notifications(template),
+    ]
     return list(dict.fromkeys(event.function_id for event in events))
 
 
@@ -161,6 +168,10 @@ class LocalStack:
             checkpoints=data / "streams.json",
         )
         self.schedules = Schedules(schedules(self.template), REPO)
+        # What S3 would tell the functions of an upload to the brochures bucket.
+        self.upload_notifier = UploadNotifier(
+            [n for n in s3_notifications(self.template) if n.bucket_id == "BrochuresBucket"], REPO
+        )
         # The time the functions see; kept beside the data, which was written in it.
         self.clock = LocalClock(data / "clock.json")
         # The demo users' id tokens, minted at every start under a key kept in secrets.json.
@@ -176,7 +187,7 @@ class LocalStack:
                 **self.schedules.endpoints(),
                 **self.clock.endpoints(),
                 "exports": exports_endpoint(data / "exports"),
-                "uploads": uploads_endpoint(data / "brochures"),
+                "uploads": uploads_endpoint(data / "brochures", self.upload_notifier),
                 "openai": openai_endpoint(self.fake_openai),
                 "airtable": airtable_endpoint(self.fake_airtable),
                 "sqs": sqs_endpoint(self.streams.dead_letters, queues(self.template)),
@@ -291,6 +302,7 @@ class LocalStack:
         self.schedules.stop()
         self.streams.stop()
         self.gateway.stop()
+        self.upload_notifier.wait(timeout=10)  # a brochure being read finishes with its tables
         self.ddb.stop()
         (self.data / "stack.json").unlink(missing_ok=True)
 
@@ -336,6 +348,8 @@ def _banner(stack: LocalStack) -> str:
             "  Follow-up index   make reindex-followups TENANT=demo   (or ALL=1)",
             "  Import leads      make import-leads FILE=sheet.csv TENANT=demo [SOURCE=expo]",
             "  Ingest brochure   make ingest FILE=b.pdf PROPERTY=<id> TENANT=demo [TITLE=…]",
+            "  Brochure uploads  PUT  /_local/uploads/<token> (the dashboard's); each is then read"
+            " by BrochureIngestFunction, as S3's event would have it",
             "  Import listings   make import-listings FILE=listings.csv TENANT=demo",
             f"  Airtable          make airtable-init TENANT=demo BASE={DEMO_AIRTABLE_BASE_ID}"
             "   (connects the fake's demo base)",

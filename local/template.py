@@ -495,6 +495,60 @@ def schedules(template: Mapping[str, Any]) -> list[ScheduleEvent]:
     return found
 
 
+@dataclass(frozen=True)
+class S3Notification:
+    """An S3 event of a function: the bucket `bucket_id` invokes it for each object created
+    whose key has `prefix` and `suffix` (its Filter's rules)."""
+
+    function_id: str
+    event_name: str
+    code_uri: str
+    handler: str
+    bucket_id: str
+    events: tuple[str, ...]
+    prefix: str = ""
+    suffix: str = ""
+
+    def wants(self, event_name: str, key: str) -> bool:
+        """Whether S3 would notify the function of `event_name` ("s3:ObjectCreated:Put") on
+        `key`: an event matches its own name or a trailing-wildcard one."""
+        named = any(
+            event_name == e or (e.endswith("*") and event_name.startswith(e[:-1]))
+            for e in self.events
+        )
+        return named and key.startswith(self.prefix) and key.endswith(self.suffix)
+
+
+def s3_notifications(template: Mapping[str, Any]) -> list[S3Notification]:
+    """Every S3 event of every serverless function."""
+    found: list[S3Notification] = []
+    for event in _events(template, "S3"):
+        where = f"{event.function_id}.Events.{event.name}"
+        props = event.properties
+        bucket = _logical_id(props.get("Bucket"), None, f"{where}.Bucket")
+        names = props.get("Events")
+        events = (names,) if isinstance(names, str) else tuple(names or ())
+        if not events:
+            raise TemplateError(f"{where}: Events must name S3 events, e.g. s3:ObjectCreated:*")
+        rules = {
+            str(rule.get("Name", "")).lower(): str(rule.get("Value", ""))
+            for rule in (props.get("Filter") or {}).get("S3Key", {}).get("Rules", [])
+        }
+        found.append(
+            S3Notification(
+                function_id=event.function_id,
+                event_name=event.name,
+                code_uri=event.code_uri,
+                handler=event.handler,
+                bucket_id=bucket,
+                events=events,
+                prefix=rules.get("prefix", ""),
+                suffix=rules.get("suffix", ""),
+            )
+        )
+    return found
+
+
 def queues(template: Mapping[str, Any]) -> list[str]:
     """Every SQS queue's logical id (the local stack's dead-letter queues), in template order."""
     return list(_resources(template, _QUEUE))

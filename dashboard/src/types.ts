@@ -176,6 +176,9 @@ export interface BrochureState {
   title: string | null;
   pages: number;
   chunks: number;
+  /** corrupt, encrypted, no_text or too_big when its PDF could not be read; null otherwise */
+  unreadable_reason: string | null;
+  unreadable_message: string | null;
 }
 
 export interface BrokerFull extends Broker {

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from local.sample_brochure import corrupt_pdf, sample_brochure
 from local.seed import DEMO_BROCHURE_ID, DEMO_BROKERS
 from tests import web
 from tests.e2e.conftest import start_stack, stop_stack
@@ -242,23 +243,40 @@ def test_an_admin_adds_a_listing_edits_its_units_meets_a_conflict_and_uploads_a_
     expect(row.locator(".units")).to_have_text("3")
     assert _call(stack, admin, "GET", path)["units_available"] == 3
 
-    # A brochure: uploaded with progress to the presigned URL, then waiting to be read.
+    # A brochure: uploaded with progress to the presigned URL, then read in the background (as
+    # S3's event has the function read it in AWS); the open panel shows it read, page count and
+    # all, without a reload.
     row.get_by_role("button", name="Brochures of Creek Harbour 3BR").click()
     panel = page.locator("section.panel", has_text="Brochures of Creek Harbour 3BR")
     expect(panel).to_contain_text("No brochure yet")
-    pdf = b"%PDF-1.4\n" + b"0" * 200_000 + b"\n%%EOF\n"
     panel.get_by_label("PDF brochure").set_input_files(
-        files=[{"name": "creek.pdf", "mimeType": "application/pdf", "buffer": pdf}]
+        files=[{"name": "creek.pdf", "mimeType": "application/pdf", "buffer": sample_brochure()}]
     )
     panel.get_by_role("button", name="Upload").click()
     expect(panel.get_by_role("status")).to_contain_text("Uploaded brochure")
     expect(panel.locator("progress")).to_have_attribute("value", "100")
     brochure_ids = _call(stack, admin, "GET", path)["brochure_ids"]
     assert len(brochure_ids) == 1
-    expect(panel.locator(f'[data-brochure-id="{brochure_ids[0]}"]')).to_contain_text(
-        "Uploaded, not read yet"
+    read = panel.locator(f'[data-brochure-id="{brochure_ids[0]}"]')
+    expect(read).to_contain_text("Read: “Creek Harbour 3BR”, 12 pages", timeout=60_000)
+    [state] = _call(stack, admin, "GET", f"{path}/brochures")["items"]
+    assert (state["ingested"], state["pages"], state["unreadable_reason"]) == (True, 12, None)
+    expect(read).to_contain_text(f"{state['chunks']} passages the bot answers from")
+
+    # A damaged PDF: the panel says it could not be read, and why, instead of waiting forever.
+    panel.get_by_label("PDF brochure").set_input_files(
+        files=[{"name": "broken.pdf", "mimeType": "application/pdf", "buffer": corrupt_pdf()}]
     )
-    expect(row.locator('[data-label="Brochures"]')).to_have_text("1")
+    panel.get_by_role("button", name="Upload").click()
+    expect(panel.locator("li[data-brochure-id]")).to_have_count(2)
+    brochure_ids = _call(stack, admin, "GET", path)["brochure_ids"]
+    assert len(brochure_ids) == 2
+    broken = panel.locator(f'[data-brochure-id="{brochure_ids[1]}"]')
+    expect(broken).to_contain_text(
+        "Could not be read: the file is not a readable PDF", timeout=60_000
+    )
+    assert _call(stack, admin, "GET", f"{path}/brochures")["items"][1]["chunks"] == 0
+    expect(row.locator('[data-label="Brochures"]')).to_have_text("2")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "listings.png"), full_page=True)
 

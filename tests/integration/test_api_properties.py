@@ -492,7 +492,15 @@ def test_each_brochure_says_whether_it_has_been_read(
     status, uploaded = api_call("GET", path, AGENT)
     assert status == 200
     assert uploaded["items"] == [
-        {"brochure_id": b, "ingested": False, "title": None, "pages": 0, "chunks": 0}
+        {
+            "brochure_id": b,
+            "ingested": False,
+            "title": None,
+            "pages": 0,
+            "chunks": 0,
+            "unreadable_reason": None,
+            "unreadable_message": None,
+        }
         for b in (first, second)
     ]
     # Another agency's listing is not there at all.

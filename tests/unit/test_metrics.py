@@ -37,6 +37,10 @@ RECORDED_BY_FUNCTIONS = {
     "CrmSyncWrites",
     "CrmSyncFailures",
     "CrmSyncRejected",
+    "BrochureUploadsRead",
+    "BrochureUploadsUnchanged",
+    "BrochureUploadsUnreadable",
+    "BrochureUploadsIgnored",
 }
 
 

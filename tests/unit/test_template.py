@@ -305,7 +305,7 @@ def test_brochures_bucket_is_private_encrypted_versioned_tls_only_and_kept() -> 
     assert api["Environment"]["Variables"]["BROCHURES_BUCKET"] == {"Ref": "BrochuresBucket"}
 
 
-def test_every_function_knows_the_properties_table_only_the_api_writes_it() -> None:
+def test_every_function_knows_the_properties_table_the_api_and_ingestion_write_it() -> None:
     template = load_template()
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
     assert variables["PROPERTIES_TABLE"] == {"Ref": "PropertiesTable"}
@@ -315,13 +315,16 @@ def test_every_function_knows_the_properties_table_only_the_api_writes_it() -> N
         if res["Type"] == "AWS::Serverless::Function"
         and "PropertiesTable" in repr(res["Properties"].get("Policies"))
     }
-    assert granted == {"ApiFunction", "GhostSweepFunction"}
+    assert granted == {"ApiFunction", "GhostSweepFunction", "BrochureIngestFunction"}
     # The follow-ups show listings (campaign steps, new-listing matches): they only read them.
-    statements = template["Resources"]["GhostSweepFunction"]["Properties"]["Policies"][0][
-        "Statement"
-    ]
-    [listings] = [s for s in statements if "PropertiesTable" in repr(s["Resource"])]
-    assert sorted(listings["Action"]) == ["dynamodb:GetItem", "dynamodb:Query"]
+    # Reading an upload checks the brochure id is the listing's, then saves a new version.
+    for function, actions in (
+        ("GhostSweepFunction", ["dynamodb:GetItem", "dynamodb:Query"]),
+        ("BrochureIngestFunction", ["dynamodb:GetItem", "dynamodb:PutItem"]),
+    ):
+        statements = template["Resources"][function]["Properties"]["Policies"][0]["Statement"]
+        [listings] = [s for s in statements if "PropertiesTable" in repr(s["Resource"])]
+        assert sorted(listings["Action"]) == actions
 
 
 def test_a_listing_added_reaches_the_follow_ups_function_by_the_properties_stream() -> None:
@@ -383,7 +386,7 @@ def test_the_crm_sync_consumes_leads_and_deals_apart_from_scoring_and_parks_in_i
     assert template["Outputs"]["CrmSyncDLQUrl"]["Value"] == {"Ref": "CrmSyncDLQ"}
 
 
-def test_the_knowledge_table_is_read_by_those_who_answer_questions_and_written_by_none() -> None:
+def test_the_knowledge_table_is_read_by_those_who_answer_and_written_by_ingestion() -> None:
     template = load_template()
     assert template["Globals"]["Function"]["Environment"]["Variables"]["KNOWLEDGE_TABLE"] == {
         "Ref": "KnowledgeTable"
@@ -403,10 +406,15 @@ def test_the_knowledge_table_is_read_by_those_who_answer_questions_and_written_b
                 if "KnowledgeTable" in repr(statement["Resource"]):
                     grants[rid] = (statement["Action"], statement["Resource"])
     read = (["dynamodb:Query"], {"Fn::GetAtt": ["KnowledgeTable", "Arn"]})
+    write = (
+        ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:BatchWriteItem"],
+        {"Fn::GetAtt": ["KnowledgeTable", "Arn"]},
+    )
     assert grants == {
         "WebhookTelegramFunction": read,
         "WebhookWhatsAppFunction": read,
         "ApiFunction": read,
+        "BrochureIngestFunction": write,  # an upload read into chunks, nothing else
     }
 
 

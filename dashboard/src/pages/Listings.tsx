@@ -2,7 +2,7 @@
 import { useState } from "preact/hooks";
 import { ApiError, deleteJson, getJson, patchJson, postJson, uploadFile } from "../api";
 import type { Session } from "../auth";
-import { ErrorBox, Loading, useAction, useResource } from "../components";
+import { ErrorBox, Loading, useAction, usePolling, useResource } from "../components";
 import { formatMoney, formatTime, humanize } from "../format";
 import {
   BEDROOMS,
@@ -16,6 +16,9 @@ import {
 import "./pages.css";
 
 const MAX_BROCHURE_BYTES = 50 * 1024 * 1024;
+// An upload is read in the background (seconds; a long brochure up to a few minutes): the panel
+// asks again this often while a brochure waits.
+const BROCHURE_POLL_SECONDS = 3;
 
 interface Filters {
   status: string;
@@ -398,6 +401,10 @@ function Brochures({ listing, onClose, onUploaded }: { listing: Property; onClos
     await states.reload();
   });
   const percent = progress && progress.total > 0 ? Math.round((progress.sent / progress.total) * 100) : 0;
+  const waiting = states.data?.items.some((b) => !b.ingested && !b.unreadable_reason) ?? false;
+  usePolling(() => {
+    if (waiting && !states.loading) void states.reload();
+  }, BROCHURE_POLL_SECONDS);
 
   return (
     <section class="panel" aria-labelledby="brochures-title">
@@ -418,8 +425,13 @@ function Brochures({ listing, onClose, onUploaded }: { listing: Property; onClos
                   Read: {b.title ? `“${b.title}”, ` : ""}
                   {b.pages} {b.pages === 1 ? "page" : "pages"}, {b.chunks} passages the bot answers from
                 </span>
+              ) : b.unreadable_reason ? (
+                <span class="ingest unreadable">
+                  Could not be read: {b.unreadable_message ?? humanize(b.unreadable_reason)}. The bot cannot answer from it; upload a
+                  readable PDF.
+                </span>
               ) : (
-                <span class="ingest waiting">Uploaded, not read yet: the bot cannot answer from it until it is ingested</span>
+                <span class="ingest waiting">Uploaded, not read yet: the bot can answer from it once it is read (usually within a minute)</span>
               )}
             </li>
           ))}

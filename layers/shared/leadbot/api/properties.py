@@ -126,6 +126,14 @@ class BrochureStateOut(BaseModel):
     title: str | None = Field(description="the title it was read under; null until ingested")
     pages: int = Field(description="the last page a passage was read from; 0 until ingested")
     chunks: int = Field(description="facts, table rows and text passages read from it")
+    unreadable_reason: str | None = Field(
+        default=None,
+        description="why its PDF could not be read: corrupt, encrypted, no_text or too_big; "
+        "null if it was read or is still waiting to be",
+    )
+    unreadable_message: str | None = Field(
+        default=None, description="what was wrong with the PDF and what to do about it"
+    )
 
 
 class BrochureStates(BaseModel):
@@ -246,6 +254,8 @@ def list_brochures(property_id: PropertyId) -> BrochureStates:
                 title=s.title,
                 pages=s.pages,
                 chunks=s.chunks,
+                unreadable_reason=s.unreadable_reason,
+                unreadable_message=s.unreadable_message,
             )
             for s in states
         ]

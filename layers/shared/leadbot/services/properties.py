@@ -241,6 +241,9 @@ class BrochureState:
     chunks: int
     pages: int  # the last page a passage was read from
     title: str | None
+    # Why its PDF could not be read (BrochureUnreadable's reason and message), if it could not.
+    unreadable_reason: str | None = None
+    unreadable_message: str | None = None
 
     @property
     def ingested(self) -> bool:
@@ -253,12 +256,15 @@ def brochure_states(repos: Repositories, tenant_id: str, property_id: str) -> li
     states = []
     for brochure_id in found.brochure_ids:
         chunks = repos.knowledge.chunks(tenant_id, [brochure_id])
+        why = None if chunks else repos.knowledge.unreadable(tenant_id, brochure_id)
         states.append(
             BrochureState(
                 brochure_id=brochure_id,
                 chunks=len(chunks),
                 pages=max((c.page for c in chunks), default=0),
                 title=chunks[0].title if chunks else None,
+                unreadable_reason=why.reason if why else None,
+                unreadable_message=why.message if why else None,
             )
         )
     return states

@@ -217,6 +217,20 @@ def brochure_store() -> BrochureStore | None:
     return None
 
 
+@cache
+def uploaded_brochures(bucket: str) -> BrochureStore | None:
+    """Where an upload an S3 event names lies: that bucket (its name comes with the event: the
+    template cannot give the function the bucket that notifies it), or the local stack's folder."""
+    from leadbot.store.brochures import LocalBrochures, S3Brochures
+
+    s = settings()
+    if s.brochures_dir:
+        return LocalBrochures(Path(s.brochures_dir), s.brochures_url_base)
+    if bucket:
+        return S3Brochures(bucket, s.region)
+    return None
+
+
 def chat_model() -> ChatModel | None:
     """The deployment's language model; None without an OpenAI key (answers stay offline)."""
     models = _openai()
@@ -381,6 +395,7 @@ def reset() -> None:
         _brokers,
         _deals,
         brochure_store,
+        uploaded_brochures,
         http_client,
         _openai,
         _airtable,

@@ -4,7 +4,7 @@ local stack.
 The API never carries a brochure's bytes (a Lambda request stops at 6 MB): it hands the admin's
 browser a short-lived URL that accepts one PDF of the declared type and size under the key
 `brochures/<tenant>/<property>/<brochure_id>.pdf`. Ingestion (ops' CLI) puts the PDF it read
-under the same key.
+under the same key; an upload is read from there (`get`) when S3 says it arrived.
 """
 
 from __future__ import annotations
@@ -48,9 +48,38 @@ class BrochureStore(Protocol):
         """Remove what `put` stored: that version for good, not hidden behind a delete marker."""
         ...
 
+    def get(self, key: str) -> bytes:
+        """The PDF now at `key`; BrochureMissing if there is none."""
+        ...
+
+
+class BrochureMissing(LookupError):
+    """No PDF at the key (deleted, or never uploaded)."""
+
+
+_KEY = re.compile(
+    r"^brochures/(?P<tenant>[^/]+)/(?P<property>[^/]+)/(?P<brochure>[0-9A-HJKMNP-TV-Z]{26})\.pdf$"
+)
+
+
+@dataclass(frozen=True)
+class BrochureKey:
+    tenant_id: str
+    property_id: str
+    brochure_id: str
+
 
 def brochure_key(tenant_id: str, property_id: str, brochure_id: str) -> str:
     return f"brochures/{tenant_id}/{property_id}/{brochure_id}.pdf"
+
+
+def parse_brochure_key(key: str) -> BrochureKey | None:
+    """Whose brochure is at `key`, if `key` is one `brochure_key` makes (a ULID brochure id);
+    None for anything else in the bucket."""
+    found = _KEY.match(key)
+    if found is None or ".." in (found["tenant"], found["property"]):
+        return None
+    return BrochureKey(found["tenant"], found["property"], found["brochure"])
 
 
 class S3Brochures:
@@ -100,6 +129,14 @@ class S3Brochures:
         extra = {"VersionId": version} if version else {}
         self._s3().delete_object(Bucket=self._bucket, Key=key, **extra)
 
+    def get(self, key: str) -> bytes:
+        s3 = self._s3()
+        try:
+            answer = s3.get_object(Bucket=self._bucket, Key=key)
+        except s3.exceptions.NoSuchKey:
+            raise BrochureMissing(key) from None
+        return bytes(answer["Body"].read())
+
 
 class LocalBrochures:
     """The local stack has no S3: `folder` stands in for the bucket. Each upload URL is
@@ -144,6 +181,12 @@ class LocalBrochures:
 
     def delete(self, key: str, version: str | None = None) -> None:
         self._path(key).unlink(missing_ok=True)
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            raise BrochureMissing(key) from None
 
     def _path(self, key: str) -> Path:
         path = (self._folder / key).resolve()
