@@ -16,12 +16,9 @@ import pytest
 from local.sample_brochure import corrupt_pdf, sample_brochure
 from local.seed import DEMO_BROCHURE_ID, DEMO_BROKERS
 from tests import web
-from tests.e2e.conftest import start_stack, stop_stack
+from tests.e2e import test_dashboard as dashboard
 from tests.e2e.test_dashboard import (
     ARTIFACTS,
-    BUILD,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     DESKTOP,
     PHONE,
     _overflows,
@@ -34,33 +31,15 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 MARINA = "01KE6P4YM0VS00000000000001"  # the seeded listing with the ingested sample brochure
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not BUILD.is_file():
-        pytest.fail("the dashboard is not built: run `make dashboard`")
-    process, url = start_stack(tmp_path_factory.mktemp("dashboard-pages-stack"))
-    try:
-        yield url
-    finally:
-        stop_stack(process)
+# The browser, and a stack of this module's own with its tokens: test_dashboard's fixtures.
+browser = dashboard.browser
+dashboard_stack = dashboard.dashboard_stack
+tokens = dashboard.tokens
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.is_file():
-        pytest.fail(f"{CHROMIUM} is missing: `make browser` installs Debian's chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture(scope="module")
-def tokens(stack: str) -> dict[str, str]:
-    found: dict[str, str] = web.get(f"{stack}/_local/tokens").json()
-    return found
+def stack(dashboard_stack: str) -> str:
+    return dashboard_stack
 
 
 Open = Callable[..., Any]
