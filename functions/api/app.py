@@ -1,13 +1,17 @@
 """The API function: the dashboard's /api/* (Cognito-authorised) and tracked catalog links."""
 
-import warnings
-from typing import Any
+from leadbot.startup import frozen_imports
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with frozen_imports():  # the cold start's imports: see leadbot.startup
+    import warnings
+    from typing import Any
 
-from leadbot.api import handle
+    from aws_lambda_powertools import Logger, Metrics
+    from aws_lambda_powertools.logging import correlation_paths
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from leadbot.api import handle
+
 
 logger = Logger()
 # The services record their counts (leadbot.metrics); this flushes them once per invocation.

@@ -1,14 +1,18 @@
 """S3 ObjectCreated on the brochures bucket → the uploaded PDF read into the Knowledge table."""
 
-import warnings
-from typing import Any
+from leadbot.startup import frozen_imports
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with frozen_imports():  # the cold start's imports: see leadbot.startup
+    import warnings
+    from typing import Any
 
-from leadbot.services.brochures import ingest_upload, uploaded_objects
-from leadbot.services.runtime import repositories, uploaded_brochures
+    from aws_lambda_powertools import Logger, Metrics
+    from aws_lambda_powertools.metrics import MetricUnit
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from leadbot.services.brochures import ingest_upload, uploaded_objects
+    from leadbot.services.runtime import repositories, uploaded_brochures
+
 
 logger = Logger()
 metrics = Metrics(namespace="LeadBot")

@@ -1,18 +1,22 @@
 """The Leads and Deals streams → each agency's Airtable CRM (leadbot.services.crm_sync)."""
 
-from typing import Any
+from leadbot.startup import frozen_imports
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with frozen_imports():  # the cold start's imports: see leadbot.startup
+    from typing import Any
 
-from leadbot.services.crm_sync import CrmSyncFailed, sync_stream_batch
+    from aws_lambda_powertools import Logger, Metrics
+    from aws_lambda_powertools.metrics import MetricUnit
+    from aws_lambda_powertools.utilities.batch import (
+        BatchProcessor,
+        EventType,
+        process_partial_response,
+    )
+    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from leadbot.services.crm_sync import CrmSyncFailed, sync_stream_batch
+
 
 logger = Logger()
 metrics = Metrics(namespace="LeadBot")

@@ -2,22 +2,26 @@
 once; rate(1 minute) → unclaimed handoffs past their SLA alerted again; the Properties stream →
 a listing added goes to the leads it matches, once each."""
 
-import warnings
-from typing import Any
+from leadbot.startup import frozen_imports
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with frozen_imports():  # the cold start's imports: see leadbot.startup
+    import warnings
+    from typing import Any
 
-from leadbot.domain.followups import Held
-from leadbot.services.followups import GhostOutcome, ghost_sweep_now
-from leadbot.services.matches import announce_record
+    from aws_lambda_powertools import Logger, Metrics
+    from aws_lambda_powertools.metrics import MetricUnit
+    from aws_lambda_powertools.utilities.batch import (
+        BatchProcessor,
+        EventType,
+        process_partial_response,
+    )
+    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from leadbot.domain.followups import Held
+    from leadbot.services.followups import GhostOutcome, ghost_sweep_now
+    from leadbot.services.matches import announce_record
+
 
 logger = Logger()
 metrics = Metrics(namespace="LeadBot")

@@ -1,18 +1,22 @@
 """The Leads stream → rescoring (DESIGN.md §7); the hourly schedule → recency decay."""
 
-import warnings
-from typing import Any
+from leadbot.startup import frozen_imports
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with frozen_imports():  # the cold start's imports: see leadbot.startup
+    import warnings
+    from typing import Any
 
-from leadbot.services.scores import decay_now, rescore_record
+    from aws_lambda_powertools import Logger, Metrics
+    from aws_lambda_powertools.utilities.batch import (
+        BatchProcessor,
+        EventType,
+        process_partial_response,
+    )
+    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from leadbot.services.scores import decay_now, rescore_record
+
 
 logger = Logger()
 # The services record their counts (leadbot.metrics); this flushes them once per invocation.

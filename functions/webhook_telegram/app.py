@@ -1,14 +1,18 @@
 """POST /telegram/{tenant_id}: Telegram's webhook for one agency's bot (DESIGN.md §5)."""
 
-import json
-import warnings
-from typing import Any
+from leadbot.startup import frozen_imports
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with frozen_imports():  # the cold start's imports: see leadbot.startup
+    import json
+    import warnings
+    from typing import Any
 
-from leadbot.services.errors import WebhookRejected
-from leadbot.services.telegram import accept_update, process_update
+    from aws_lambda_powertools import Logger, Metrics
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from leadbot.services.errors import WebhookRejected
+    from leadbot.services.telegram import accept_update, process_update
+
 
 logger = Logger()
 # The services record their counts (leadbot.metrics); this flushes them once per invocation.
