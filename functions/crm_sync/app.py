@@ -20,9 +20,6 @@ with frozen_imports():  # the cold start's imports: see leadbot.startup
 
 logger = Logger()
 metrics = Metrics(namespace="LeadBot")
-processor = BatchProcessor(
-    event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
-)
 
 
 @metrics.log_metrics
@@ -43,6 +40,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
     return dict(
         process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
+            event=event,
+            record_handler=record_handler,
+            # A processor per batch (it holds the batch's records): concurrent batches in one
+            # process, as the local stack's stream pollers deliver them, never mix. A batch
+            # whose every record fails is reported record by record too, never raised.
+            processor=BatchProcessor(
+                event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
+            ),
+            context=context,
         )
     )

@@ -27,9 +27,6 @@ logger = Logger()
 metrics = Metrics(namespace="LeadBot")
 # A request that changed nothing countable publishes no metrics: that is normal, not a warning.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
-processor = BatchProcessor(
-    event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
-)
 
 
 @metrics.log_metrics
@@ -66,6 +63,14 @@ def new_listings(event: dict[str, Any], context: LambdaContext) -> dict[str, Any
     # A listing with leads left to tell fails alone: Lambda delivers it again, then the DLQ.
     return dict(
         process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
+            event=event,
+            record_handler=record_handler,
+            # A processor per batch (it holds the batch's records): concurrent batches in one
+            # process, as the local stack's stream pollers deliver them, never mix. A batch
+            # whose every record fails is reported record by record too, never raised.
+            processor=BatchProcessor(
+                event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
+            ),
+            context=context,
         )
     )

@@ -23,10 +23,6 @@ logger = Logger()
 metrics = Metrics(namespace="LeadBot")
 # A request that changed nothing countable publishes no metrics: that is normal, not a warning.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
-# A batch whose every record fails is reported record by record too, never raised.
-processor = BatchProcessor(
-    event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
-)
 
 
 def record_handler(record: DynamoDBRecord) -> str:
@@ -45,6 +41,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # One failing record fails alone: Lambda retries from it, then parks it in the DLQ.
     return dict(
         process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
+            event=event,
+            record_handler=record_handler,
+            # A processor per batch (it holds the batch's records): concurrent batches in one
+            # process, as the local stack's stream pollers deliver them, never mix. A batch
+            # whose every record fails is reported record by record too, never raised.
+            processor=BatchProcessor(
+                event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
+            ),
+            context=context,
         )
     )

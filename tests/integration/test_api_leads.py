@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -317,3 +318,32 @@ def test_bodies_that_are_not_json_are_refused_before_anything_reads_them(
         answer = handle(event, lambda_context("ApiFunction"))
         assert answer["statusCode"] == expected, (content_type, body)
         assert json.loads(answer["body"])["message"]
+
+
+def test_requests_served_at_once_in_one_process_each_get_their_own_answer(
+    board: InProcessStack,
+) -> None:
+    # The local stack calls the API function from many threads, as the dashboard fires its
+    # requests together; Powertools resolves one event at a time per process, as in Lambda.
+    lead_id = _lead_id(board, HOT)
+    calls = [
+        ("GET", f"/api/leads/{lead_id}/timeline", "limit=100"),
+        ("GET", "/api/leads", "limit=2"),
+        ("GET", f"/api/leads/{lead_id}", ""),
+    ] * 20
+
+    def call(spec: tuple[str, str, str]) -> tuple[str, int, dict[str, Any]]:
+        method, path, query = spec
+        status, body = api_call(method, path, AGENT, query=query)
+        return path, status, body
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        answers = list(pool.map(call, calls))
+    for path, status, body in answers:
+        assert status == 200, (path, body)
+        if path.endswith("/timeline"):
+            assert len(body["items"]) > 2 and "next_cursor" in body
+        elif path == "/api/leads":
+            assert len(body["items"]) == 2
+        else:
+            assert body["lead_id"] == lead_id

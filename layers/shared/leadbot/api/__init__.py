@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import threading
 from functools import cache
 from typing import Any
 
@@ -12,6 +13,10 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 OPENAPI_TITLE = "LeadBot dashboard API"
 OPENAPI_VERSION = "1.0.0"
+# Powertools keeps the request being resolved in a class attribute (BaseRouter.current_event):
+# one event at a time per process, as Lambda hands them. The local stack calls the function
+# from several threads at once; this keeps it to that (uncontended, and free, in Lambda).
+_one_event_at_a_time = threading.Lock()
 
 
 @cache
@@ -30,7 +35,10 @@ def app() -> APIGatewayRestResolver:
         stats,
     )
 
-    resolver = APIGatewayRestResolver(enable_validation=True)
+    # An answer that does not fit its own model is our bug: a 500, never the client's 400.
+    resolver = APIGatewayRestResolver(
+        enable_validation=True, response_validation_error_http_code=500
+    )
     resolver.include_router(catalog.router)
     # Before /api/leads/<lead_id>, though Powertools tries literal paths first anyway.
     resolver.include_router(exports.router)
@@ -65,7 +73,8 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
             json.loads(raw)
         except (ValueError, binascii.Error):
             return _refusal(400, "the body is not valid JSON")
-    answer: dict[str, Any] = app().resolve(event, context)
+    with _one_event_at_a_time:
+        answer: dict[str, Any] = app().resolve(event, context)
     return answer
 
 
