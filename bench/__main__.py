@@ -501,7 +501,8 @@ def report_messages(
     ):
         say(f"   {name:32} ddb {ddb:2} http {http}   ddb {wa_ddb:2} http {wa_http}")
         say(f"   {'':32} [{detail}]  [{wa_detail}]")
-    say("   WhatsApp's extra HTTP call is the read receipt, sent while the reply is worked out.")
+    say("   WhatsApp's extra HTTP call is the read receipt, sent while the reply is worked out;")
+    say("   Telegram runs a press's answerCallbackQuery itself: the webhook answers with it.")
 
 
 def report_warm(handler: Callable[..., Any], wa_handler: Callable[..., Any]) -> None:

@@ -29,8 +29,9 @@ from local.fake_telegram import FakeTelegram
 from local.fake_whatsapp import FakeWhatsApp
 from local.gateway import LocalGateway
 from local.schedules import Schedules
-from local.simulator import SECRET_HEADER, Simulator, tenant_webhook_secret
+from local.simulator import Simulator, deliver_as_telegram, tenant_webhook_secret
 from local.streams import Streams
+from local.telegram_poll import poll_forever
 from local.template import (
     TemplateError,
     api_routes,
@@ -290,13 +291,7 @@ class LocalStack:
 
     def _deliver_update(self, tenant_id: str, update: bytes, secret: str) -> tuple[int, bytes]:
         """The chat simulator's update through the gateway's own webhook route, as Telegram."""
-        response = httpx.post(
-            f"{self.gateway.url}/telegram/{tenant_id}",
-            content=update,
-            headers={"Content-Type": "application/json", SECRET_HEADER: secret},
-            timeout=60,
-        )
-        return response.status_code, response.content
+        return deliver_as_telegram(self.gateway.url, self.telegram_api)(tenant_id, update, secret)
 
     def stop(self) -> None:
         self.schedules.stop()
@@ -405,14 +400,14 @@ def _schedules_banner(stack: LocalStack) -> list[str]:
     return lines
 
 
-def _deliver_to(url: str) -> Callable[[dict[str, Any]], int]:
+def _deliver_to(url: str) -> Callable[[dict[str, Any]], tuple[int, bytes]]:
     """Post an update to the demo tenant's webhook, as Telegram would."""
     from local.seed import DEMO_TELEGRAM_SECRET, DEMO_TENANT_ID
 
-    def deliver(update: dict[str, Any]) -> int:
+    def deliver(update: dict[str, Any]) -> tuple[int, bytes]:
         headers = {"X-Telegram-Bot-Api-Secret-Token": DEMO_TELEGRAM_SECRET}
         response = httpx.post(f"{url}/telegram/{DEMO_TENANT_ID}", json=update, headers=headers)
-        return response.status_code
+        return response.status_code, response.content
 
     return deliver
 
@@ -446,8 +441,6 @@ def serve(args: argparse.Namespace) -> int:
         stack.start()
         print(_banner(stack), f"\nReady in {time.monotonic() - started:.1f} s.", flush=True)
         if args.poll_telegram:
-            from local.telegram_poll import poll_forever
-
             threading.Thread(
                 target=poll_forever,
                 args=(os.environ["TELEGRAM_BOT_TOKEN"], _deliver_to(stack.gateway.url), stopping),

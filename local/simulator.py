@@ -5,11 +5,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import unquote
+
+import httpx
 
 from local.auth import ExpiredToken, InvalidToken
 from local.gateway import LocalEndpoint, LocalRequest, LocalResponse
+from local.telegram_poll import webhook_answer
+
+if TYPE_CHECKING:
+    from leadbot.domain import Tenant
 
 # What the dashboard's config.json advertises on the local stack (and only there).
 UPDATES_URL: Final = "/_local/simulator/{tenant}/updates"
@@ -115,16 +121,47 @@ def _field(value: object, *path: str) -> object:
     return value
 
 
+def deliver_as_telegram(gateway_url: str, telegram_api: str) -> Deliver:
+    """Deliver an update to the agency's webhook route on `gateway_url` as Telegram does, and
+    run the Bot API method the webhook answers with (a pressed button's answerCallbackQuery)
+    on `telegram_api` with the agency's bot token, as Telegram's servers run it."""
+
+    def deliver(tenant_id: str, update: bytes, secret: str) -> tuple[int, bytes]:
+        response = httpx.post(
+            f"{gateway_url}/telegram/{tenant_id}",
+            content=update,
+            headers={"Content-Type": "application/json", SECRET_HEADER: secret},
+            timeout=60,
+        )
+        answer = webhook_answer(response.status_code, response.content)
+        token = tenant_bot_token(tenant_id) if answer is not None else None
+        if answer is not None and token:
+            method, parameters = answer
+            httpx.post(f"{telegram_api}/bot{token}/{method}", json=parameters, timeout=10)
+        return response.status_code, response.content
+
+    return deliver
+
+
 def tenant_webhook_secret(tenant_id: str) -> str | None:
     """The agency's Telegram webhook secret as the webhook reads it (the functions' secrets)."""
+    return _tenant_secret(tenant_id, lambda tenant: tenant.telegram_secret_param)
+
+
+def tenant_bot_token(tenant_id: str) -> str | None:
+    """The agency's Telegram bot token, as the functions read it."""
+    return _tenant_secret(tenant_id, lambda tenant: tenant.telegram_bot_token_param)
+
+
+def _tenant_secret(tenant_id: str, param: Callable[[Tenant], str | None]) -> str | None:
     from leadbot.domain import TenantNotFound
     from leadbot.services.runtime import repositories, secret
 
     try:
-        tenant = repositories().tenants.get(tenant_id)
+        name = param(repositories().tenants.get(tenant_id))
     except TenantNotFound:
         return None
-    return secret(tenant.telegram_secret_param) if tenant.telegram_secret_param else None
+    return secret(name) if name else None
 
 
 def _is_int(value: object) -> bool:

@@ -11,7 +11,7 @@ with frozen_imports():  # the cold start's imports: see leadbot.startup
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
     from leadbot.services.errors import WebhookRejected
-    from leadbot.services.telegram import accept_update, process_update
+    from leadbot.services.telegram import WEBHOOK_ANSWER, accept_update, process_update
 
 
 logger = Logger()
@@ -35,8 +35,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     except WebhookRejected as exc:
         logger.warning("webhook rejected", extra={"status": exc.status, "reason": str(exc)})
         return _response(exc.status, {"ok": False, "error": str(exc)})
+    answer = outcome.pop(WEBHOOK_ANSWER, None)
     logger.info("update handled", extra=outcome)
-    return _response(200, {"ok": True})
+    # Telegram runs a Bot API method the webhook answers with (a pressed button's answer).
+    return _response(200, answer or {"ok": True})
 
 
 def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:

@@ -13,9 +13,10 @@ import pytest
 
 from leadbot.domain import Channel
 from local import auth
+from local.fake_telegram import mask_token
 from local.gateway import LocalGateway
-from local.seed import DEMO_TELEGRAM_SECRET, DEMO_USERS
-from local.simulator import Simulator, chat_of, tenant_webhook_secret
+from local.seed import DEMO_BOT_TOKEN, DEMO_TELEGRAM_SECRET, DEMO_USERS
+from local.simulator import Simulator, chat_of, deliver_as_telegram, tenant_webhook_secret
 from local.template import api_routes, load_template
 from tests.support import REPO, InProcessStack, Updates
 
@@ -29,13 +30,8 @@ def gateway(stack: InProcessStack) -> Iterator[LocalGateway]:
     holder: list[LocalGateway] = []
 
     def deliver(tenant_id: str, update: bytes, secret: str) -> tuple[int, bytes]:
-        response = httpx.post(
-            f"{holder[0].url}/telegram/{tenant_id}",
-            content=update,
-            headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret},
-            timeout=30,
-        )
-        return response.status_code, response.content
+        gw = holder[0]
+        return deliver_as_telegram(gw.url, gw.telegram_api_base)(tenant_id, update, secret)
 
     def verify(token: str) -> dict[str, str]:
         return auth.apigw_claims(auth.verify(token, KEY, datetime.now(UTC)))
@@ -90,8 +86,19 @@ def test_a_simulated_lead_qualifies_through_the_real_webhook(
     assert isinstance(greeting[-1]["message_id"], int)
     assert all(r["chat_id"] == str(CHAT) for r in body["sent"])
 
-    pressed = _simulate(gateway, lead.press("goal:buy")).json()
-    # The press is acknowledged (no chat id) and answered with the budget question.
+    press = lead.press("goal:buy")
+    calls_before = len(gateway.outbox("telegram"))
+    pressed = _simulate(gateway, press).json()
+    # The webhook answers the press with answerCallbackQuery, which the simulator runs with the
+    # demo bot's token as Telegram's servers would (it names no chat), then the budget question.
+    assert pressed["answer"] == {
+        "method": "answerCallbackQuery",
+        "callback_query_id": press["callback_query"]["id"],
+    }
+    calls = gateway.outbox("telegram")[calls_before:]
+    answers = [c for c in calls if c["method"] == "answerCallbackQuery"]
+    assert [c["payload"] for c in answers] == [{"callback_query_id": press["callback_query"]["id"]}]
+    assert answers[0]["token"] == mask_token(DEMO_BOT_TOKEN)
     assert _texts(pressed["sent"]), pressed
     budget = _simulate(gateway, lead.text("2.5M AED")).json()
     assert _texts(budget["sent"])

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from typing import Any
 
+import pytest
+
 from local.fake_telegram import FakeTelegram
 from local.gateway import LocalGateway
-from local.telegram_poll import poll_forever
+from local.telegram_poll import poll_forever, webhook_answer
 from tests.support import REPO, Updates
 
 TOKEN = "123456:poll-token"
@@ -25,7 +28,7 @@ def test_the_poller_deletes_the_webhook_and_delivers_each_update_once() -> None:
     with LocalGateway([], REPO, fake) as gateway:
         poller = threading.Thread(
             target=poll_forever,
-            args=(TOKEN, lambda u: delivered.append(u) or 200, stopping, gateway.telegram_api_base),
+            args=(TOKEN, lambda u: _answered(delivered, u), stopping, gateway.telegram_api_base),
         )
         poller.start()
         deadline = time.monotonic() + 10
@@ -42,3 +45,54 @@ def test_the_poller_deletes_the_webhook_and_delivers_each_update_once() -> None:
     assert methods[1] == "deleteWebhook"
     offsets = [c["payload"].get("offset") for c in fake.outbox() if c["method"] == "getUpdates"]
     assert offsets[0] == 0 and offsets[-1] == delivered[-1]["update_id"] + 1
+
+
+def _answered(delivered: list[dict[str, Any]], update: dict[str, Any]) -> tuple[int, bytes]:
+    delivered.append(update)
+    return 200, b'{"ok": true}'
+
+
+def test_the_poller_runs_what_the_webhook_answers_with_as_telegram_does() -> None:
+    fake = FakeTelegram()
+    press = Updates(820_000_002).press("goal:buy")
+    fake.queue_update(press)
+    answer = {"method": "answerCallbackQuery", "callback_query_id": press["callback_query"]["id"]}
+    stopping = threading.Event()
+    with LocalGateway([], REPO, fake) as gateway:
+        poller = threading.Thread(
+            target=poll_forever,
+            args=(
+                TOKEN,
+                lambda u: (200, json.dumps(answer).encode()),
+                stopping,
+                gateway.telegram_api_base,
+            ),
+        )
+        poller.start()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any(
+            c["method"] == "answerCallbackQuery" for c in fake.outbox()
+        ):
+            time.sleep(0.05)
+        stopping.set()
+        poller.join(timeout=10)
+    answered = [c["payload"] for c in fake.outbox() if c["method"] == "answerCallbackQuery"]
+    assert answered == [{"callback_query_id": press["callback_query"]["id"]}]
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (200, b'{"ok": true}'),
+        (200, b"not json"),
+        (200, b"[1]"),
+        (500, b'{"method": "sendMessage"}'),
+    ],
+)
+def test_only_a_200_answer_naming_a_method_is_run(status: int, body: bytes) -> None:
+    assert webhook_answer(status, body) is None
+
+
+def test_the_method_and_its_parameters_are_read_from_the_answer() -> None:
+    body = b'{"method": "answerCallbackQuery", "callback_query_id": "7"}'
+    assert webhook_answer(200, body) == ("answerCallbackQuery", {"callback_query_id": "7"})

@@ -100,13 +100,39 @@ def test_other_update_kinds_are_acknowledged_and_ignored(stack: InProcessStack, 
     assert stack.fake.outbox() == []
 
 
-def test_a_button_press_is_answered(stack: InProcessStack) -> None:
+def test_a_button_press_is_answered_in_the_webhooks_answer(stack: InProcessStack) -> None:
     lead = Updates(700_000_103)
     stack.post(lead.text("/start"))
-    stack.post(lead.press("goal:rent"))
-    methods = [c["method"] for c in stack.fake.outbox()]
-    assert sorted(methods[-2:]) == ["answerCallbackQuery", "sendMessage"]
+    before = len(stack.fake.outbox())
+    press = lead.press("goal:rent")
+    response = stack.post(press)
+    # Telegram runs the method the webhook answers with: the spinner stops, no call of ours.
+    assert response["statusCode"] == 200
+    assert response["headers"]["Content-Type"] == "application/json"
+    assert json.loads(response["body"]) == {
+        "method": "answerCallbackQuery",
+        "callback_query_id": press["callback_query"]["id"],
+    }
+    assert [c["method"] for c in stack.fake.outbox()[before:]] == ["sendMessage"]
     assert _lead(stack, 700_000_103).goal == "rent"
+
+
+def test_a_redelivered_press_is_answered_again_and_not_handled_again(
+    stack: InProcessStack,
+) -> None:
+    lead = Updates(700_000_113)
+    stack.post(lead.text("/start"))
+    press = lead.press("goal:buy")
+    first = stack.post(press)
+    sent = len(stack.fake.outbox())
+    again = stack.post(press)
+    assert again["body"] == first["body"]
+    assert len(stack.fake.outbox()) == sent
+
+
+def test_a_message_is_answered_ok(stack: InProcessStack) -> None:
+    response = stack.post(Updates(700_000_123).text("/start"))
+    assert json.loads(response["body"]) == {"ok": True}
 
 
 def test_blocking_the_bot_marks_the_lead_unreachable(stack: InProcessStack) -> None:

@@ -168,6 +168,8 @@ class TelegramClient:
         return Delivery(status=DeliveryStatus.SENT, message_id=message_id)
 
     def acknowledge(self, receipt_id: str) -> None:
-        """Stop the button's spinner; failing to do so is cosmetic, so errors are swallowed."""
+        """Stop the button's spinner by a call; failing to do so is cosmetic, so errors are
+        swallowed. The webhook does without it: it answers a press in its HTTP answer
+        (render.webhook_answer)."""
         with contextlib.suppress(ChannelError):
             self.call("answerCallbackQuery", {"callback_query_id": receipt_id})

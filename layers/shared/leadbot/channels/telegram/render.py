@@ -36,6 +36,12 @@ def render(chat_id: str, outbound: Outbound) -> list[dict[str, Any]]:
     return payloads
 
 
+def webhook_answer(callback_query_id: str) -> dict[str, Any]:
+    """A pressed button's answerCallbackQuery as the webhook's HTTP answer, which Telegram runs
+    itself: the button stops spinning without a Bot API call of ours (nor its result)."""
+    return {"method": "answerCallbackQuery", "callback_query_id": callback_query_id}
+
+
 def method(payload: dict[str, Any]) -> str:
     """The Bot API method that sends a payload `render` made."""
     return "sendPhoto" if "photo" in payload else "sendMessage"
