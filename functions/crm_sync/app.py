@@ -7,14 +7,10 @@ with frozen_imports():  # the cold start's imports: see leadbot.startup
 
     from aws_lambda_powertools import Logger, Metrics
     from aws_lambda_powertools.metrics import MetricUnit
-    from aws_lambda_powertools.utilities.batch import (
-        BatchProcessor,
-        EventType,
-        process_partial_response,
-    )
     from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+    from leadbot.services.batches import stream_batch
     from leadbot.services.crm_sync import CrmSyncFailed, sync_stream_batch
 
 
@@ -38,16 +34,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if sequence in outcome.failed:
             raise CrmSyncFailed(f"record {sequence} is to be written again")
 
-    return dict(
-        process_partial_response(
-            event=event,
-            record_handler=record_handler,
-            # A processor per batch (it holds the batch's records): concurrent batches in one
-            # process, as the local stack's stream pollers deliver them, never mix. A batch
-            # whose every record fails is reported record by record too, never raised.
-            processor=BatchProcessor(
-                event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
-            ),
-            context=context,
-        )
-    )
+    return stream_batch(event, record_handler, context)
