@@ -12,7 +12,7 @@ import httpx
 
 from local.auth import ExpiredToken, InvalidToken
 from local.gateway import LocalEndpoint, LocalRequest, LocalResponse
-from local.telegram_poll import webhook_answer
+from local.telegram_poll import method_answered
 
 if TYPE_CHECKING:
     from leadbot.domain import Tenant
@@ -133,7 +133,7 @@ def deliver_as_telegram(gateway_url: str, telegram_api: str) -> Deliver:
             headers={"Content-Type": "application/json", SECRET_HEADER: secret},
             timeout=60,
         )
-        answer = webhook_answer(response.status_code, response.content)
+        answer = method_answered(response.status_code, response.content)
         token = tenant_bot_token(tenant_id) if answer is not None else None
         if answer is not None and token:
             method, parameters = answer

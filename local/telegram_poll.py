@@ -40,7 +40,7 @@ def poll_forever(
             for update in updates:
                 status, body = deliver(update)
                 print(f"update {update['update_id']} → {status}", flush=True)
-                answer = webhook_answer(status, body)
+                answer = method_answered(status, body)
                 if answer is not None:
                     http.post(f"/{answer[0]}", json=answer[1])
                 offset = max(offset, int(update["update_id"]) + 1)
@@ -48,7 +48,7 @@ def poll_forever(
                 stopping.wait(0.2)  # a real long poll already waited; a fake may not
 
 
-def webhook_answer(status: int, body: bytes) -> tuple[str, dict[str, Any]] | None:
+def method_answered(status: int, body: bytes) -> tuple[str, dict[str, Any]] | None:
     """The Bot API method and parameters a webhook answered an update with, which Telegram
     runs on the bot's behalf (a pressed button's answerCallbackQuery); None for a plain answer.
     """

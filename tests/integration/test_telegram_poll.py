@@ -11,7 +11,7 @@ import pytest
 
 from local.fake_telegram import FakeTelegram
 from local.gateway import LocalGateway
-from local.telegram_poll import poll_forever, webhook_answer
+from local.telegram_poll import method_answered, poll_forever
 from tests.support import REPO, Updates
 
 TOKEN = "123456:poll-token"
@@ -90,9 +90,9 @@ def test_the_poller_runs_what_the_webhook_answers_with_as_telegram_does() -> Non
     ],
 )
 def test_only_a_200_answer_naming_a_method_is_run(status: int, body: bytes) -> None:
-    assert webhook_answer(status, body) is None
+    assert method_answered(status, body) is None
 
 
 def test_the_method_and_its_parameters_are_read_from_the_answer() -> None:
     body = b'{"method": "answerCallbackQuery", "callback_query_id": "7"}'
-    assert webhook_answer(200, body) == ("answerCallbackQuery", {"callback_query_id": "7"})
+    assert method_answered(200, body) == ("answerCallbackQuery", {"callback_query_id": "7"})
